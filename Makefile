@@ -1,0 +1,52 @@
+# snaplab: everything a fresh Debian 12 machine needs, as root.
+#   make demo   set up LXD and Incus, then run the snapshot lab end to end and grade it
+#   make test   lint, unit tests, then integration tests against both real daemons
+#   make bench  speed figures, as ratios against a baseline measured in the same run
+
+VENV    ?= /opt/snaplab/venv
+PY      := $(VENV)/bin/python
+SNAPLAB := $(VENV)/bin/snaplab
+# Debian's own Python, so the book's unprivileged users (lxdadmin, incusadmin)
+# can run the same installed snaplab: a pyenv under /root is not theirs to read.
+BASEPY  ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
+
+.PHONY: install host demo test unit integration lint bench clean
+
+$(VENV)/.deps: pyproject.toml
+	@command -v apt-get >/dev/null && ! $(BASEPY) -c 'import ensurepip' 2>/dev/null && \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv; } || true
+	$(BASEPY) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q hatchling ".[dev]"
+	touch $@
+
+# Reinstalled as a wheel each time: proves labs/checks/guides ship as package data,
+# and lets other users run it from a place they can read.
+install: $(VENV)/.deps
+	$(PY) -m pip install -q --no-deps --no-build-isolation --force-reinstall .
+
+host: install
+	$(SNAPLAB) host setup --backend all
+
+demo: host
+	$(SNAPLAB) doctor --backend all
+
+lint: install
+	$(VENV)/bin/ruff check snaplab tests checks
+	$(VENV)/bin/ruff format --check snaplab tests checks
+	$(VENV)/bin/mypy
+
+unit: install
+	$(PY) -m pytest -m "not integration" -q
+
+integration: host
+	$(PY) -m pytest -m integration -q
+
+test: lint host
+	$(PY) -m pytest -q
+
+bench: host
+	$(PY) bench/run.py
+
+clean:
+	rm -rf build dist site .mypy_cache .ruff_cache

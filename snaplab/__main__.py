@@ -1,0 +1,3 @@
+from snaplab.cli import main
+
+raise SystemExit(main())

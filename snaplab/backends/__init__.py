@@ -1,0 +1,58 @@
+"""Which daemon: LXD or Incus. One name -> object map, one small file each.
+
+Everything that differs between the two daemons (binaries, socket, group,
+package suite) lives in these records, so no other module says "if incus".
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from snaplab.errors import ExitCode, SnaplabError
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str  # "lxd" or "incus", as in environment.server
+    title: str
+    cli: str  # the client learners type
+    daemon: tuple[str, ...]  # argv that runs the daemon in the foreground
+    waitready: tuple[str, ...]
+    preseed: tuple[str, ...]
+    shutdown: tuple[str, ...]
+    var_dir: Path
+    group: str  # members may use the socket
+    user: str  # the book's unprivileged user
+    packages: tuple[str, ...]
+    apt_suite: str | None = None  # None: the release's own suite
+    env_dir: str = ""  # LXD_DIR / INCUS_DIR: a second daemon beside the first
+
+    @property
+    def socket(self) -> Path:
+        """Like the CLIs, honour LXD_DIR / INCUS_DIR: a second daemon beside the first."""
+        return Path(os.environ.get(self.env_dir) or self.var_dir) / "unix.socket"
+
+
+def _load() -> dict[str, Backend]:
+    from snaplab.backends.incus import INCUS
+    from snaplab.backends.lxd import LXD
+
+    return {b.name: b for b in (LXD, INCUS)}
+
+
+BACKENDS: dict[str, Backend] = _load()
+
+
+def get_backend(name: str) -> Backend:
+    try:
+        return BACKENDS[name]
+    except KeyError:
+        known = ", ".join(BACKENDS)
+        raise SnaplabError(f"unknown backend {name!r}: use one of {known}", ExitCode.USAGE) from None
+
+
+def pick(name: str) -> list[Backend]:
+    """`all` means both, in a fixed order."""
+    return list(BACKENDS.values()) if name == "all" else [get_backend(name)]

@@ -1,0 +1,21 @@
+"""Incus 6.0 from Debian bookworm-backports."""
+
+from pathlib import Path
+
+from snaplab.backends import Backend
+
+INCUS = Backend(
+    name="incus",
+    title="Incus",
+    cli="incus",
+    daemon=("/usr/libexec/incus/incusd", "--group", "incus-admin"),
+    waitready=("incus", "admin", "waitready", "--timeout"),
+    preseed=("incus", "admin", "init", "--preseed"),
+    shutdown=("incus", "admin", "shutdown", "--timeout"),
+    var_dir=Path("/var/lib/incus"),
+    group="incus-admin",
+    user="incusadmin",
+    packages=("incus-base", "incus-client"),  # "incus" adds qemu: VMs do not run here
+    apt_suite="bookworm-backports",
+    env_dir="INCUS_DIR",
+)

@@ -1,0 +1,20 @@
+"""LXD 5.0 as Debian 12 ships it."""
+
+from pathlib import Path
+
+from snaplab.backends import Backend
+
+LXD = Backend(
+    name="lxd",
+    title="LXD",
+    cli="lxc",
+    daemon=("/usr/bin/lxd", "--group", "lxd"),
+    waitready=("lxd", "waitready", "--timeout"),
+    preseed=("lxd", "init", "--preseed"),
+    shutdown=("lxd", "shutdown", "--timeout"),
+    var_dir=Path("/var/lib/lxd"),
+    group="lxd",
+    user="lxdadmin",
+    packages=("lxd", "lxd-client"),
+    env_dir="LXD_DIR",
+)

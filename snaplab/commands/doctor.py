@@ -1,0 +1,64 @@
+"""`snaplab doctor`: PASS/WARN/FAIL for each thing a class needs from a host."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+
+from snaplab.backends import pick
+from snaplab.commands.common import target
+from snaplab.doctor.checks import Context, Skip, run_all, sweep
+from snaplab.doctor.results import Report, Status
+from snaplab.errors import ExitCode
+
+
+@dataclass
+class DoctorResult:
+    reports: list[Report]
+
+    @property
+    def code(self) -> ExitCode:
+        return ExitCode.OK if all(r.fit for r in self.reports) else ExitCode.NOT_PASSING
+
+    def to_dict(self) -> dict:
+        return {"fit": self.code == ExitCode.OK, "reports": [r.to_dict() for r in self.reports]}
+
+    def render(self, lang: str) -> str:
+        lines = []
+        for r in self.reports:
+            lines.append(f"{r.backend}:")
+            for f in r.findings:
+                lines.append(f"  {f.status.value:4}  {f.title}: {f.detail}")
+                if f.fix and f.status is not Status.PASS:
+                    lines.append(f"        fix: {f.fix}")
+            verdict = "fit for the labs" if r.fit else "NOT fit for the labs"
+            lines.append(f"  => {r.backend} is {verdict} ({r.seconds:.1f} s)")
+        return "\n".join(lines)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "doctor", help="check that this LXD/Incus host is fit for the labs",
+        description="Check the kernel, the daemon, socket permissions, storage, the default "
+        "profile and the lab image, then run the chapter in miniature on a throwaway "
+        "container and time its snapshot and restore. Exit 0 when the host is fit.")
+    p.add_argument("--backend", default="all", choices=("lxd", "incus", "all"))
+    p.add_argument("--project", default="default")
+    p.add_argument("--remote", metavar="URL", default=None)
+    p.add_argument("--json", action="store_true", help="machine-readable report")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> DoctorResult:
+    reports = []
+    for backend in pick(args.backend):
+        t0 = time.monotonic()
+        args.backend = backend.name
+        ctx = Context(backend, target(args))
+        try:
+            sweep(ctx)
+        except Skip:
+            pass
+        reports.append(Report(backend.name, run_all(ctx), time.monotonic() - t0))
+    return DoctorResult(reports)

@@ -1,0 +1,1 @@
+"""`snaplab doctor`: is this host fit for a class? Checks as data, run in order."""

@@ -1,0 +1,229 @@
+"""The doctor's checks, in the order an operator would ask them.
+
+Each check returns (status, detail, fix). A check that needs the API gets the
+connection from `Context`, which opens it once; if that failed, the check is
+SKIPped with the reason, so a broken host still gets a full, useful report.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from snaplab import instance
+from snaplab.backends import Backend
+from snaplab.doctor.results import Finding, Status
+from snaplab.errors import SnaplabError
+from snaplab.host.image import ALIAS
+from snaplab.transports import Connection, Target, connect
+
+Outcome = tuple[Status, str, str]
+PROBE_PREFIX = "snaplab-doctor-"
+PROBE_FILE = "/root/snaplab-probe.txt"
+
+
+class Skip(Exception):
+    """This check cannot be asked: an earlier one failed."""
+
+
+@dataclass
+class Context:
+    backend: Backend
+    target: Target
+    timings: dict[str, float] = field(default_factory=dict)
+    _conn: Connection | None = None
+    _error: SnaplabError | None = None
+
+    @property
+    def conn(self) -> Connection:
+        if self._conn is None and self._error is None:
+            try:
+                self._conn = connect(self.target)
+            except SnaplabError as e:
+                self._error = e
+        if self._error is not None:
+            raise Skip("skipped: the API cannot be reached (see above)")
+        assert self._conn is not None
+        return self._conn
+
+    def get(self, path: str) -> Any:
+        """GET with recursion=1: one round-trip per question."""
+        node = instance.node(self.conn.client, path)
+        return node.get(params={"recursion": 1}).json()["metadata"]
+
+
+def kernel(ctx: Context) -> Outcome:
+    missing = [ns for ns in ("user", "mnt", "pid", "net", "uts", "ipc", "cgroup")
+               if not Path(f"/proc/self/ns/{ns}").exists()]
+    if missing:
+        return Status.FAIL, f"namespaces missing: {', '.join(missing)}", \
+            "use a kernel built with CONFIG_NAMESPACES and all namespace types"
+    max_userns = Path("/proc/sys/user/max_user_namespaces")
+    if max_userns.exists() and max_userns.read_text().strip() == "0":
+        return Status.FAIL, "user namespaces are disabled", \
+            "sysctl -w user.max_user_namespaces=15000"
+    if Path("/sys/fs/cgroup/cgroup.controllers").exists():
+        cg = "cgroup v2 (" + Path("/sys/fs/cgroup/cgroup.controllers").read_text().strip() + ")"
+    elif Path("/sys/fs/cgroup/memory").exists():
+        cg = "cgroup v1"
+    else:
+        return Status.FAIL, "no cgroup hierarchy is mounted", \
+            "mount -t cgroup2 none /sys/fs/cgroup"
+    return Status.PASS, f"namespaces present, {cg}", ""
+
+
+def installed(ctx: Context) -> Outcome:
+    b = ctx.backend
+    if not shutil.which(b.cli) or not Path(b.daemon[0]).exists():
+        return Status.FAIL, f"{b.cli} or {b.daemon[0]} is missing", \
+            f"sudo snaplab host setup --backend {b.name}"
+    return Status.PASS, f"{b.cli} and {b.daemon[0]}", ""
+
+
+def socket_access(ctx: Context) -> Outcome:
+    b = ctx.backend
+    if ctx.target.url:
+        return Status.PASS, f"HTTPS remote {ctx.target.url}: no socket to check", ""
+    if not b.socket.exists():
+        return Status.FAIL, f"no socket at {b.socket}: the daemon is not running", \
+            f"sudo snaplab host setup --backend {b.name}"
+    if not os.access(b.socket, os.R_OK | os.W_OK):
+        user = getpass.getuser()
+        return Status.FAIL, f"user {user} may not use {b.socket}", \
+            f"sudo usermod -aG {b.group} {user}  (then log in again)"
+    return Status.PASS, f"{getpass.getuser()} may use {b.socket}", ""
+
+
+def api(ctx: Context) -> Outcome:
+    try:
+        conn = ctx.conn
+    except Skip:
+        assert ctx._error is not None
+        return Status.FAIL, str(ctx._error.message), ""
+    trusted = conn.client.host_info.get("auth") == "trusted"
+    if not trusted:
+        return Status.FAIL, "the API answers but does not trust this client", \
+            f"{ctx.backend.cli} config trust add  (on the server)"
+    return Status.PASS, f"{conn.server} {conn.version}, API {conn.client.host_info['api_version']}", ""
+
+
+def storage(ctx: Context) -> Outcome:
+    pools = ctx.get("/1.0/storage-pools")
+    if not pools:
+        return Status.FAIL, "no storage pool", \
+            f"sudo snaplab host setup --backend {ctx.backend.name}  (preseeds a dir pool)"
+    drivers = ", ".join(f"{p['name']} ({p['driver']})" for p in pools)
+    if all(p["driver"] == "dir" for p in pools):
+        return Status.WARN, f"{drivers}: on dir a snapshot copies the whole root filesystem", \
+            f"{ctx.backend.cli} storage create fast btrfs size=4GiB  (copy-on-write: " \
+            "snapshots in milliseconds, any snapshot restorable; zfs restores only the latest " \
+            "unless zfs.remove_snapshots=true)"
+    return Status.PASS, drivers, ""
+
+
+def root_disk(ctx: Context) -> Outcome:
+    profile = ctx.get("/1.0/profiles/default")
+    disks = [d for d in profile.get("devices", {}).values()
+             if d.get("type") == "disk" and d.get("path") == "/"]
+    if not disks:
+        return Status.FAIL, "the default profile has no root disk", \
+            f"{ctx.backend.cli} profile device add default root disk path=/ pool=default"
+    return Status.PASS, f"root disk on pool {disks[0].get('pool')}", ""
+
+
+def lab_image(ctx: Context) -> Outcome:
+    aliases = {a["name"] for a in ctx.get("/1.0/images/aliases")}
+    if ALIAS not in aliases:
+        return Status.FAIL, f"no image with alias {ALIAS}", \
+            f"sudo snaplab host setup --backend {ctx.backend.name}  (builds it offline)"
+    return Status.PASS, f"{ALIAS} is present", ""
+
+
+def probe(ctx: Context) -> Outcome:
+    """The chapter in miniature, on a throwaway container that is always removed."""
+    if lab_image(ctx)[0] is not Status.PASS:
+        raise Skip(f"no image {ALIAS} to launch")
+    client = ctx.conn.client
+    name = PROBE_PREFIX + uuid.uuid4().hex[:8]
+    inst = None
+    try:
+        inst = client.instances.create({
+            "name": name, "source": {"type": "image", "alias": ALIAS},
+            "config": {instance.LABEL: "doctor"}}, wait=True)
+        inst.start(wait=True)
+        t = time.perf_counter()
+        inst.snapshots.create("before", wait=True)
+        ctx.timings["snapshot"] = time.perf_counter() - t
+        write = instance.execute(client, name, ["touch", PROBE_FILE])
+        if write.rc != 0:
+            return Status.FAIL, f"could not write in the container: {write.stderr.strip()}", ""
+        inst.stop(wait=True, force=True)
+        t = time.perf_counter()
+        inst.restore_snapshot("before", wait=True)
+        ctx.timings["restore"] = time.perf_counter() - t
+        if instance.file_exists(client, name, PROBE_FILE):
+            return Status.FAIL, "the file written after the snapshot survived the restore", \
+                "check the storage driver's logs"
+        inst.snapshots.get("before").delete(wait=True)
+        return Status.PASS, f"snapshot {ctx.timings['snapshot']:.2f} s, " \
+            f"restore {ctx.timings['restore']:.2f} s", ""
+    finally:
+        remove_probe(client, name)
+
+
+def remove_probe(client, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Delete a probe container, but only if it carries the doctor's label."""
+    try:
+        inst = client.instances.get(name)
+    except Exception:
+        return
+    if inst.config.get(instance.LABEL) != "doctor":
+        return
+    if inst.status != "Stopped":
+        inst.stop(wait=True, force=True)
+    inst.delete(wait=True)
+
+
+def sweep(ctx: Context) -> None:
+    """Remove probes left by a doctor that was killed outright (kill -9)."""
+    client = ctx.conn.client
+    for inst in client.instances.all():
+        if inst.name.startswith(PROBE_PREFIX):
+            remove_probe(client, inst.name)
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    title: str
+    run: Callable[[Context], Outcome]
+
+
+CHECKS = [
+    Check("kernel", "kernel: namespaces and cgroups", kernel),
+    Check("installed", "daemon installed", installed),
+    Check("socket", "current user may use the socket", socket_access),
+    Check("api", "daemon running, API reachable, version and kind", api),
+    Check("storage", "storage pool and driver", storage),
+    Check("root-disk", "default profile has a root disk", root_disk),
+    Check("image", "lab image present", lab_image),
+    Check("probe", "end-to-end snapshot and restore", probe),
+]
+
+
+def run_all(ctx: Context, checks: list[Check] = CHECKS) -> list[Finding]:
+    findings = []
+    for check in checks:
+        try:
+            status, detail, fix = check.run(ctx)
+        except Skip as e:
+            status, detail, fix = Status.SKIP, str(e), ""
+        findings.append(Finding(check.id, check.title, status, detail, fix))
+    return findings

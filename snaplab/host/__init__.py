@@ -1,0 +1,1 @@
+"""Making a host: packages, daemons, preseed, users and the offline lab image."""

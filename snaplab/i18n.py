@@ -1,0 +1,75 @@
+"""Korean and English for every line a learner reads.
+
+Messages are built as `Text` (both languages) and rendered only at the edge,
+by `cli.main`, so code below the CLI never needs to know the language.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+LANGS = ("ko", "en")
+
+CATALOG: dict[str, dict[str, str]] = {
+    "daemon_down": {
+        "en": "{title} is not running (no socket at {path}): run `sudo snaplab host setup --backend {backend}`",
+        "ko": "{title} 데몬이 실행 중이 아닙니다({path}에 소켓이 없습니다): `sudo snaplab host setup --backend {backend}`를 실행하세요",
+    },
+    "daemon_refuses": {
+        "en": "{title} is not running ({path} refuses connections): run `sudo snaplab host setup --backend {backend}`",
+        "ko": "{title} 데몬이 응답하지 않습니다({path} 연결 거부): `sudo snaplab host setup --backend {backend}`를 실행하세요",
+    },
+    "socket_denied": {
+        "en": "user {user} may not use {path}: run `sudo usermod -aG {group} {user}`, then log out and in again (or `newgrp {group}`)",
+        "ko": "사용자 {user}에게 {path} 사용 권한이 없습니다: `sudo usermod -aG {group} {user}`를 실행한 뒤 다시 로그인하세요(또는 `newgrp {group}`)",
+    },
+    "not_root": {
+        "en": "host setup changes the system and must run as root: run `sudo snaplab host setup`",
+        "ko": "host setup은 시스템을 변경하므로 root로 실행해야 합니다: `sudo snaplab host setup`을 실행하세요",
+    },
+    "unknown_lab": {
+        "en": "unknown lab {lab!r}: `snaplab labs` lists the labs ({known})",
+        "ko": "알 수 없는 실습 {lab!r}입니다: `snaplab labs`로 실습 목록을 확인하세요({known})",
+    },
+    "bad_name": {
+        "en": "invalid {what} name {name!r}: use 1-63 letters, digits and dashes, starting with a letter",
+        "ko": "{what} 이름 {name!r}은(는) 올바르지 않습니다: 영문자로 시작하는 1~63자의 영문자, 숫자, 대시를 사용하세요",
+    },
+    "interrupted": {
+        "en": "interrupted; nothing was left half-made that `snaplab finish` or `snaplab start` cannot handle",
+        "ko": "중단되었습니다. 남은 상태는 `snaplab finish` 또는 `snaplab start`가 처리할 수 있습니다",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Text:
+    en: str
+    ko: str
+
+    def get(self, lang: str) -> str:
+        return self.ko if lang == "ko" else self.en
+
+    def __str__(self) -> str:
+        return self.en
+
+
+def text(key: str, **params: object) -> Text:
+    entry = CATALOG[key]
+    return Text(entry["en"].format(**params), entry["ko"].format(**params))
+
+
+def both(en: str, ko: str) -> Text:
+    return Text(en, ko)
+
+
+def detect(flag: str | None = None) -> str:
+    """--lang wins, then SNAPLAB_LANG, then the locale; English otherwise."""
+    if flag in LANGS:
+        return flag
+    for var in ("SNAPLAB_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            return "ko" if value.lower().startswith("ko") else "en"
+    return "en"

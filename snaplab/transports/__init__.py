@@ -1,0 +1,68 @@
+"""Where the daemon is: its local unix socket, or an HTTPS remote.
+
+`connect` is the only place that turns "backend + where" into a pylxd client.
+The server kind is read back from the API (`environment.server`) so a caller
+that asked for LXD but reached Incus is told, not silently mis-served.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from snaplab.backends import Backend, get_backend
+from snaplab.errors import ExitCode, SnaplabError
+
+if TYPE_CHECKING:
+    from pylxd import Client
+
+TRANSPORTS = {
+    "unix": "snaplab.transports.local.open_client",
+    "https": "snaplab.transports.https.open_client",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    backend: str = "lxd"
+    url: str | None = None  # None: the backend's local socket
+    project: str = "default"
+    cert: Path | None = None  # client certificate (HTTPS only)
+    key: Path | None = None
+    server_cert: Path | None = None  # pinned server certificate (HTTPS only)
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.url and self.url.startswith("https://") else "unix"
+
+
+@dataclass
+class Connection:
+    client: Client
+    backend: Backend
+    target: Target
+
+    @property
+    def server(self) -> str:
+        return str(self.client.host_info["environment"].get("server", "lxd"))
+
+    @property
+    def version(self) -> str:
+        return str(self.client.host_info["environment"].get("server_version", "?"))
+
+
+def connect(target: Target) -> Connection:
+    backend = get_backend(target.backend)
+    module, name = TRANSPORTS[target.scheme].rsplit(".", 1)
+    opener: Any = getattr(importlib.import_module(module), name)
+    client = opener(backend, target)
+    conn = Connection(client, backend, target)
+    if conn.server != backend.name:
+        raise SnaplabError(
+            f"{target.url or backend.socket} is {conn.server}, not {backend.name}: "
+            f"use --backend {conn.server}",
+            ExitCode.USAGE,
+        )
+    return conn
