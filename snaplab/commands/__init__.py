@@ -1,5 +1,5 @@
-"""One module per verb; this list is the CLI's table of contents."""
+"""One module per verb; this list is the CLI's table of contents (and --help's order)."""
 
-from snaplab.commands import doctor, host
+from snaplab.commands import check, doctor, finish, grade, host, labs, solve, start
 
-COMMANDS = [host, doctor]
+COMMANDS = [labs, start, check, solve, grade, finish, host, doctor]

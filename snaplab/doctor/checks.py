@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import os
 import shutil
+import socket as pysocket
 import time
 import uuid
 from collections.abc import Callable
@@ -17,16 +18,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pylxd.exceptions import LXDAPIException, NotFound
+
 from snaplab import instance
 from snaplab.backends import Backend
 from snaplab.doctor.results import Finding, Status
-from snaplab.errors import SnaplabError
+from snaplab.errors import ExitCode, SnaplabError
 from snaplab.host.image import ALIAS
 from snaplab.transports import Connection, Target, connect
+from snaplab.transports.local import socket_problem
 
 Outcome = tuple[Status, str, str]
 PROBE_PREFIX = "snaplab-doctor-"
 PROBE_FILE = "/root/snaplab-probe.txt"
+PROBE_RUNNER = "user.snaplab.doctor"  # host:pid of the doctor that launched a probe
+# Where the kernel check looks; tests point these at a fake tree.
+PROC = Path("/proc")
+SYS = Path("/sys")
 
 
 class Skip(Exception):
@@ -61,17 +69,18 @@ class Context:
 
 def kernel(ctx: Context) -> Outcome:
     missing = [ns for ns in ("user", "mnt", "pid", "net", "uts", "ipc", "cgroup")
-               if not Path(f"/proc/self/ns/{ns}").exists()]
+               if not (PROC / "self" / "ns" / ns).exists()]
     if missing:
         return Status.FAIL, f"namespaces missing: {', '.join(missing)}", \
             "use a kernel built with CONFIG_NAMESPACES and all namespace types"
-    max_userns = Path("/proc/sys/user/max_user_namespaces")
+    max_userns = PROC / "sys" / "user" / "max_user_namespaces"
     if max_userns.exists() and max_userns.read_text().strip() == "0":
         return Status.FAIL, "user namespaces are disabled", \
             "sysctl -w user.max_user_namespaces=15000"
-    if Path("/sys/fs/cgroup/cgroup.controllers").exists():
-        cg = "cgroup v2 (" + Path("/sys/fs/cgroup/cgroup.controllers").read_text().strip() + ")"
-    elif Path("/sys/fs/cgroup/memory").exists():
+    cgroup = SYS / "fs" / "cgroup"
+    if (cgroup / "cgroup.controllers").exists():
+        cg = "cgroup v2 (" + (cgroup / "cgroup.controllers").read_text().strip() + ")"
+    elif (cgroup / "memory").exists():
         cg = "cgroup v1"
     else:
         return Status.FAIL, "no cgroup hierarchy is mounted", \
@@ -94,10 +103,14 @@ def socket_access(ctx: Context) -> Outcome:
     if not b.socket.exists():
         return Status.FAIL, f"no socket at {b.socket}: the daemon is not running", \
             f"sudo snaplab host setup --backend {b.name}"
-    if not os.access(b.socket, os.R_OK | os.W_OK):
+    problem = socket_problem(b)
+    if problem is not None and problem.code == ExitCode.PERMISSION:
         user = getpass.getuser()
         return Status.FAIL, f"user {user} may not use {b.socket}", \
             f"sudo usermod -aG {b.group} {user}  (then log in again)"
+    if problem is not None:  # a daemon that died (kill -9, OOM) leaves its socket behind
+        return Status.FAIL, f"{b.socket} refuses connections: the daemon is not running", \
+            f"sudo snaplab host setup --backend {b.name}"
     return Status.PASS, f"{getpass.getuser()} may use {b.socket}", ""
 
 
@@ -148,41 +161,72 @@ def lab_image(ctx: Context) -> Outcome:
 
 def probe(ctx: Context) -> Outcome:
     """The chapter in miniature, on a throwaway container that is always removed."""
+    if root_disk(ctx)[0] is not Status.PASS:
+        raise Skip("skipped: no root disk in the default profile to launch on")
     if lab_image(ctx)[0] is not Status.PASS:
-        raise Skip(f"no image {ALIAS} to launch")
+        raise Skip(f"skipped: no image {ALIAS} to launch")
     client = ctx.conn.client
     name = PROBE_PREFIX + uuid.uuid4().hex[:8]
-    inst = None
     try:
-        inst = client.instances.create({
-            "name": name, "source": {"type": "image", "alias": ALIAS},
-            "config": {instance.LABEL: "doctor"}}, wait=True)
-        inst.start(wait=True)
-        t = time.perf_counter()
-        inst.snapshots.create("before", wait=True)
-        ctx.timings["snapshot"] = time.perf_counter() - t
-        write = instance.execute(client, name, ["touch", PROBE_FILE])
-        if write.rc != 0:
-            return Status.FAIL, f"could not write in the container: {write.stderr.strip()}", ""
-        inst.stop(wait=True, force=True)
-        t = time.perf_counter()
-        inst.restore_snapshot("before", wait=True)
-        ctx.timings["restore"] = time.perf_counter() - t
-        if instance.file_exists(client, name, PROBE_FILE):
-            return Status.FAIL, "the file written after the snapshot survived the restore", \
-                "check the storage driver's logs"
-        inst.snapshots.get("before").delete(wait=True)
-        return Status.PASS, f"snapshot {ctx.timings['snapshot']:.2f} s, " \
-            f"restore {ctx.timings['restore']:.2f} s", ""
+        return _probe(ctx, client, name)
+    except (LXDAPIException, instance.OperationFailed) as e:
+        # a daemon that cannot launch, snapshot or restore is the finding, not a crash
+        return Status.FAIL, f"the daemon refused: {e}", \
+            f"see the {ctx.backend.title} daemon's log (/var/log/snaplab/{ctx.backend.name}.log)"
     finally:
         remove_probe(client, name)
 
 
+def _probe(ctx: Context, client, name: str) -> Outcome:  # type: ignore[no-untyped-def]
+    """Launch, snapshot, write, stop, restore, check the file is gone, delete the snapshot."""
+    inst = client.instances.create({
+        "name": name, "source": {"type": "image", "alias": ALIAS},
+        "config": {instance.LABEL: "doctor", PROBE_RUNNER: _runner()}}, wait=True)
+    inst.start(wait=True)
+    t = time.perf_counter()
+    inst.snapshots.create("before", wait=True)
+    ctx.timings["snapshot"] = time.perf_counter() - t
+    write = instance.execute(client, name, ["touch", PROBE_FILE])
+    if write.rc != 0:
+        return Status.FAIL, f"could not write in the container: {write.stderr.strip()}", ""
+    inst.stop(wait=True, force=True)
+    t = time.perf_counter()
+    inst.restore_snapshot("before", wait=True)
+    ctx.timings["restore"] = time.perf_counter() - t
+    if instance.file_exists(client, name, PROBE_FILE):
+        return Status.FAIL, "the file written after the snapshot survived the restore", \
+            "check the storage driver's logs"
+    inst.snapshots.get("before").delete(wait=True)
+    return Status.PASS, f"snapshot {ctx.timings['snapshot']:.2f} s, " \
+        f"restore {ctx.timings['restore']:.2f} s", ""
+
+
+def _runner() -> str:
+    return f"{pysocket.gethostname()}:{os.getpid()}"
+
+
+def _settle(client, name: str, timeout: int = 60) -> None:  # type: ignore[no-untyped-def]
+    """Wait for the daemon's running operations on this instance (create, start, ...).
+
+    After Ctrl-C the daemon goes on creating or starting the probe; deleting it
+    meanwhile fails ("busy running a create operation", "instance is running").
+    """
+    ops = client.api.operations.get(params={"recursion": 1}).json()["metadata"] or {}
+    for op in ops.get("running") or []:
+        urls = (op.get("resources") or {}).get("instances") or []
+        if any(u.split("?")[0].rstrip("/").endswith(f"/instances/{name}") for u in urls):
+            try:
+                client.api.operations[op["id"]].wait.get(params={"timeout": timeout})
+            except LXDAPIException:
+                pass  # finished and gone meanwhile
+
+
 def remove_probe(client, name: str) -> None:  # type: ignore[no-untyped-def]
     """Delete a probe container, but only if it carries the doctor's label."""
+    _settle(client, name)
     try:
         inst = client.instances.get(name)
-    except Exception:
+    except NotFound:
         return
     if inst.config.get(instance.LABEL) != "doctor":
         return
@@ -191,11 +235,30 @@ def remove_probe(client, name: str) -> None:  # type: ignore[no-untyped-def]
     inst.delete(wait=True)
 
 
+def _doctor_alive(runner: str) -> bool:
+    """Whether the doctor that launched a probe still runs (so its probe is not left over)."""
+    host, _, pid = runner.rpartition(":")
+    if host != pysocket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
+
+
 def sweep(ctx: Context) -> None:
-    """Remove probes left by a doctor that was killed outright (kill -9)."""
+    """Remove probes left by a doctor that was killed outright (kill -9).
+
+    A probe whose doctor still runs (another doctor on the same daemon) is not
+    left over: leave it to that doctor.
+    """
     client = ctx.conn.client
     for inst in client.instances.all():
-        if inst.name.startswith(PROBE_PREFIX):
+        if inst.name.startswith(PROBE_PREFIX) and \
+                not _doctor_alive(inst.config.get(PROBE_RUNNER, "")):
             remove_probe(client, inst.name)
 
 

@@ -1,0 +1,57 @@
+"""`snaplab check LAB`: grade the steps done so far, and hint at the next one."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+
+from snaplab.commands.common import add_lab, lab_session
+from snaplab.errors import ExitCode
+from snaplab.lab.results import FAIL, LabResult
+from snaplab.lab.runner import check
+
+MARK = {"pass": "PASS   ", "fail": "FAIL   ", "pending": "PENDING"}
+
+
+@dataclass
+class CheckResult:
+    result: LabResult
+    lang: str = "en"
+
+    @property
+    def code(self) -> ExitCode:
+        return ExitCode.OK if self.result.complete else ExitCode.NOT_PASSING
+
+    def to_dict(self) -> dict:
+        return self.result.to_dict(self.lang)
+
+    def render(self, lang: str) -> str:
+        r = self.result
+        lines = [f"{r.lab} · {r.backend} · {r.instance}"]
+        for i, s in enumerate(r.steps, 1):
+            lines.append(f"  {MARK[s.status]} {i}. {s.title.get(lang)} "
+                         f"[{s.points}/{s.max_points}] {s.message.get(lang)}")
+            if s.status == FAIL and s.hint:
+                label = "힌트" if lang == "ko" else "hint"
+                lines.append(f"           {label}: {s.hint.get(lang)}")
+        for note in r.notes:
+            lines.append(f"  ! {note.get(lang)}")
+        total = "점수" if lang == "ko" else "score"
+        lines.append(f"  {total}: {r.score}/{r.max_score}")
+        return "\n".join(lines)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "check", help="grade the steps done so far (PASS/FAIL/PENDING, with a hint)",
+        description="Grade each step from evidence read from the daemon and the container. "
+        "The first unfinished step gets a hint. Exit 0 when every step passes, 1 otherwise.")
+    add_lab(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> CheckResult:
+    from snaplab.i18n import detect
+
+    lab, session = lab_session(args)
+    return CheckResult(check(lab, session), detect(getattr(args, "lang", None)))

@@ -1,0 +1,37 @@
+"""`snaplab labs`: what can be practised here."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+
+from snaplab.commands.common import add_lang
+from snaplab.errors import ExitCode
+from snaplab.lab.model import Lab, lab_ids, load
+
+
+@dataclass
+class LabsResult:
+    labs: list[Lab]
+    code: ExitCode = ExitCode.OK
+
+    def to_dict(self) -> dict:
+        return {"labs": [{"id": lab.id, "title": lab.title.en, "title_ko": lab.title.ko,
+                          "steps": len(lab.steps), "max_score": lab.max_score}
+                         for lab in self.labs]}
+
+    def render(self, lang: str) -> str:
+        return "\n".join(f"{lab.id:12} {lab.title.get(lang)} ({len(lab.steps)} steps, "
+                         f"{lab.max_score} points)\n{'':12} {lab.summary.get(lang)}"
+                         for lab in self.labs)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("labs", help="list the labs", description="List the labs snaplab ships.")
+    p.add_argument("--json", action="store_true")
+    add_lang(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> LabsResult:
+    return LabsResult([load(i) for i in lab_ids()])

@@ -1,0 +1,73 @@
+"""`snaplab solve LAB`: run the guide's own commands through the real CLI, proving the guide."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+from snaplab.commands.common import add_lab, lab_session
+from snaplab.errors import ExitCode, SnaplabError
+from snaplab.lab import recorder
+from snaplab.lab.model import check_name, render
+
+
+@dataclass
+class Ran:
+    step: str
+    command: str
+    rc: int
+
+
+@dataclass
+class SolveResult:
+    lab: str
+    ran: list[Ran] = field(default_factory=list)
+    code: ExitCode = ExitCode.OK
+
+    def to_dict(self) -> dict:
+        return {"lab": self.lab, "commands": [vars(r) for r in self.ran]}
+
+    def render(self, lang: str) -> str:
+        if lang == "ko":
+            return f"참조 풀이 완료: 명령 {len(self.ran)}개. `snaplab check {self.lab}`로 확인하세요"
+        return f"reference solution done: {len(self.ran)} commands. `snaplab check {self.lab}`"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "solve", help="run the reference solution (the guide's commands, via lxc/incus)",
+        description="Run every step's commands exactly as the guide shows them, through the "
+        "real lxc or incus client, in order. Commands the guide expects to fail (the "
+        "chapter's warning) must fail with the expected message.")
+    add_lab(p)
+    p.add_argument("--snapshot", default=None, help="snapshot name (default: the lab's)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> SolveResult:
+    lab, session = lab_session(args)
+    snapshot = check_name(args.snapshot or lab.snapshot, "snapshot")
+    result = SolveResult(lab.id)
+    for step in lab.steps:
+        for cmd in step.commands[session.backend]:
+            line = render(cmd, session.instance, snapshot)
+            print(f"$ {line}", file=sys.stderr, flush=True)
+            stdin = "".join(s + "\n" for s in cmd.stdin) if cmd.stdin else None
+            before = recorder.count_events(session)
+            done = subprocess.run(line.split(), input=stdin, capture_output=True, text=True)
+            if cmd.recorded:
+                recorder.caught_up(session, before)
+            if done.stdout.strip():
+                print(done.stdout.rstrip(), file=sys.stderr)
+            if cmd.expect_failure is not None:
+                if done.returncode == 0 or cmd.expect_failure not in done.stderr:
+                    raise SnaplabError(f"step {step.id}: `{line}` should have failed with "
+                                       f"{cmd.expect_failure!r}", ExitCode.NOT_PASSING)
+                print(done.stderr.rstrip(), file=sys.stderr)
+            elif done.returncode != 0 and not cmd.stdin:
+                raise SnaplabError(f"step {step.id}: `{line}` failed: "
+                                   f"{done.stderr.strip()}", ExitCode.NOT_PASSING)
+            result.ran.append(Ran(step.id, line, done.returncode))
+    return result

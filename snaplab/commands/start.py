@@ -1,0 +1,48 @@
+"""`snaplab start LAB`: create the lab container (or find it again) and begin recording."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+
+from snaplab.commands.common import add_lab, lab_session
+from snaplab.errors import ExitCode
+from snaplab.lab.runner import open_session, start
+
+
+@dataclass
+class StartResult:
+    lab: str
+    backend: str
+    instance: str
+    shell: str
+    code: ExitCode = ExitCode.OK
+
+    def to_dict(self) -> dict:
+        return {"lab": self.lab, "backend": self.backend, "instance": self.instance,
+                "shell": self.shell}
+
+    def render(self, lang: str) -> str:
+        if lang == "ko":
+            return (f"{self.lab} 실습 준비 완료: {self.backend} 컨테이너 {self.instance}이(가) "
+                    f"실행 중입니다.\n단계마다 `snaplab check {self.lab}`로 확인하세요. "
+                    f"컨테이너 셸: {self.shell}")
+        return (f"lab {self.lab} ready: {self.backend} container {self.instance} is running.\n"
+                f"Run `snaplab check {self.lab}` after each step. Shell: {self.shell}")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "start", help="set up a lab: its container, labelled as snaplab's, and event recording",
+        description="Create and start the lab container from the lab image (or find the one "
+        "this lab made before), protect it from deletion, and start recording the daemon's "
+        "events as evidence. Safe to run again. A container of that name that snaplab did not "
+        "create is never touched.")
+    add_lab(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> StartResult:
+    lab, session = lab_session(args)
+    shell = start(lab, session, open_session(session))
+    return StartResult(lab.id, session.backend, session.instance, shell)

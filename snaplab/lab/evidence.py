@@ -1,0 +1,148 @@
+"""What the journal proves happened, and in which order. Pure logic, no daemon.
+
+Each fact is the time a step's evidence first appears *after* the previous
+step's, so a skipped or out-of-order step leaves its fact (and every later one)
+empty. The checks in checks/ assert on these facts; unit tests feed entries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from snaplab.lab.journal import Entry
+
+STOPS = ("instance-shutdown", "instance-stopped")
+_EPS = timedelta(microseconds=1)
+
+
+@dataclass
+class Live:
+    """What `check` itself read from the daemon and the container just now."""
+
+    exists: bool
+    created_at: str = ""
+    status: str = ""
+    protected: bool = False
+    file: bool | None = None
+    snapshots: dict[str, str] = field(default_factory=dict)  # name -> created_at
+
+
+@dataclass
+class Facts:
+    snapshot: str = ""
+    taken: datetime | None = None
+    listed: bool = False
+    touched: datetime | None = None
+    stopped: datetime | None = None
+    restored: datetime | None = None
+    started: datetime | None = None
+    looked: datetime | None = None
+    deleted: datetime | None = None
+    same_container: bool = False
+    running: bool = False
+    protected: bool = False
+
+
+class Timeline:
+    def __init__(self, entries: list[Entry], live: Live) -> None:
+        self.live = live
+        self.entries = sorted(self._current(entries), key=lambda e: e.when)
+        self.facts = self._derive()
+
+    def _current(self, entries: list[Entry]) -> list[Entry]:
+        """Only what happened to this very container since `start` made it."""
+        starts = [i for i, e in enumerate(entries)
+                  if e.kind == "start" and e.created_at == self.live.created_at]
+        if not starts:
+            return []
+        return entries[starts[-1]:]
+
+    def events(self, *actions: str, after: datetime | None = None,
+               before: datetime | None = None, snapshot: str | None = None) -> list[Entry]:
+        return [e for e in self.entries if e.kind == "event" and e.action in actions
+                and (after is None or e.when > after) and (before is None or e.when < before)
+                and (snapshot is None or e.snapshot == snapshot)]
+
+    def seen(self, after: datetime | None = None) -> list[Entry]:
+        """Entries that looked at the file (recorder probes and check's observations)."""
+        return [e for e in self.entries if e.file is not None and e.kind in ("event", "observe")
+                and (after is None or e.when > after)]
+
+    def chosen_snapshot(self) -> str:
+        """The chapter lets the learner pick any name: follow the one they restored."""
+        restored = self.events("instance-restored")
+        if restored:
+            return restored[-1].snapshot
+        created = self.events("instance-snapshot-created")
+        alive = [e.snapshot for e in created if e.snapshot in self.live.snapshots]
+        if alive:
+            return alive[-1]
+        if created:
+            return created[-1].snapshot
+        return next(iter(self.live.snapshots), "")
+
+    def _derive(self) -> Facts:
+        f = Facts()
+        if not self.entries:
+            return f
+        start = self.entries[0].when
+        f.same_container = self.live.exists and self.entries[0].kind == "start"
+        f.running = self.live.status == "Running"
+        f.protected = self.live.protected
+        f.snapshot = s = self.chosen_snapshot()
+        if not s:
+            return f
+        created = self.events("instance-snapshot-created", after=start, snapshot=s)
+        f.taken = created[0].when if created else None
+        if f.taken is None:
+            return f
+        f.listed = s in self.live.snapshots or any(s in e.snapshots for e in self.seen())
+        f.touched = self._touched(s, f.taken)
+        if f.touched is None:
+            return f
+        restores = self.events("instance-restored", after=f.touched, snapshot=s)
+        stops = self.events(*STOPS, after=f.touched,
+                            before=restores[0].when if restores else None)
+        f.stopped = stops[0].when if stops else None
+        if f.stopped is None:
+            return f
+        f.restored = next((r.when for r in self.events("instance-restored", after=f.stopped,
+                                                         snapshot=s)
+                           if not self.events("instance-started", after=f.stopped,
+                                              before=r.when)), None)
+        if f.restored is None:
+            return f
+        starts = self.events("instance-started", after=f.restored)
+        f.started = starts[0].when if starts else None
+        if f.started is None:
+            return f
+        f.looked = next((e.when for e in self.events("instance-exec", after=f.started)
+                         if not e.own and e.file is False and s in e.snapshots), None)
+        if f.looked is None:
+            return f
+        f.deleted = next((d.when for d in self.events("instance-snapshot-deleted",
+                                                       after=f.looked, snapshot=s)
+                          if self._running_at(d.when)), None)
+        return f
+
+    def _touched(self, s: str, taken: datetime) -> datetime | None:
+        """First sight of the file after the snapshot, if the snapshot cannot hold it.
+
+        Not in the snapshot means: seen absent after the snapshot and before the
+        file appeared, or made absent by restoring that very snapshot.
+        """
+        seen = self.seen(after=taken - _EPS)
+        for i, e in enumerate(seen):
+            if e.file and e.when > taken:
+                absent_before = any(p.file is False for p in seen[:i])
+                undone = any(r.file is False for r in self.events("instance-restored",
+                                                                  after=e.when, snapshot=s))
+                if absent_before or undone:
+                    return e.when
+        return None
+
+    def _running_at(self, when: datetime) -> bool:
+        power = self.events("instance-started", *STOPS, before=when)
+        return bool(power) and power[-1].action == "instance-started"
+

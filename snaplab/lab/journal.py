@@ -1,0 +1,102 @@
+"""The lab's evidence journal: what the daemon did, kept where a restore cannot reach.
+
+Why a journal at all: neither daemon keeps a history, a restore rewinds the
+container's files and its `user.*` keys, and the chapter ends by deleting the
+snapshot. So every step's evidence is written down as it happens, by the
+recorder (lifecycle events from `/1.0/events`, each with a probe of the file
+and the snapshots) and by `check` (its own observations), into a JSON-lines
+file in the learner's own state directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from snaplab.paths import state_dir
+
+
+@dataclass
+class Entry:
+    t: str  # RFC 3339, the daemon's time for events, ours for observations
+    kind: str  # start | event | observe | recorder
+    action: str = ""  # lifecycle action, e.g. instance-snapshot-created
+    snapshot: str = ""  # the snapshot an event names
+    own: bool = False  # an exec snaplab itself made (check's reads)
+    file: bool | None = None  # did the lab file exist at that moment?
+    snapshots: list[str] = field(default_factory=list)
+    status: str = ""  # Running / Stopped
+    created_at: str = ""  # on start entries: the container's identity
+    note: str = ""
+
+    @property
+    def when(self) -> datetime:
+        return parse_time(self.t)
+
+    def to_json(self) -> str:
+        # keep file=False: "seen absent" is evidence; drop only what was never set
+        d = {k: v for k, v in asdict(self).items() if v is not None and v != "" and v != []}
+        if not self.own:
+            d.pop("own")
+        return json.dumps(d, ensure_ascii=False)
+
+
+def parse_time(value: str) -> datetime:
+    """Daemon times carry nanoseconds, which fromisoformat rejects before 3.11's rules."""
+    value = value.replace("Z", "+00:00")
+    if "." in value:
+        head, rest = value.split(".", 1)
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        tz = rest[len(digits):]
+        value = f"{head}.{digits[:6].ljust(6, '0')}{tz}"
+    return datetime.fromisoformat(value)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class Session:
+    """One learner's run of one lab on one instance: the key of everything kept."""
+
+    lab: str
+    backend: str
+    project: str
+    instance: str
+    url: str | None = None
+
+    @property
+    def dir(self) -> Path:
+        where = "local" if not self.url else self.url.split("//", 1)[-1].replace(":", "_")
+        path = state_dir() / f"{self.lab}-{self.backend}-{where}-{self.project}-{self.instance}"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def journal(self) -> Path:
+        return self.dir / "journal.jsonl"
+
+    def append(self, entry: Entry) -> None:
+        with open(self.journal, "a", encoding="utf-8") as f:
+            f.write(entry.to_json() + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+    def entries(self) -> list[Entry]:
+        if not self.journal.exists():
+            return []
+        out = []
+        for line in self.journal.read_text(encoding="utf-8").splitlines():
+            try:
+                out.append(Entry(**json.loads(line)))
+            except (ValueError, TypeError):
+                continue  # a torn line from a killed writer: skip, never crash
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,106 @@
+"""A lab loaded from labs/<id>/lab.yaml: validated whole before any daemon is touched."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from snaplab.errors import ExitCode, SnaplabError
+from snaplab.i18n import Text, text
+from snaplab.lab.schema import validate
+from snaplab.paths import data_dir
+
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class Command:
+    run: str
+    stdin: tuple[str, ...] = ()
+    expect_failure: str | None = None
+    recorded: bool = True  # False: read-only or refused, no lifecycle event to wait for
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    points: int
+    title: Text
+    why: Text
+    commands: dict[str, tuple[Command, ...]]
+    passed: Text
+    failed: Text
+    hint: Text
+    warning: bool = False
+
+
+@dataclass(frozen=True)
+class Lab:
+    id: str
+    title: Text
+    summary: Text
+    source: str
+    checks: Path
+    instance: str
+    snapshot: str
+    file: str
+    steps: tuple[Step, ...] = field(default_factory=tuple)
+
+    @property
+    def max_score(self) -> int:
+        return sum(s.points for s in self.steps)
+
+
+def _t(d: dict[str, str]) -> Text:
+    return Text(d["en"], d["ko"])
+
+
+def parse(doc: dict[str, Any], where: str) -> Lab:
+    errors = validate(doc)
+    if errors:
+        raise SnaplabError(f"{where} is not a valid lab ({len(errors)} errors): "
+                           + "; ".join(errors), ExitCode.LAB_INVALID)
+    steps = tuple(
+        Step(id=s["id"], points=s["points"], title=_t(s["title"]), why=_t(s["why"]),
+             commands={b: tuple(Command(c["run"], tuple(c.get("stdin", ())),
+                                        c.get("expect_failure"), c.get("recorded", True))
+                                for c in cmds) for b, cmds in s["commands"].items()},
+             passed=_t(s["pass"]), failed=_t(s["fail"]), hint=_t(s["hint"]),
+             warning=bool(s.get("warning", False)))
+        for s in doc["steps"])
+    defaults = doc.get("defaults") or {}
+    return Lab(id=doc["id"], title=_t(doc["title"]), summary=_t(doc["summary"]),
+               source=doc["source"], checks=data_dir("checks") / doc["checks"],
+               instance=defaults.get("instance", "ubuntu-test"),
+               snapshot=defaults.get("snapshot", "snapshot-1"), file=doc["file"], steps=steps)
+
+
+def lab_ids() -> list[str]:
+    return sorted(p.parent.name for p in data_dir("labs").glob("*/lab.yaml"))
+
+
+def load(lab_id: str) -> Lab:
+    path = data_dir("labs") / lab_id / "lab.yaml"
+    if not NAME.match(lab_id) or not path.exists():
+        raise SnaplabError(text("unknown_lab", lab=lab_id, known=", ".join(lab_ids())),
+                           ExitCode.USAGE)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise SnaplabError(f"{path} is not valid YAML: {e}".replace("\n", " "),
+                           ExitCode.LAB_INVALID) from None
+    return parse(doc, str(path))
+
+
+def check_name(name: str, what: str) -> str:
+    if not NAME.match(name) or name.endswith("-"):
+        raise SnaplabError(text("bad_name", what=what, name=name), ExitCode.USAGE)
+    return name
+
+
+def render(command: Command, instance: str, snapshot: str) -> str:
+    return command.run.format(instance=instance, snapshot=snapshot)

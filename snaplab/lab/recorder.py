@@ -1,0 +1,195 @@
+"""The recorder: a small background process that writes lifecycle events to the journal.
+
+`snaplab start` launches it; `check` restarts it if it died (and says that
+evidence from the gap may be missing); `finish` stops it. For each event about
+the lab instance it also probes, through the files API (which works on a
+stopped container and runs nothing inside it), whether the lab file exists and
+which snapshots exist, so the journal says what the container looked like at
+each step even after a restore wipes the traces.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from snaplab.lab.journal import Entry, Session, now
+
+PROBED = {
+    "instance-snapshot-created", "instance-snapshot-deleted", "instance-restored",
+    "instance-shutdown", "instance-stopped", "instance-started", "instance-exec",
+}
+OWN_MARK = "snaplab-check"  # $0 of every exec snaplab's checks make
+
+
+def probe(client: Any, instance: str, path: str) -> dict[str, Any]:
+    """The file first: it is what the learner's next command (a restore) may change."""
+    from snaplab import instance as api
+
+    found = _file(client, instance, path)
+    try:
+        state = api.node(client, f"/1.0/instances/{instance}").get().json()["metadata"]
+        snaps = api.node(client, f"/1.0/instances/{instance}/snapshots").get().json()["metadata"]
+    except Exception:  # the instance is gone: say so instead of guessing
+        return {"file": None, "snapshots": [], "status": "Missing"}
+    return {
+        "file": found,
+        "snapshots": sorted(s.rsplit("/", 1)[-1] for s in snaps),
+        "status": state.get("status", ""),
+    }
+
+
+def _file(client: Any, instance: str, path: str) -> bool | None:
+    """The files API can fail while a container is mid-stop; ask again, then admit not knowing."""
+    from snaplab import instance as api
+
+    for _ in range(5):
+        try:
+            return api.file_exists(client, instance, path)
+        except Exception:  # noqa: BLE001 - transient; None means "unknown", never "absent"
+            time.sleep(0.1)
+    return None
+
+
+def entry_for(event: dict[str, Any], session: Session, client: Any, path: str) -> Entry | None:
+    meta = event.get("metadata") or {}
+    action = meta.get("action", "")
+    source = meta.get("source", "")
+    base = f"/1.0/instances/{session.instance}"
+    if event.get("type") != "lifecycle" or action not in PROBED:
+        return None
+    if (event.get("project") or "default") != session.project:
+        return None
+    if source.split("?")[0] != base and not source.startswith(base + "/"):
+        return None
+    context = meta.get("context") or {}
+    snapshot = ""
+    if "/snapshots/" in source:
+        snapshot = source.split("/snapshots/", 1)[1].split("?")[0]
+    elif action == "instance-restored":
+        snapshot = str(context.get("snapshot", "")).rsplit("/", 1)[-1]
+    command = context.get("command") or []
+    entry = Entry(t=event.get("timestamp") or now(), kind="event", action=action,
+                  snapshot=snapshot, own=OWN_MARK in command)
+    if not entry.own:
+        for key, value in probe(client, session.instance, path).items():
+            setattr(entry, key, value)
+    return entry
+
+
+def listen(session: Session, path: str) -> None:
+    from pylxd.client import _WebsocketClient
+
+    from snaplab.transports import Target, connect
+
+    client = connect(Target(session.backend, session.url, session.project)).client
+
+    class Recorder(_WebsocketClient):  # type: ignore[misc]
+        def handshake_ok(self) -> None:
+            session.append(Entry(t=now(), kind="recorder", note="listening"))
+
+        def received_message(self, message: Any) -> None:
+            try:
+                event = json.loads(message.data.decode("utf-8"))
+                entry = entry_for(event, session, client, path)
+            except Exception as e:  # noqa: BLE001 - one bad event must not stop the recording
+                print(f"{now()} recorder: {e}", file=sys.stderr, flush=True)
+                return
+            if entry:
+                session.append(entry)
+
+    ws = client.events(websocket_client=Recorder)
+    ws.resource = f"/1.0/events?type=lifecycle&project={session.project}"
+    ws.connect()
+    ws.run()
+
+
+def pidfile(session: Session) -> Path:
+    return session.dir / "recorder.pid"
+
+
+def alive(session: Session) -> bool:
+    try:
+        pid = int(pidfile(session).read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return False
+    return b"snaplab.lab.recorder" in cmdline
+
+
+def spawn(session: Session, path: str, timeout: float = 5.0) -> None:
+    """Start the recorder detached from the terminal and wait until it listens."""
+    before = len(session.entries())
+    log = open(session.dir / "recorder.log", "ab")
+    argv = [sys.executable, "-m", "snaplab.lab.recorder", "--lab", session.lab,
+            "--backend", session.backend, "--project", session.project,
+            "--instance", session.instance, "--file", path]
+    if session.url:
+        argv += ["--url", session.url]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=log, start_new_session=True, env=os.environ.copy())
+    pidfile(session).write_text(str(proc.pid))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(e.kind == "recorder" for e in session.entries()[before:]):
+            return
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise RuntimeError(f"the event recorder did not start (see {session.dir}/recorder.log)")
+
+
+def caught_up(session: Session, events_before: int, timeout: float = 3.0) -> bool:
+    """Wait until the recorder has written (and probed) an event newer than the count given.
+
+    A human takes seconds between commands; a script does not. Scripted runs
+    (`solve`, the tests) call this after each command so the recorder's probe
+    sees the container before the next command changes it.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if count_events(session) > events_before:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def count_events(session: Session) -> int:
+    return sum(e.kind == "event" and not e.own for e in session.entries())
+
+
+def stop(session: Session) -> None:
+    if alive(session):
+        os.kill(int(pidfile(session).read_text()), signal.SIGTERM)
+    pidfile(session).unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    warnings.filterwarnings("ignore", category=UserWarning)
+    p = argparse.ArgumentParser(prog="snaplab.lab.recorder")
+    for opt in ("--lab", "--backend", "--project", "--instance", "--file"):
+        p.add_argument(opt, required=True)
+    p.add_argument("--url", default=None)
+    a = p.parse_args(argv)
+    session = Session(a.lab, a.backend, a.project, a.instance, a.url)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    while True:  # a restarted daemon closes the socket: reconnect
+        try:
+            listen(session, a.file)
+        except SystemExit:
+            return 0
+        except Exception as e:  # noqa: BLE001 - logged, then retried
+            print(f"{now()} recorder: {e}", file=sys.stderr, flush=True)
+        time.sleep(0.2)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,92 @@
+"""The lab file schema, and a validator that reports every error at once.
+
+Small on purpose (no jsonschema dependency): a lab is a mapping of known keys,
+texts in both languages, and an ordered list of steps with commands for both
+daemons. Errors carry a path such as `steps[2].hint.ko`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+ID = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+LANGS = ("en", "ko")
+BACKENDS = ("lxd", "incus")
+TEXT = "text"  # a mapping with a non-empty string per language
+
+LAB_KEYS: dict[str, Any] = {
+    "id": str, "title": TEXT, "summary": TEXT, "source": str, "checks": str,
+    "defaults": dict, "file": str, "steps": list,
+}
+STEP_KEYS: dict[str, Any] = {
+    "id": str, "points": int, "title": TEXT, "why": TEXT, "commands": dict,
+    "pass": TEXT, "fail": TEXT, "hint": TEXT,
+}
+OPTIONAL_STEP_KEYS = {"warning": bool}
+COMMAND_KEYS = {"run": str, "stdin": list, "expect_failure": str, "recorded": bool}
+
+
+def _text(value: Any, path: str, errors: list[str]) -> None:
+    if not isinstance(value, dict):
+        errors.append(f"{path}: must map en and ko to text")
+        return
+    for lang in LANGS:
+        if not isinstance(value.get(lang), str) or not value[lang].strip():
+            errors.append(f"{path}.{lang}: missing")
+    for extra in set(value) - set(LANGS):
+        errors.append(f"{path}.{extra}: unknown language")
+
+
+def _fields(doc: Any, spec: dict[str, Any], optional: dict[str, Any], path: str,
+            errors: list[str]) -> bool:
+    if not isinstance(doc, dict):
+        errors.append(f"{path or 'lab'}: must be a mapping")
+        return False
+    for key, kind in spec.items():
+        where = f"{path}.{key}" if path else key
+        if key not in doc:
+            errors.append(f"{where}: missing")
+        elif kind == TEXT:
+            _text(doc[key], where, errors)
+        elif not isinstance(doc[key], kind) or (kind is int and isinstance(doc[key], bool)):
+            errors.append(f"{where}: must be {kind.__name__}")
+    for key in set(doc) - set(spec) - set(optional):
+        errors.append(f"{path}.{key}: unknown key" if path else f"{key}: unknown key")
+    return True
+
+
+def validate(doc: Any) -> list[str]:
+    errors: list[str] = []
+    if not _fields(doc, LAB_KEYS, {}, "", errors):
+        return errors
+    if isinstance(doc.get("id"), str) and not ID.match(doc["id"]):
+        errors.append("id: must be lower-case letters, digits and dashes")
+    seen: set[str] = set()
+    for i, step in enumerate(doc.get("steps") or []):
+        path = f"steps[{i}]"
+        if not _fields(step, STEP_KEYS, OPTIONAL_STEP_KEYS, path, errors):
+            continue
+        sid = step.get("id")
+        if isinstance(sid, str):
+            if not ID.match(sid):
+                errors.append(f"{path}.id: must be lower-case letters, digits and dashes")
+            if sid in seen:
+                errors.append(f"{path}.id: duplicate step id {sid!r}")
+            seen.add(sid)
+        if isinstance(step.get("points"), int) and step["points"] < 0:
+            errors.append(f"{path}.points: must not be negative")
+        commands = step.get("commands")
+        if isinstance(commands, dict):
+            for backend in BACKENDS:
+                if not commands.get(backend):
+                    errors.append(f"{path}.commands.{backend}: missing")
+                    continue
+                for j, cmd in enumerate(commands[backend]):
+                    _fields(cmd, {"run": str}, COMMAND_KEYS, f"{path}.commands.{backend}[{j}]",
+                            errors)
+            for extra in set(commands) - set(BACKENDS):
+                errors.append(f"{path}.commands.{extra}: unknown backend")
+    if isinstance(doc.get("steps"), list) and not doc["steps"]:
+        errors.append("steps: a lab needs at least one step")
+    return errors
