@@ -17,7 +17,7 @@ def test_snapshot_taken(facts):
 
 @pytest.mark.step("snapshot-listed")
 def test_snapshot_listed(facts):
-    assert facts.taken is not None and facts.listed
+    assert facts.listed is not None and facts.listed > facts.taken
 
 
 @pytest.mark.step("file-touched")

@@ -32,7 +32,7 @@ class Live:
 class Facts:
     snapshot: str = ""
     taken: datetime | None = None
-    listed: bool = False
+    listed: datetime | None = None
     touched: datetime | None = None
     stopped: datetime | None = None
     restored: datetime | None = None
@@ -97,7 +97,7 @@ class Timeline:
         f.taken = created[0].when if created else None
         if f.taken is None:
             return f
-        f.listed = s in self.live.snapshots or any(s in e.snapshots for e in self.seen())
+        f.listed = self._listed(s, f.taken)
         f.touched = self._touched(s, f.taken)
         if f.touched is None:
             return f
@@ -141,6 +141,13 @@ class Timeline:
                 if absent_before or undone:
                     return e.when
         return None
+
+    def _listed(self, s: str, taken: datetime) -> datetime | None:
+        """`info` was asked for (the daemon logged the request) while the snapshot existed."""
+        deleted = self.events("instance-snapshot-deleted", after=taken, snapshot=s)
+        until = deleted[0].when if deleted else None
+        infos = self.events("info-requested", after=taken, before=until)
+        return infos[0].when if infos else None
 
     def _running_at(self, when: datetime) -> bool:
         power = self.events("instance-started", *STOPS, before=when)

@@ -13,12 +13,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 from typing import Any
 
 from snaplab.lab.journal import Entry, Session, now
@@ -59,7 +62,28 @@ def _file(client: Any, instance: str, path: str) -> bool | None:
     return None
 
 
+INFO = "info-requested"  # our name for a GET of the instance with recursion, what `info` sends
+
+
+def request_entry(event: dict[str, Any], session: Session) -> Entry | None:
+    """The daemon's request log, so a read such as `lxc info` leaves evidence too."""
+    meta = event.get("metadata") or {}
+    ctx = meta.get("context") or {}
+    if meta.get("message") != "Handling API request" or ctx.get("method") != "GET":
+        return None
+    url = urlsplit(ctx.get("url", ""))
+    query = parse_qs(url.query)
+    if url.path != f"/1.0/instances/{session.instance}" or query.get("recursion") != ["1"]:
+        return None
+    if query.get("project", ["default"])[0] != session.project:
+        return None
+    return Entry(t=event.get("timestamp") or now(), kind="event", action=INFO,
+                 note=str(ctx.get("username", "")))
+
+
 def entry_for(event: dict[str, Any], session: Session, client: Any, path: str) -> Entry | None:
+    if event.get("type") == "logging":
+        return request_entry(event, session)
     meta = event.get("metadata") or {}
     action = meta.get("action", "")
     source = meta.get("source", "")
@@ -86,30 +110,51 @@ def entry_for(event: dict[str, Any], session: Session, client: Any, path: str) -
 
 
 def listen(session: Session, path: str) -> None:
+    """Read events on one thread and probe on another.
+
+    The daemon drops a listener that falls behind (Incus does so quickly once
+    the request log is on), and a probe takes tens of milliseconds: so the
+    socket is drained at once into a queue, and probes happen in order behind it.
+    """
     from pylxd.client import _WebsocketClient
 
     from snaplab.transports import Target, connect
 
     client = connect(Target(session.backend, session.url, session.project)).client
+    inbox: queue.Queue[bytes | None] = queue.Queue()
 
     class Recorder(_WebsocketClient):  # type: ignore[misc]
-        def handshake_ok(self) -> None:
-            session.append(Entry(t=now(), kind="recorder", note="listening"))
+        heard = False
 
         def received_message(self, message: Any) -> None:
+            # "listening" only once the stream has carried a message: Incus now and
+            # then drops a fresh connection within milliseconds of the handshake.
+            if not self.heard:
+                self.heard = True
+                session.append(Entry(t=now(), kind="recorder", note="listening"))
+            inbox.put(bytes(message.data))
+
+    def work() -> None:
+        while (raw := inbox.get()) is not None:
             try:
-                event = json.loads(message.data.decode("utf-8"))
-                entry = entry_for(event, session, client, path)
+                entry = entry_for(json.loads(raw.decode("utf-8")), session, client, path)
             except Exception as e:  # noqa: BLE001 - one bad event must not stop the recording
                 print(f"{now()} recorder: {e}", file=sys.stderr, flush=True)
-                return
+                continue
             if entry:
                 session.append(entry)
 
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
     ws = client.events(websocket_client=Recorder)
-    ws.resource = f"/1.0/events?type=lifecycle&project={session.project}"
-    ws.connect()
-    ws.run()
+    ws.resource = f"/1.0/events?type=lifecycle,logging&project={session.project}"
+    try:
+        ws.connect()
+        ws.run()
+    finally:
+        inbox.put(None)
+        worker.join()
+    print(f"{now()} recorder: the daemon closed the event stream", file=sys.stderr, flush=True)
 
 
 def pidfile(session: Session) -> Path:

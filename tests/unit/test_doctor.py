@@ -1,0 +1,438 @@
+"""Doctor checks as pure logic: fake kernel trees, fake backends, canned API answers.
+
+No daemon is needed; the checks that need one get a Context whose answers are
+given, or a socket path where nothing listens.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from unittest.mock import MagicMock
+
+import pytest
+from pylxd.exceptions import LXDAPIException, NotFound
+
+from snaplab.backends import BACKENDS, get_backend
+from snaplab.commands.doctor import DoctorResult
+from snaplab.doctor import checks
+from snaplab.doctor.checks import CHECKS, Context, Skip
+from snaplab.doctor.results import Finding, Report, Status
+from snaplab.errors import ExitCode
+from snaplab.host.image import ALIAS
+from snaplab.instance import LABEL
+from snaplab.transports import Target
+
+NAMESPACES = ("user", "mnt", "pid", "net", "uts", "ipc", "cgroup")
+
+
+def context(backend: str = "lxd") -> Context:
+    return Context(get_backend(backend), Target(backend))
+
+
+# -- kernel ----------------------------------------------------------------------
+
+
+def fake_kernel(root: Path, monkeypatch: pytest.MonkeyPatch, *,
+                namespaces: tuple[str, ...] = NAMESPACES, max_userns: str | None = "15000",
+                cgroup: str | None = "v2") -> None:
+    """A /proc and /sys as the kernel check reads them, pointed at by checks.PROC/SYS."""
+    proc, sys_ = root / "proc", root / "sys"
+    (proc / "self" / "ns").mkdir(parents=True)
+    for ns in namespaces:
+        (proc / "self" / "ns" / ns).write_text("")
+    if max_userns is not None:
+        (proc / "sys" / "user").mkdir(parents=True)
+        (proc / "sys" / "user" / "max_user_namespaces").write_text(max_userns + "\n")
+    cg = sys_ / "fs" / "cgroup"
+    cg.mkdir(parents=True)
+    if cgroup == "v2":
+        (cg / "cgroup.controllers").write_text("cpuset cpu io memory pids\n")
+    elif cgroup == "v1":
+        (cg / "memory").mkdir()
+    monkeypatch.setattr(checks, "PROC", proc)
+    monkeypatch.setattr(checks, "SYS", sys_)
+
+
+def test_kernel_passes_on_this_machine():
+    status, detail, fix = checks.kernel(context())
+    assert status is Status.PASS, detail
+    assert detail.startswith("namespaces present, cgroup v")
+    assert fix == ""
+
+
+def test_kernel_reads_the_real_proc_and_sys_by_default():
+    assert checks.PROC == Path("/proc") and checks.SYS == Path("/sys")
+
+
+@pytest.mark.parametrize("gone", [("cgroup",), ("user", "net")])
+def test_kernel_fails_when_namespaces_are_missing(tmp_path, monkeypatch, gone):
+    fake_kernel(tmp_path, monkeypatch, namespaces=tuple(n for n in NAMESPACES if n not in gone))
+    status, detail, fix = checks.kernel(context())
+    assert status is Status.FAIL
+    assert detail == f"namespaces missing: {', '.join(gone)}"
+    assert "CONFIG_NAMESPACES" in fix
+
+
+def test_kernel_fails_when_user_namespaces_are_disabled(tmp_path, monkeypatch):
+    fake_kernel(tmp_path, monkeypatch, max_userns="0")
+    status, detail, fix = checks.kernel(context())
+    assert status is Status.FAIL
+    assert detail == "user namespaces are disabled"
+    assert fix == "sysctl -w user.max_user_namespaces=15000"
+
+
+def test_kernel_fails_without_a_cgroup_hierarchy(tmp_path, monkeypatch):
+    fake_kernel(tmp_path, monkeypatch, cgroup=None)
+    status, detail, fix = checks.kernel(context())
+    assert status is Status.FAIL
+    assert detail == "no cgroup hierarchy is mounted"
+    assert fix.startswith("mount -t cgroup2")
+
+
+@pytest.mark.parametrize(("cgroup", "expected"), [
+    ("v2", "namespaces present, cgroup v2 (cpuset cpu io memory pids)"),
+    ("v1", "namespaces present, cgroup v1"),
+])
+def test_kernel_passes_and_names_the_cgroup_version(tmp_path, monkeypatch, cgroup, expected):
+    fake_kernel(tmp_path, monkeypatch, cgroup=cgroup, max_userns=None)
+    assert checks.kernel(context()) == (Status.PASS, expected, "")
+
+
+# -- installed -------------------------------------------------------------------
+
+
+def with_binaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str):  # type: ignore[no-untyped-def]
+    """A backend whose client and daemon are fake executables under tmp_path."""
+    b = get_backend(backend)
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for name in (b.cli, "daemon"):
+        (bindir / name).write_text("#!/bin/sh\n")
+        (bindir / name).chmod(0o755)
+    monkeypatch.setenv("PATH", str(bindir))
+    return replace(b, daemon=(str(bindir / "daemon"), *b.daemon[1:]))
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_installed_fails_when_the_daemon_binary_is_missing(tmp_path, monkeypatch, backend):
+    b = with_binaries(tmp_path, monkeypatch, backend)
+    gone = replace(b, daemon=(str(tmp_path / "no-such-daemon"), *b.daemon[1:]))
+    status, detail, fix = checks.installed(Context(gone, Target(backend)))
+    assert status is Status.FAIL
+    assert str(tmp_path / "no-such-daemon") in detail
+    assert fix == f"sudo snaplab host setup --backend {backend}"
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_installed_fails_when_the_client_is_not_on_path(tmp_path, monkeypatch, backend):
+    b = with_binaries(tmp_path, monkeypatch, backend)
+    (tmp_path / "bin" / b.cli).unlink()
+    status, detail, fix = checks.installed(Context(b, Target(backend)))
+    assert status is Status.FAIL
+    assert detail.startswith(f"{b.cli} or ")
+    assert fix == f"sudo snaplab host setup --backend {backend}"
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_installed_passes_when_both_are_there(tmp_path, monkeypatch, backend):
+    b = with_binaries(tmp_path, monkeypatch, backend)
+    assert checks.installed(Context(b, Target(backend))) == \
+        (Status.PASS, f"{b.cli} and {b.daemon[0]}", "")
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_installed_passes_for_the_real_backends(backend):
+    b = get_backend(backend)
+    if not shutil.which(b.cli) or not Path(b.daemon[0]).exists():
+        pytest.skip(f"{b.title} is not installed here")
+    assert checks.installed(context(backend))[0] is Status.PASS
+
+
+# -- socket and api, with nothing listening ----------------------------------------
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_no_daemon_fails_socket_and_api_and_skips_the_rest(tmp_path, monkeypatch, backend):
+    b = get_backend(backend)
+    monkeypatch.setenv(b.env_dir, str(tmp_path))  # a daemon directory nobody runs
+    findings = checks.run_all(context(backend))
+    by_id = {f.id: f for f in findings}
+    assert [f.id for f in findings] == [c.id for c in CHECKS]
+    assert by_id["socket"].status is Status.FAIL
+    assert by_id["socket"].detail == \
+        f"no socket at {tmp_path / 'unix.socket'}: the daemon is not running"
+    assert by_id["api"].status is Status.FAIL
+    assert "is not running" in by_id["api"].detail
+    for dependent in ("storage", "root-disk", "image", "probe"):
+        assert by_id[dependent].status is Status.SKIP
+        assert by_id[dependent].detail == "skipped: the API cannot be reached (see above)"
+    assert not Report(backend, findings).fit
+
+
+def test_a_socket_nobody_listens_on_fails_socket(tmp_path, monkeypatch):
+    path = tmp_path / "unix.socket"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(str(path))  # bound, never listening: what a killed daemon leaves behind
+    try:
+        monkeypatch.setenv("LXD_DIR", str(tmp_path))
+        status, detail, fix = checks.socket_access(context("lxd"))
+    finally:
+        sock.close()
+    assert status is Status.FAIL
+    assert detail == f"{path} refuses connections: the daemon is not running"
+    assert fix == "sudo snaplab host setup --backend lxd"
+
+
+def test_an_https_remote_has_no_socket_to_check():
+    ctx = Context(get_backend("lxd"), Target("lxd", url="https://127.0.0.1:8443"))
+    status, detail, _ = checks.socket_access(ctx)
+    assert status is Status.PASS
+    assert "https://127.0.0.1:8443" in detail
+
+
+# -- checks that read the API, with canned answers ----------------------------------
+
+
+class Canned(Context):
+    """A Context whose API answers are given, keyed by path."""
+
+    def __init__(self, answers: dict[str, Any], backend: str = "lxd") -> None:
+        super().__init__(get_backend(backend), Target(backend))
+        self.answers = answers
+
+    def get(self, path: str) -> Any:
+        return self.answers[path]
+
+
+ROOT_DISK = {"devices": {"root": {"type": "disk", "path": "/", "pool": "default"}}}
+FIT = {
+    "/1.0/storage-pools": [{"name": "default", "driver": "dir"}],
+    "/1.0/profiles/default": ROOT_DISK,
+    "/1.0/images/aliases": [{"name": ALIAS}],
+}
+
+
+def test_storage_fails_without_a_pool():
+    status, detail, fix = checks.storage(Canned({"/1.0/storage-pools": []}))
+    assert (status, detail) == (Status.FAIL, "no storage pool")
+    assert "snaplab host setup --backend lxd" in fix
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_storage_warns_on_dir_only_and_says_what_cow_changes(backend):
+    status, detail, fix = checks.storage(Canned(FIT, backend))
+    assert status is Status.WARN
+    assert detail == "default (dir): on dir a snapshot copies the whole root filesystem"
+    assert fix.startswith(f"{get_backend(backend).cli} storage create fast btrfs size=4GiB")
+    assert "copy-on-write" in fix and "zfs.remove_snapshots=true" in fix
+
+
+def test_storage_passes_with_a_copy_on_write_pool():
+    pools = [{"name": "default", "driver": "dir"}, {"name": "fast", "driver": "btrfs"}]
+    assert checks.storage(Canned({"/1.0/storage-pools": pools})) == \
+        (Status.PASS, "default (dir), fast (btrfs)", "")
+
+
+@pytest.mark.parametrize("devices", [
+    {},
+    {"eth0": {"type": "nic", "network": "br0"}},
+    {"data": {"type": "disk", "path": "/data", "pool": "default"}},
+])
+def test_root_disk_fails_without_a_disk_at_slash(devices):
+    status, detail, fix = checks.root_disk(Canned({"/1.0/profiles/default": {"devices": devices}}))
+    assert (status, detail) == (Status.FAIL, "the default profile has no root disk")
+    assert fix == "lxc profile device add default root disk path=/ pool=default"
+
+
+def test_root_disk_passes_and_names_the_pool():
+    assert checks.root_disk(Canned(FIT)) == (Status.PASS, "root disk on pool default", "")
+
+
+def test_image_fails_without_the_alias():
+    status, detail, _ = checks.lab_image(Canned({"/1.0/images/aliases": [{"name": "other"}]}))
+    assert (status, detail) == (Status.FAIL, f"no image with alias {ALIAS}")
+
+
+@pytest.mark.parametrize(("broken", "reason"), [
+    ({"/1.0/profiles/default": {"devices": {}}}, "root disk"),
+    ({"/1.0/images/aliases": []}, ALIAS),
+])
+def test_probe_is_skipped_when_it_could_not_launch(broken, reason):
+    with pytest.raises(Skip, match=reason):
+        checks.probe(Canned({**FIT, **broken}))
+
+
+def fake_client(instances: dict[str, Any] | None = None,
+                running_ops: list[dict] | None = None) -> MagicMock:
+    client = MagicMock()
+    client.api.operations.get.return_value.json.return_value = \
+        {"metadata": {"running": running_ops or []}}
+
+    def get(name: str) -> Any:
+        if name not in (instances or {}):
+            raise NotFound(MagicMock(status_code=404))
+        return instances[name]  # type: ignore[index]
+
+    client.instances.get.side_effect = get
+    return client
+
+
+def api_error(message: str) -> LXDAPIException:
+    response = MagicMock(status_code=400)
+    response.json.return_value = {"error": message}
+    return LXDAPIException(response)
+
+
+def test_probe_turns_a_daemon_refusal_into_a_fail_not_a_crash():
+    ctx = Canned(FIT)
+    client = fake_client()
+    client.instances.create.side_effect = api_error("No root device could be found")
+    ctx._conn = SimpleNamespace(client=client)  # type: ignore[assignment]
+    status, detail, fix = checks.probe(ctx)
+    assert status is Status.FAIL
+    assert detail == "the daemon refused: No root device could be found"
+    assert "/var/log/snaplab/lxd.log" in fix
+    created = client.instances.create.call_args.args[0]
+    assert created["name"].startswith(checks.PROBE_PREFIX)
+    assert created["config"][LABEL] == "doctor"
+    assert created["config"][checks.PROBE_RUNNER] == f"{socket.gethostname()}:{os.getpid()}"
+
+
+# -- removing probes -----------------------------------------------------------------
+
+
+def instance(name: str, *, label: str | None = "doctor", status: str = "Running",
+             runner: str | None = None) -> MagicMock:
+    config = {} if label is None else {LABEL: label}
+    if runner is not None:
+        config[checks.PROBE_RUNNER] = runner
+    inst = MagicMock(status=status, config=config)
+    inst.name = name
+    return inst
+
+
+def test_remove_probe_stops_and_deletes_a_labelled_probe():
+    probe = instance("snaplab-doctor-a")
+    checks.remove_probe(fake_client({"snaplab-doctor-a": probe}), "snaplab-doctor-a")
+    probe.stop.assert_called_once_with(wait=True, force=True)
+    probe.delete.assert_called_once_with(wait=True)
+
+
+def test_remove_probe_never_touches_an_unlabelled_container():
+    other = instance("snaplab-doctor-a", label=None)
+    checks.remove_probe(fake_client({"snaplab-doctor-a": other}), "snaplab-doctor-a")
+    other.stop.assert_not_called()
+    other.delete.assert_not_called()
+
+
+def test_remove_probe_of_a_container_that_is_gone_does_nothing():
+    checks.remove_probe(fake_client({}), "snaplab-doctor-gone")
+
+
+def test_remove_probe_first_waits_for_operations_on_that_instance():
+    ops = [{"id": "op-create", "resources": {"instances": ["/1.0/instances/snaplab-doctor-a"]}},
+           {"id": "op-other", "resources": {"instances": ["/1.0/instances/somebody"]}},
+           {"id": "op-none", "resources": None}]
+    probe = instance("snaplab-doctor-a", status="Stopped")
+    client = fake_client({"snaplab-doctor-a": probe}, ops)
+    checks.remove_probe(client, "snaplab-doctor-a")
+    client.api.operations.__getitem__.assert_called_once_with("op-create")
+    probe.stop.assert_not_called()
+    probe.delete.assert_called_once_with(wait=True)
+
+
+def dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_doctor_alive_knows_live_and_dead_doctors():
+    host = socket.gethostname()
+    assert checks._doctor_alive(f"{host}:{os.getpid()}")
+    assert not checks._doctor_alive(f"{host}:{dead_pid()}")
+    assert not checks._doctor_alive(f"another-host:{os.getpid()}")
+    assert not checks._doctor_alive("")
+    assert not checks._doctor_alive("garbage")
+
+
+def test_sweep_removes_left_probes_only(monkeypatch):
+    host = socket.gethostname()
+    listed = [
+        instance("snaplab-doctor-old"),  # no runner: a doctor before this key, or killed
+        instance("snaplab-doctor-dead", runner=f"{host}:{dead_pid()}"),
+        instance("snaplab-doctor-live", runner=f"{host}:{os.getpid()}"),
+        instance("web", label="doctor"),  # not named like a probe
+    ]
+    client = MagicMock()
+    client.instances.all.return_value = listed
+    removed: list[str] = []
+    monkeypatch.setattr(checks, "remove_probe", lambda c, name: removed.append(name))
+    ctx = context()
+    ctx._conn = SimpleNamespace(client=client)  # type: ignore[assignment]
+    checks.sweep(ctx)
+    assert removed == ["snaplab-doctor-old", "snaplab-doctor-dead"]
+
+
+# -- results and the report ------------------------------------------------------------
+
+
+def test_run_all_turns_skip_into_a_finding():
+    def raises(ctx: Context) -> checks.Outcome:
+        raise Skip("skipped: because")
+
+    def passes(ctx: Context) -> checks.Outcome:
+        return Status.PASS, "fine", ""
+
+    found = checks.run_all(context(), [checks.Check("a", "A", raises),
+                                       checks.Check("b", "B", passes)])
+    assert found == [Finding("a", "A", Status.SKIP, "skipped: because", ""),
+                     Finding("b", "B", Status.PASS, "fine", "")]
+
+
+@pytest.mark.parametrize(("statuses", "fit"), [
+    ([Status.PASS, Status.PASS], True),
+    ([Status.PASS, Status.WARN], True),
+    ([Status.PASS, Status.FAIL], False),
+    ([Status.PASS, Status.SKIP], False),
+])
+def test_fitness_and_exit_code(statuses, fit):
+    report = Report("lxd", [Finding(f"c{i}", "t", s) for i, s in enumerate(statuses)])
+    result = DoctorResult([report])
+    assert report.fit is fit
+    assert result.code == (ExitCode.OK if fit else ExitCode.NOT_PASSING)
+    assert result.to_dict()["fit"] is fit
+
+
+def test_json_shape_and_rendering():
+    report = Report("incus", [
+        Finding("storage", "storage pool and driver", Status.WARN, "default (dir)", "use btrfs"),
+        Finding("image", "lab image present", Status.PASS, "ok", "never shown"),
+        Finding("probe", "end-to-end", Status.FAIL, "broke", "look at logs"),
+    ], seconds=1.234)
+    data = DoctorResult([report]).to_dict()
+    assert data == {"fit": False, "reports": [{
+        "backend": "incus", "fit": False, "seconds": 1.23, "checks": [
+            {"id": "storage", "title": "storage pool and driver", "status": "WARN",
+             "detail": "default (dir)", "fix": "use btrfs"},
+            {"id": "image", "title": "lab image present", "status": "PASS", "detail": "ok",
+             "fix": "never shown"},
+            {"id": "probe", "title": "end-to-end", "status": "FAIL", "detail": "broke",
+             "fix": "look at logs"}]}]}
+    text = DoctorResult([report]).render("en").splitlines()
+    assert text == [
+        "incus:",
+        "  WARN  storage pool and driver: default (dir)",
+        "        fix: use btrfs",
+        "  PASS  lab image present: ok",
+        "  FAIL  end-to-end: broke",
+        "        fix: look at logs",
+        "  => incus is NOT fit for the labs (1.2 s)",
+    ]
