@@ -52,8 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"snaplab {__version__}")
-    parser.add_argument("--lang", choices=i18n.LANGS,
-                        help="language of messages (default: SNAPLAB_LANG or the locale)")
+    parser.add_argument(
+        "--lang",
+        choices=i18n.LANGS,
+        help="language of messages (default: SNAPLAB_LANG or the locale)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in COMMANDS:
         module.register(sub)

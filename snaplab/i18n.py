@@ -37,8 +37,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "ko": "{what} 이름 {name!r}은(는) 올바르지 않습니다: 영문자로 시작하는 1~63자의 영문자, 숫자, 대시를 사용하세요",
     },
     "interrupted": {
-        "en": "interrupted; nothing was left half-made that `snaplab finish` or `snaplab start` cannot handle",
-        "ko": "중단되었습니다. 남은 상태는 `snaplab finish` 또는 `snaplab start`가 처리할 수 있습니다",
+        "en": "interrupted; what snaplab was making is removed, or left for `snaplab finish` / `snaplab start` to handle",
+        "ko": "중단되었습니다. 만들던 것은 삭제했거나, `snaplab finish` 또는 `snaplab start`가 처리할 수 있는 상태로 남아 있습니다",
     },
 }
 

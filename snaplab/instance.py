@@ -51,13 +51,15 @@ class OperationFailed(Exception):
 
 
 def execute(client: Client, name: str, argv: list[str], timeout: int = 120) -> ExecResult:
-    response = node(client, f"/1.0/instances/{name}/exec").post(json={
-        "command": argv,
-        "record-output": True,
-        "wait-for-websocket": False,
-        "interactive": False,
-        "environment": {"HOME": "/root", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-    })
+    response = node(client, f"/1.0/instances/{name}/exec").post(
+        json={
+            "command": argv,
+            "record-output": True,
+            "wait-for-websocket": False,
+            "interactive": False,
+            "environment": {"HOME": "/root", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+        }
+    )
     try:
         meta = wait(client, response, timeout)
     except OperationFailed as e:

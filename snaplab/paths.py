@@ -22,8 +22,9 @@ def data_dir(kind: str) -> Path:
 
 def state_dir() -> Path:
     """Per user: the evidence journal must survive anything done to the container."""
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local",
-                                                              "state")
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "state"
+    )
     path = Path(base) / "snaplab"
     path.mkdir(parents=True, exist_ok=True)
     return path

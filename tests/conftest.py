@@ -25,8 +25,13 @@ class Run:
         return self.err.strip().splitlines()
 
 
-def snaplab(*args: str, user: str | None = None, env: dict[str, str] | None = None,
-            timeout: float = 600, check_no_traceback: bool = True) -> Run:
+def snaplab(
+    *args: str,
+    user: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 600,
+    check_no_traceback: bool = True,
+) -> Run:
     """Run the installed CLI in a fresh process, optionally as `user` (runuser, real groups).
 
     Every run is also checked for a traceback: no input may produce one.
@@ -41,8 +46,9 @@ def snaplab(*args: str, user: str | None = None, env: dict[str, str] | None = No
         full_env.pop("PYTHONPATH")
         full_env["HOME"] = f"/home/{user}"
         full_env.pop("XDG_STATE_HOME", None)
-    done = subprocess.run(argv, capture_output=True, text=True, env=full_env, timeout=timeout,
-                          cwd="/tmp")
+    done = subprocess.run(
+        argv, capture_output=True, text=True, env=full_env, timeout=timeout, cwd="/tmp"
+    )
     if check_no_traceback:
         assert "Traceback" not in done.stderr, done.stderr
     return Run(done.returncode, done.stdout, done.stderr)

@@ -50,7 +50,9 @@ def get_backend(name: str) -> Backend:
         return BACKENDS[name]
     except KeyError:
         known = ", ".join(BACKENDS)
-        raise SnaplabError(f"unknown backend {name!r}: use one of {known}", ExitCode.USAGE) from None
+        raise SnaplabError(
+            f"unknown backend {name!r}: use one of {known}", ExitCode.USAGE
+        ) from None
 
 
 def pick(name: str) -> list[Backend]:

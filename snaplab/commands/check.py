@@ -29,8 +29,10 @@ class CheckResult:
         r = self.result
         lines = [f"{r.lab} · {r.backend} · {r.instance}"]
         for i, s in enumerate(r.steps, 1):
-            lines.append(f"  {MARK[s.status]} {i}. {s.title.get(lang)} "
-                         f"[{s.points}/{s.max_points}] {s.message.get(lang)}")
+            lines.append(
+                f"  {MARK[s.status]} {i}. {s.title.get(lang)} "
+                f"[{s.points}/{s.max_points}] {s.message.get(lang)}"
+            )
             if s.status == FAIL and s.hint:
                 label = "힌트" if lang == "ko" else "hint"
                 lines.append(f"           {label}: {s.hint.get(lang)}")
@@ -43,9 +45,11 @@ class CheckResult:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "check", help="grade the steps done so far (PASS/FAIL/PENDING, with a hint)",
+        "check",
+        help="grade the steps done so far (PASS/FAIL/PENDING, with a hint)",
         description="Grade each step from evidence read from the daemon and the container. "
-        "The first unfinished step gets a hint. Exit 0 when every step passes, 1 otherwise.")
+        "The first unfinished step gets a hint. Exit 0 when every step passes, 1 otherwise.",
+    )
     add_lab(p)
     p.set_defaults(run=run)
 

@@ -12,11 +12,13 @@ from snaplab.transports import Target
 
 
 def add_target(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", default="lxd", choices=("lxd", "incus"),
-                        help="which daemon (default: lxd)")
+    parser.add_argument(
+        "--backend", default="lxd", choices=("lxd", "incus"), help="which daemon (default: lxd)"
+    )
     parser.add_argument("--project", default="default", help="daemon project (default: default)")
-    parser.add_argument("--remote", metavar="URL", default=None,
-                        help="an HTTPS remote instead of the local socket")
+    parser.add_argument(
+        "--remote", metavar="URL", default=None, help="an HTTPS remote instead of the local socket"
+    )
 
 
 def target(args: argparse.Namespace) -> Target:
@@ -25,16 +27,25 @@ def target(args: argparse.Namespace) -> Target:
 
 def add_lang(parser: argparse.ArgumentParser) -> None:
     """--lang after the verb too (`snaplab check snapshots --lang ko`)."""
-    parser.add_argument("--lang", choices=i18n.LANGS, default=argparse.SUPPRESS,
-                        help="language of messages: ko or en (default: SNAPLAB_LANG or locale)")
+    parser.add_argument(
+        "--lang",
+        choices=i18n.LANGS,
+        default=argparse.SUPPRESS,
+        help="language of messages: ko or en (default: SNAPLAB_LANG or locale)",
+    )
 
 
 def add_lab(parser: argparse.ArgumentParser, json_flag: bool = True) -> None:
     parser.add_argument("lab", help="the lab's id, e.g. snapshots (`snaplab labs` lists them)")
-    parser.add_argument("--backend", choices=("lxd", "incus"), default=None,
-                        help="lxd or incus (default: the one `start` used, else lxd)")
-    parser.add_argument("--instance", default=None,
-                        help="the lab container (default: the lab's, e.g. ubuntu-test)")
+    parser.add_argument(
+        "--backend",
+        choices=("lxd", "incus"),
+        default=None,
+        help="lxd or incus (default: the one `start` used, else lxd)",
+    )
+    parser.add_argument(
+        "--instance", default=None, help="the lab container (default: the lab's, e.g. ubuntu-test)"
+    )
     parser.add_argument("--project", default=None, help="daemon project (default: default)")
     if json_flag:
         parser.add_argument("--json", action="store_true", help="machine-readable output")

@@ -39,10 +39,12 @@ class DoctorResult:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "doctor", help="check that this LXD/Incus host is fit for the labs",
+        "doctor",
+        help="check that this LXD/Incus host is fit for the labs",
         description="Check the kernel, the daemon, socket permissions, storage, the default "
         "profile and the lab image, then run the chapter in miniature on a throwaway "
-        "container and time its snapshot and restore. Exit 0 when the host is fit.")
+        "container and time its snapshot and restore. Exit 0 when the host is fit.",
+    )
     p.add_argument("--backend", default="all", choices=("lxd", "incus", "all"))
     p.add_argument("--project", default="default")
     p.add_argument("--remote", metavar="URL", default=None)

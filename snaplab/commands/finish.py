@@ -28,9 +28,11 @@ class FinishResult:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "finish", help="remove the lab's own container and records (only snaplab's)",
+        "finish",
+        help="remove the lab's own container and records (only snaplab's)",
         description="Stop recording and delete the lab container if, and only if, snaplab "
-        "created it for this lab. Safe to run again.")
+        "created it for this lab. Safe to run again.",
+    )
     add_lab(p)
     p.set_defaults(run=run)
 

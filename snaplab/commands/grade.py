@@ -14,13 +14,16 @@ from snaplab.lab.runner import check
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "grade", help="final grade with points per step; --junit/--json files",
+        "grade",
+        help="final grade with points per step; --junit/--json files",
         description="Grade like `check`, then write the result as JUnit XML (one test case per "
-        "step) and/or JSON. Exit 0 when every step passes.")
+        "step) and/or JSON. Exit 0 when every step passes.",
+    )
     add_lab(p, json_flag=False)
     p.add_argument("--junit", metavar="FILE", type=Path, help="write JUnit XML here")
-    p.add_argument("--json", metavar="FILE", type=Path, dest="json_file",
-                   help="write the JSON result here")
+    p.add_argument(
+        "--json", metavar="FILE", type=Path, dest="json_file", help="write the JSON result here"
+    )
     p.set_defaults(run=run)
 
 
@@ -31,6 +34,7 @@ def run(args: argparse.Namespace) -> CheckResult:
     if args.junit:
         args.junit.write_text(result.to_junit(lang), encoding="utf-8")
     if args.json_file:
-        args.json_file.write_text(json.dumps(result.to_dict(lang), ensure_ascii=False, indent=2),
-                                  encoding="utf-8")
+        args.json_file.write_text(
+            json.dumps(result.to_dict(lang), ensure_ascii=False, indent=2), encoding="utf-8"
+        )
     return CheckResult(result, lang)

@@ -31,9 +31,13 @@ class HostResult:
     code: ExitCode = ExitCode.OK
 
     def to_dict(self) -> dict:
-        return {"action": self.action, "dry_run": self.dry_run, "seconds": round(self.seconds, 2),
-                "changed": any(s.changed for s in self.steps),
-                "steps": [asdict(s) for s in self.steps]}
+        return {
+            "action": self.action,
+            "dry_run": self.dry_run,
+            "seconds": round(self.seconds, 2),
+            "changed": any(s.changed for s in self.steps),
+            "steps": [asdict(s) for s in self.steps],
+        }
 
     def render(self, lang: str) -> str:
         changed = [s for s in self.steps if s.changed]
@@ -45,22 +49,34 @@ class HostResult:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("host", help="set up or stop the LXD/Incus daemons on this machine (root)",
-                       description="Make this Debian 12 machine a lab host, from nothing.")
+    p = sub.add_parser(
+        "host",
+        help="set up or stop the LXD/Incus daemons on this machine (root)",
+        description="Make this Debian 12 machine a lab host, from nothing.",
+    )
     verbs = p.add_subparsers(dest="verb", metavar="VERB", parser_class=type(p))
     s = verbs.add_parser(
-        "setup", help="install, start and initialise LXD and/or Incus, users and the lab image",
+        "setup",
+        help="install, start and initialise LXD and/or Incus, users and the lab image",
         description="Install LXD 5.0 (Debian) and/or Incus 6.0 (bookworm-backports), start "
         "the daemons, preseed a dir pool and a root disk, create the book's users "
         "(lxdadmin, incusadmin) and import the offline lab image. Safe to run again: "
-        "steps already done are skipped and reported.")
+        "steps already done are skipped and reported.",
+    )
     s.add_argument("--backend", default="all", choices=("lxd", "incus", "all"))
     s.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
-    s.add_argument("--bridge", action="store_true",
-                   help="also create a managed bridge (off by default: no free subnet here)")
-    s.add_argument("--image", metavar="REMOTE:ALIAS", default=None,
-                   help="use a remote image (e.g. images:ubuntu/22.04) instead of the "
-                   "offline busybox image; needs internet")
+    s.add_argument(
+        "--bridge",
+        action="store_true",
+        help="also create a managed bridge (off by default: no free subnet here)",
+    )
+    s.add_argument(
+        "--image",
+        metavar="REMOTE:ALIAS",
+        default=None,
+        help="use a remote image (e.g. images:ubuntu/22.04) instead of the "
+        "offline busybox image; needs internet",
+    )
     s.add_argument("--json", action="store_true")
     s.set_defaults(run=run_setup)
     t = verbs.add_parser("stop", help="stop the daemons that snaplab started (never others)")
@@ -91,12 +107,15 @@ def run_setup(args: argparse.Namespace) -> HostResult:
                 except (subprocess.CalledProcessError, OSError) as e:
                     detail = getattr(e, "stderr", None) or getattr(e, "output", None) or e
                     last = str(detail).strip().splitlines()[-1:] or [""]
-                    raise SnaplabError(f"host setup failed at [{step.backend}] {step.title}: "
-                                       f"{last[0]} (see /var/log/snaplab/)",
-                                       ExitCode.SETUP_FAILED) from None
+                    raise SnaplabError(
+                        f"host setup failed at [{step.backend}] {step.title}: "
+                        f"{last[0]} (see /var/log/snaplab/)",
+                        ExitCode.SETUP_FAILED,
+                    ) from None
                 say(f"[{step.backend}] {step.title}: done ({time.monotonic() - t0:.1f} s)")
-            result.steps.append(StepResult(step.backend, step.title, step.needed,
-                                           round(time.monotonic() - t0, 2)))
+            result.steps.append(
+                StepResult(step.backend, step.title, step.needed, round(time.monotonic() - t0, 2))
+            )
     result.seconds = time.monotonic() - began
     return result
 
@@ -108,6 +127,9 @@ def run_stop(args: argparse.Namespace) -> HostResult:
     for backend in pick(args.backend):
         t0 = time.monotonic()
         stopped = daemon.stop(backend)
-        result.steps.append(StepResult(backend.name, f"stop {backend.title}", stopped,
-                                       round(time.monotonic() - t0, 2)))
+        result.steps.append(
+            StepResult(
+                backend.name, f"stop {backend.title}", stopped, round(time.monotonic() - t0, 2)
+            )
+        )
     return result

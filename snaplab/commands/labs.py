@@ -16,14 +16,25 @@ class LabsResult:
     code: ExitCode = ExitCode.OK
 
     def to_dict(self) -> dict:
-        return {"labs": [{"id": lab.id, "title": lab.title.en, "title_ko": lab.title.ko,
-                          "steps": len(lab.steps), "max_score": lab.max_score}
-                         for lab in self.labs]}
+        return {
+            "labs": [
+                {
+                    "id": lab.id,
+                    "title": lab.title.en,
+                    "title_ko": lab.title.ko,
+                    "steps": len(lab.steps),
+                    "max_score": lab.max_score,
+                }
+                for lab in self.labs
+            ]
+        }
 
     def render(self, lang: str) -> str:
-        return "\n".join(f"{lab.id:12} {lab.title.get(lang)} ({len(lab.steps)} steps, "
-                         f"{lab.max_score} points)\n{'':12} {lab.summary.get(lang)}"
-                         for lab in self.labs)
+        return "\n".join(
+            f"{lab.id:12} {lab.title.get(lang)} ({len(lab.steps)} steps, "
+            f"{lab.max_score} points)\n{'':12} {lab.summary.get(lang)}"
+            for lab in self.labs
+        )
 
 
 def register(sub: argparse._SubParsersAction) -> None:

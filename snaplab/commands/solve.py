@@ -31,16 +31,20 @@ class SolveResult:
 
     def render(self, lang: str) -> str:
         if lang == "ko":
-            return f"참조 풀이 완료: 명령 {len(self.ran)}개. `snaplab check {self.lab}`로 확인하세요"
+            return (
+                f"참조 풀이 완료: 명령 {len(self.ran)}개. `snaplab check {self.lab}`로 확인하세요"
+            )
         return f"reference solution done: {len(self.ran)} commands. `snaplab check {self.lab}`"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "solve", help="run the reference solution (the guide's commands, via lxc/incus)",
+        "solve",
+        help="run the reference solution (the guide's commands, via lxc/incus)",
         description="Run every step's commands exactly as the guide shows them, through the "
         "real lxc or incus client, in order. Commands the guide expects to fail (the "
-        "chapter's warning) must fail with the expected message.")
+        "chapter's warning) must fail with the expected message.",
+    )
     add_lab(p)
     p.add_argument("--snapshot", default=None, help="snapshot name (default: the lab's)")
     p.set_defaults(run=run)
@@ -63,11 +67,14 @@ def run(args: argparse.Namespace) -> SolveResult:
                 print(done.stdout.rstrip(), file=sys.stderr)
             if cmd.expect_failure is not None:
                 if done.returncode == 0 or cmd.expect_failure not in done.stderr:
-                    raise SnaplabError(f"step {step.id}: `{line}` should have failed with "
-                                       f"{cmd.expect_failure!r}", ExitCode.NOT_PASSING)
+                    raise SnaplabError(
+                        f"step {step.id}: `{line}` should have failed with {cmd.expect_failure!r}",
+                        ExitCode.NOT_PASSING,
+                    )
                 print(done.stderr.rstrip(), file=sys.stderr)
             elif done.returncode != 0 and not cmd.stdin:
-                raise SnaplabError(f"step {step.id}: `{line}` failed: "
-                                   f"{done.stderr.strip()}", ExitCode.NOT_PASSING)
+                raise SnaplabError(
+                    f"step {step.id}: `{line}` failed: {done.stderr.strip()}", ExitCode.NOT_PASSING
+                )
             result.ran.append(Ran(step.id, line, done.returncode))
     return result

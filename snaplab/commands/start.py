@@ -19,25 +19,35 @@ class StartResult:
     code: ExitCode = ExitCode.OK
 
     def to_dict(self) -> dict:
-        return {"lab": self.lab, "backend": self.backend, "instance": self.instance,
-                "shell": self.shell}
+        return {
+            "lab": self.lab,
+            "backend": self.backend,
+            "instance": self.instance,
+            "shell": self.shell,
+        }
 
     def render(self, lang: str) -> str:
         if lang == "ko":
-            return (f"{self.lab} 실습 준비 완료: {self.backend} 컨테이너 {self.instance}이(가) "
-                    f"실행 중입니다.\n단계마다 `snaplab check {self.lab}`로 확인하세요. "
-                    f"컨테이너 셸: {self.shell}")
-        return (f"lab {self.lab} ready: {self.backend} container {self.instance} is running.\n"
-                f"Run `snaplab check {self.lab}` after each step. Shell: {self.shell}")
+            return (
+                f"{self.lab} 실습 준비 완료: {self.backend} 컨테이너 {self.instance}이(가) "
+                f"실행 중입니다.\n단계마다 `snaplab check {self.lab}`로 확인하세요. "
+                f"컨테이너 셸: {self.shell}"
+            )
+        return (
+            f"lab {self.lab} ready: {self.backend} container {self.instance} is running.\n"
+            f"Run `snaplab check {self.lab}` after each step. Shell: {self.shell}"
+        )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "start", help="set up a lab: its container, labelled as snaplab's, and event recording",
+        "start",
+        help="set up a lab: its container, labelled as snaplab's, and event recording",
         description="Create and start the lab container from the lab image (or find the one "
         "this lab made before), protect it from deletion, and start recording the daemon's "
         "events as evidence. Safe to run again. A container of that name that snaplab did not "
-        "create is never touched.")
+        "create is never touched.",
+    )
     add_lab(p)
     p.set_defaults(run=run)
 

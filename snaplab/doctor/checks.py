@@ -68,31 +68,42 @@ class Context:
 
 
 def kernel(ctx: Context) -> Outcome:
-    missing = [ns for ns in ("user", "mnt", "pid", "net", "uts", "ipc", "cgroup")
-               if not (PROC / "self" / "ns" / ns).exists()]
+    missing = [
+        ns
+        for ns in ("user", "mnt", "pid", "net", "uts", "ipc", "cgroup")
+        if not (PROC / "self" / "ns" / ns).exists()
+    ]
     if missing:
-        return Status.FAIL, f"namespaces missing: {', '.join(missing)}", \
-            "use a kernel built with CONFIG_NAMESPACES and all namespace types"
+        return (
+            Status.FAIL,
+            f"namespaces missing: {', '.join(missing)}",
+            "use a kernel built with CONFIG_NAMESPACES and all namespace types",
+        )
     max_userns = PROC / "sys" / "user" / "max_user_namespaces"
     if max_userns.exists() and max_userns.read_text().strip() == "0":
-        return Status.FAIL, "user namespaces are disabled", \
-            "sysctl -w user.max_user_namespaces=15000"
+        return (
+            Status.FAIL,
+            "user namespaces are disabled",
+            "sysctl -w user.max_user_namespaces=15000",
+        )
     cgroup = SYS / "fs" / "cgroup"
     if (cgroup / "cgroup.controllers").exists():
         cg = "cgroup v2 (" + (cgroup / "cgroup.controllers").read_text().strip() + ")"
     elif (cgroup / "memory").exists():
         cg = "cgroup v1"
     else:
-        return Status.FAIL, "no cgroup hierarchy is mounted", \
-            "mount -t cgroup2 none /sys/fs/cgroup"
+        return Status.FAIL, "no cgroup hierarchy is mounted", "mount -t cgroup2 none /sys/fs/cgroup"
     return Status.PASS, f"namespaces present, {cg}", ""
 
 
 def installed(ctx: Context) -> Outcome:
     b = ctx.backend
     if not shutil.which(b.cli) or not Path(b.daemon[0]).exists():
-        return Status.FAIL, f"{b.cli} or {b.daemon[0]} is missing", \
-            f"sudo snaplab host setup --backend {b.name}"
+        return (
+            Status.FAIL,
+            f"{b.cli} or {b.daemon[0]} is missing",
+            f"sudo snaplab host setup --backend {b.name}",
+        )
     return Status.PASS, f"{b.cli} and {b.daemon[0]}", ""
 
 
@@ -101,16 +112,25 @@ def socket_access(ctx: Context) -> Outcome:
     if ctx.target.url:
         return Status.PASS, f"HTTPS remote {ctx.target.url}: no socket to check", ""
     if not b.socket.exists():
-        return Status.FAIL, f"no socket at {b.socket}: the daemon is not running", \
-            f"sudo snaplab host setup --backend {b.name}"
+        return (
+            Status.FAIL,
+            f"no socket at {b.socket}: the daemon is not running",
+            f"sudo snaplab host setup --backend {b.name}",
+        )
     problem = socket_problem(b)
     if problem is not None and problem.code == ExitCode.PERMISSION:
         user = getpass.getuser()
-        return Status.FAIL, f"user {user} may not use {b.socket}", \
-            f"sudo usermod -aG {b.group} {user}  (then log in again)"
+        return (
+            Status.FAIL,
+            f"user {user} may not use {b.socket}",
+            f"sudo usermod -aG {b.group} {user}  (then log in again)",
+        )
     if problem is not None:  # a daemon that died (kill -9, OOM) leaves its socket behind
-        return Status.FAIL, f"{b.socket} refuses connections: the daemon is not running", \
-            f"sudo snaplab host setup --backend {b.name}"
+        return (
+            Status.FAIL,
+            f"{b.socket} refuses connections: the daemon is not running",
+            f"sudo snaplab host setup --backend {b.name}",
+        )
     return Status.PASS, f"{getpass.getuser()} may use {b.socket}", ""
 
 
@@ -122,40 +142,62 @@ def api(ctx: Context) -> Outcome:
         return Status.FAIL, str(ctx._error.message), ""
     trusted = conn.client.host_info.get("auth") == "trusted"
     if not trusted:
-        return Status.FAIL, "the API answers but does not trust this client", \
-            f"{ctx.backend.cli} config trust add  (on the server)"
-    return Status.PASS, f"{conn.server} {conn.version}, API {conn.client.host_info['api_version']}", ""
+        return (
+            Status.FAIL,
+            "the API answers but does not trust this client",
+            f"{ctx.backend.cli} config trust add  (on the server)",
+        )
+    return (
+        Status.PASS,
+        f"{conn.server} {conn.version}, API {conn.client.host_info['api_version']}",
+        "",
+    )
 
 
 def storage(ctx: Context) -> Outcome:
     pools = ctx.get("/1.0/storage-pools")
     if not pools:
-        return Status.FAIL, "no storage pool", \
-            f"sudo snaplab host setup --backend {ctx.backend.name}  (preseeds a dir pool)"
+        return (
+            Status.FAIL,
+            "no storage pool",
+            f"sudo snaplab host setup --backend {ctx.backend.name}  (preseeds a dir pool)",
+        )
     drivers = ", ".join(f"{p['name']} ({p['driver']})" for p in pools)
     if all(p["driver"] == "dir" for p in pools):
-        return Status.WARN, f"{drivers}: on dir a snapshot copies the whole root filesystem", \
-            f"{ctx.backend.cli} storage create fast btrfs size=4GiB  (copy-on-write: " \
-            "snapshots in milliseconds, any snapshot restorable; zfs restores only the latest " \
-            "unless zfs.remove_snapshots=true)"
+        return (
+            Status.WARN,
+            f"{drivers}: on dir a snapshot copies the whole root filesystem",
+            f"{ctx.backend.cli} storage create fast btrfs size=4GiB  (copy-on-write: "
+            "snapshots in milliseconds, any snapshot restorable; zfs restores only the latest "
+            "unless zfs.remove_snapshots=true)",
+        )
     return Status.PASS, drivers, ""
 
 
 def root_disk(ctx: Context) -> Outcome:
     profile = ctx.get("/1.0/profiles/default")
-    disks = [d for d in profile.get("devices", {}).values()
-             if d.get("type") == "disk" and d.get("path") == "/"]
+    disks = [
+        d
+        for d in profile.get("devices", {}).values()
+        if d.get("type") == "disk" and d.get("path") == "/"
+    ]
     if not disks:
-        return Status.FAIL, "the default profile has no root disk", \
-            f"{ctx.backend.cli} profile device add default root disk path=/ pool=default"
+        return (
+            Status.FAIL,
+            "the default profile has no root disk",
+            f"{ctx.backend.cli} profile device add default root disk path=/ pool=default",
+        )
     return Status.PASS, f"root disk on pool {disks[0].get('pool')}", ""
 
 
 def lab_image(ctx: Context) -> Outcome:
     aliases = {a["name"] for a in ctx.get("/1.0/images/aliases")}
     if ALIAS not in aliases:
-        return Status.FAIL, f"no image with alias {ALIAS}", \
-            f"sudo snaplab host setup --backend {ctx.backend.name}  (builds it offline)"
+        return (
+            Status.FAIL,
+            f"no image with alias {ALIAS}",
+            f"sudo snaplab host setup --backend {ctx.backend.name}  (builds it offline)",
+        )
     return Status.PASS, f"{ALIAS} is present", ""
 
 
@@ -171,17 +213,25 @@ def probe(ctx: Context) -> Outcome:
         return _probe(ctx, client, name)
     except (LXDAPIException, instance.OperationFailed) as e:
         # a daemon that cannot launch, snapshot or restore is the finding, not a crash
-        return Status.FAIL, f"the daemon refused: {e}", \
-            f"see the {ctx.backend.title} daemon's log (/var/log/snaplab/{ctx.backend.name}.log)"
+        return (
+            Status.FAIL,
+            f"the daemon refused: {e}",
+            f"see the {ctx.backend.title} daemon's log (/var/log/snaplab/{ctx.backend.name}.log)",
+        )
     finally:
         remove_probe(client, name)
 
 
-def _probe(ctx: Context, client, name: str) -> Outcome:  # type: ignore[no-untyped-def]
+def _probe(ctx: Context, client: Any, name: str) -> Outcome:
     """Launch, snapshot, write, stop, restore, check the file is gone, delete the snapshot."""
-    inst = client.instances.create({
-        "name": name, "source": {"type": "image", "alias": ALIAS},
-        "config": {instance.LABEL: "doctor", PROBE_RUNNER: _runner()}}, wait=True)
+    inst = client.instances.create(
+        {
+            "name": name,
+            "source": {"type": "image", "alias": ALIAS},
+            "config": {instance.LABEL: "doctor", PROBE_RUNNER: _runner()},
+        },
+        wait=True,
+    )
     inst.start(wait=True)
     t = time.perf_counter()
     inst.snapshots.create("before", wait=True)
@@ -194,18 +244,24 @@ def _probe(ctx: Context, client, name: str) -> Outcome:  # type: ignore[no-untyp
     inst.restore_snapshot("before", wait=True)
     ctx.timings["restore"] = time.perf_counter() - t
     if instance.file_exists(client, name, PROBE_FILE):
-        return Status.FAIL, "the file written after the snapshot survived the restore", \
-            "check the storage driver's logs"
+        return (
+            Status.FAIL,
+            "the file written after the snapshot survived the restore",
+            "check the storage driver's logs",
+        )
     inst.snapshots.get("before").delete(wait=True)
-    return Status.PASS, f"snapshot {ctx.timings['snapshot']:.2f} s, " \
-        f"restore {ctx.timings['restore']:.2f} s", ""
+    return (
+        Status.PASS,
+        f"snapshot {ctx.timings['snapshot']:.2f} s, restore {ctx.timings['restore']:.2f} s",
+        "",
+    )
 
 
 def _runner() -> str:
     return f"{pysocket.gethostname()}:{os.getpid()}"
 
 
-def _settle(client, name: str, timeout: int = 60) -> None:  # type: ignore[no-untyped-def]
+def _settle(client: Any, name: str, timeout: int = 60) -> None:
     """Wait for the daemon's running operations on this instance (create, start, ...).
 
     After Ctrl-C the daemon goes on creating or starting the probe; deleting it
@@ -221,7 +277,7 @@ def _settle(client, name: str, timeout: int = 60) -> None:  # type: ignore[no-un
                 pass  # finished and gone meanwhile
 
 
-def remove_probe(client, name: str) -> None:  # type: ignore[no-untyped-def]
+def remove_probe(client: Any, name: str) -> None:
     """Delete a probe container, but only if it carries the doctor's label."""
     _settle(client, name)
     try:
@@ -257,8 +313,9 @@ def sweep(ctx: Context) -> None:
     """
     client = ctx.conn.client
     for inst in client.instances.all():
-        if inst.name.startswith(PROBE_PREFIX) and \
-                not _doctor_alive(inst.config.get(PROBE_RUNNER, "")):
+        if inst.name.startswith(PROBE_PREFIX) and not _doctor_alive(
+            inst.config.get(PROBE_RUNNER, "")
+        ):
             remove_probe(client, inst.name)
 
 

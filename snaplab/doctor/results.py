@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     PASS = "PASS"
     WARN = "WARN"
     FAIL = "FAIL"
@@ -38,5 +38,9 @@ class Report:
         return not any(f.status in (Status.FAIL, Status.SKIP) for f in self.findings)
 
     def to_dict(self) -> dict:
-        return {"backend": self.backend, "fit": self.fit, "seconds": round(self.seconds, 2),
-                "checks": [f.to_dict() for f in self.findings]}
+        return {
+            "backend": self.backend,
+            "fit": self.fit,
+            "seconds": round(self.seconds, 2),
+            "checks": [f.to_dict() for f in self.findings],
+        }

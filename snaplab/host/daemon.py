@@ -34,8 +34,13 @@ def start(backend: Backend, timeout: int = 60) -> bool:
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log = open(LOG_DIR / f"{backend.name}.log", "ab")
-    proc = subprocess.Popen(list(backend.daemon), stdin=subprocess.DEVNULL, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        list(backend.daemon),
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     pidfile(backend).write_text(f"{proc.pid}\n")
     subprocess.run([*backend.waitready, str(timeout)], check=True, capture_output=True)
     return True

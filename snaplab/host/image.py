@@ -34,8 +34,23 @@ FILES = {
     "etc/os-release": 'NAME="snaplab busybox"\nID=snaplab\n',
     "bin/bash": '#!/bin/sh\nexec /bin/sh "$@"\n',
 }
-DIRS = ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "etc", "root", "tmp", "proc",
-        "sys", "dev", "run", "var", "var/log"]
+DIRS = [
+    "bin",
+    "sbin",
+    "usr",
+    "usr/bin",
+    "usr/sbin",
+    "etc",
+    "root",
+    "tmp",
+    "proc",
+    "sys",
+    "dev",
+    "run",
+    "var",
+    "var/log",
+]
+
 
 @dataclass(frozen=True)
 class Image:
@@ -47,8 +62,10 @@ class Image:
         dest.write_bytes(self.data)
         return dest
 
+
 def architecture() -> str:
     return platform.machine()
+
 
 def metadata(busybox_version: str) -> str:
     return (
@@ -58,24 +75,34 @@ def metadata(busybox_version: str) -> str:
         "  description: snaplab lab image (busybox "
         f"{busybox_version}, offline)\n"
         "  os: busybox\n"
-        f"  release: \"{busybox_version}\"\n"
+        f'  release: "{busybox_version}"\n'
     )
 
+
 def applets(busybox: Path) -> list[str]:
-    out = subprocess.run([str(busybox), "--list-full"], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [str(busybox), "--list-full"], capture_output=True, text=True, check=True
+    ).stdout
     # `--list-full` names paths such as bin/sh; never let one shadow the binary
     # itself or the bash wrapper.
     keep = {"bin/busybox", "bin/bash"}
     return sorted(p for p in out.split() if p and p not in keep)
+
 
 def busybox_version(busybox: Path) -> str:
     head = subprocess.run([str(busybox)], capture_output=True, text=True).stdout
     # "BusyBox v1.35.0 (Debian 1:1.35.0-4+b3) multi-call binary."
     return head.split()[1].lstrip("v") if head.startswith("BusyBox") else "unknown"
 
-def _add(tar: tarfile.TarFile, name: str, *, data: bytes | None = None,
-         mode: int = 0o755, link: str | None = None) -> None:
+
+def _add(
+    tar: tarfile.TarFile,
+    name: str,
+    *,
+    data: bytes | None = None,
+    mode: int = 0o755,
+    link: str | None = None,
+) -> None:
     info = tarfile.TarInfo(name)
     info.mtime, info.uid, info.gid, info.uname, info.gname = EPOCH, 0, 0, "root", "root"
     info.mode = mode
@@ -89,6 +116,7 @@ def _add(tar: tarfile.TarFile, name: str, *, data: bytes | None = None,
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
 
+
 def build(busybox: Path = BUSYBOX) -> Image:
     """The unified image tarball, in memory: a dry run may compute it freely."""
 
@@ -98,14 +126,17 @@ def build(busybox: Path = BUSYBOX) -> Image:
         _add(tar, "metadata.yaml", data=metadata(version).encode(), mode=0o644)
         _add(tar, "rootfs", mode=0o755)
         for d in DIRS:
-            _add(tar, f"rootfs/{d}", mode=0o1777 if d == "tmp" else 0o700 if d == "root"
-                 else 0o755)
+            _add(tar, f"rootfs/{d}", mode=0o1777 if d == "tmp" else 0o700 if d == "root" else 0o755)
         _add(tar, "rootfs/bin/busybox", data=busybox.read_bytes())
         for path in applets(busybox):
             _add(tar, f"rootfs/{path}", link="/bin/busybox")
         for path, text in sorted(FILES.items()):
-            _add(tar, f"rootfs/{path}", data=text.encode(),
-                 mode=0o755 if path.startswith("bin/") else 0o644)
+            _add(
+                tar,
+                f"rootfs/{path}",
+                data=text.encode(),
+                mode=0o755 if path.startswith("bin/") else 0o644,
+            )
     packed = io.BytesIO()
     with gzip.GzipFile(fileobj=packed, mode="wb", mtime=0, compresslevel=6) as gz:
         gz.write(raw.getvalue())

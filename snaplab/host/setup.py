@@ -36,7 +36,7 @@ class Step:
     backend: str
     title: str
     needed: bool
-    do: Callable[[], None]
+    do: Callable[[], object]  # what it returns is ignored
 
 
 @dataclass
@@ -46,8 +46,9 @@ class Options:
 
 
 def installed(package: str) -> bool:
-    out = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True
+    )
     return out.returncode == 0 and out.stdout.endswith(" installed")
 
 
@@ -58,8 +59,10 @@ def backports_enabled() -> bool:
             text = path.read_text()
         except OSError:
             continue
-        if any("bookworm-backports" in line and not line.lstrip().startswith("#")
-               for line in text.splitlines()):
+        if any(
+            "bookworm-backports" in line and not line.lstrip().startswith("#")
+            for line in text.splitlines()
+        ):
             return True
     return False
 
@@ -71,8 +74,9 @@ def apt_install(packages: list[str], suite: str | None, say: Callable[[str], Non
     argv = ["apt-get", "install", "-y", "-q", "--no-install-recommends"]
     if suite:
         argv += ["-t", suite]
-    proc = subprocess.Popen(argv + packages, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=env)
+    proc = subprocess.Popen(
+        argv + packages, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
     assert proc.stdout is not None
     tail: list[str] = []
     for line in proc.stdout:
@@ -87,14 +91,26 @@ def preseed(bridge: bool) -> str:
     """A `dir` pool and a root disk; `lxd init --auto` fails here (no free subnet)."""
     doc: dict = {
         "storage_pools": [{"name": "default", "driver": "dir"}],
-        "profiles": [{"name": "default", "devices": {
-            "root": {"path": "/", "pool": "default", "type": "disk"}}}],
+        "profiles": [
+            {
+                "name": "default",
+                "devices": {"root": {"path": "/", "pool": "default", "type": "disk"}},
+            }
+        ],
     }
     if bridge:
-        doc["networks"] = [{"name": "snaplabbr0", "type": "bridge",
-                            "config": {"ipv4.address": "auto", "ipv6.address": "none"}}]
+        doc["networks"] = [
+            {
+                "name": "snaplabbr0",
+                "type": "bridge",
+                "config": {"ipv4.address": "auto", "ipv6.address": "none"},
+            }
+        ]
         doc["profiles"][0]["devices"]["eth0"] = {
-            "name": "eth0", "network": "snaplabbr0", "type": "nic"}
+            "name": "eth0",
+            "network": "snaplabbr0",
+            "type": "nic",
+        }
     return yaml.safe_dump(doc)
 
 
@@ -106,8 +122,9 @@ def initialised(backend: Backend) -> bool:
     client = connect(Target(backend.name)).client
     pools = client.api.storage_pools.get().json()["metadata"]
     devices = client.api.profiles["default"].get().json()["metadata"]["devices"]
-    return bool(pools) and any(d.get("type") == "disk" and d.get("path") == "/"
-                               for d in devices.values())
+    return bool(pools) and any(
+        d.get("type") == "disk" and d.get("path") == "/" for d in devices.values()
+    )
 
 
 def image_fingerprint(backend: Backend) -> str | None:
@@ -149,8 +166,17 @@ def make_user(backend: Backend) -> None:
         pwd.getpwnam(backend.user)
         run(["usermod", "-aG", backend.group, backend.user])
     except KeyError:
-        run(["useradd", "--create-home", "--shell", "/bin/bash", "--groups", backend.group,
-             backend.user])
+        run(
+            [
+                "useradd",
+                "--create-home",
+                "--shell",
+                "/bin/bash",
+                "--groups",
+                backend.group,
+                backend.user,
+            ]
+        )
 
 
 def run(argv: list[str], check: bool = True, stdin: str | None = None) -> int:
@@ -160,8 +186,9 @@ def run(argv: list[str], check: bool = True, stdin: str | None = None) -> int:
     return done.returncode
 
 
-def plan(backend: Backend, opts: Options, say: Callable[[str], None],
-         built: Callable[[], image.Image]) -> Iterator[Step]:
+def plan(
+    backend: Backend, opts: Options, say: Callable[[str], None], built: Callable[[], image.Image]
+) -> Iterator[Step]:
     """The steps for one backend, each computed just before it is offered.
 
     A generator, because whether the preseed is needed can only be asked once
@@ -169,27 +196,53 @@ def plan(backend: Backend, opts: Options, say: Callable[[str], None],
     """
     name = backend.name
     if backend.apt_suite and not backports_enabled():
-        yield Step(name, f"enable Debian {backend.apt_suite}", True,
-                   lambda: BACKPORTS_FILE.write_text(BACKPORTS))
+        yield Step(
+            name,
+            f"enable Debian {backend.apt_suite}",
+            True,
+            lambda: BACKPORTS_FILE.write_text(BACKPORTS),
+        )
     missing = [p for p in (*backend.packages, *BASE_PACKAGES) if not installed(p)]
-    yield Step(name, f"install {' '.join(backend.packages)} (apt-get)", bool(missing),
-               lambda: apt_install(missing, backend.apt_suite, say))
-    yield Step(name, f"start the {backend.title} daemon", not daemon.answering(backend),
-               lambda: daemon.start(backend) and None)
-    yield Step(name, "initialise: a dir pool and a root disk in the default profile",
-               not initialised(backend),
-               lambda: run(list(backend.preseed), stdin=preseed(opts.bridge)))
-    yield Step(name, f"create user {backend.user} in group {backend.group}",
-               not user_ok(backend), lambda: make_user(backend))
+    yield Step(
+        name,
+        f"install {' '.join(backend.packages)} (apt-get)",
+        bool(missing),
+        lambda: apt_install(missing, backend.apt_suite, say),
+    )
+    yield Step(
+        name,
+        f"start the {backend.title} daemon",
+        not daemon.answering(backend),
+        lambda: daemon.start(backend) and None,
+    )
+    yield Step(
+        name,
+        "initialise: a dir pool and a root disk in the default profile",
+        not initialised(backend),
+        lambda: run(list(backend.preseed), stdin=preseed(opts.bridge)),
+    )
+    yield Step(
+        name,
+        f"create user {backend.user} in group {backend.group}",
+        not user_ok(backend),
+        lambda: make_user(backend),
+    )
     if opts.remote_image:
-        yield Step(name, f"copy {opts.remote_image} as {image.ALIAS}",
-                   image_fingerprint(backend) is None,
-                   lambda: copy_remote_image(backend, opts.remote_image or ""))
+        yield Step(
+            name,
+            f"copy {opts.remote_image} as {image.ALIAS}",
+            image_fingerprint(backend) is None,
+            lambda: copy_remote_image(backend, opts.remote_image or ""),
+        )
     else:
         current = image_fingerprint(backend)
         stale = current is None or not image.BUSYBOX.exists() or current != built().fingerprint
-        yield Step(name, f"import the offline lab image as {image.ALIAS}", stale,
-                   lambda: import_image(backend, built()))
+        yield Step(
+            name,
+            f"import the offline lab image as {image.ALIAS}",
+            stale,
+            lambda: import_image(backend, built()),
+        )
 
 
 def image_builder(say: Callable[[str], None]) -> Callable[[], image.Image]:

@@ -52,22 +52,41 @@ class Timeline:
 
     def _current(self, entries: list[Entry]) -> list[Entry]:
         """Only what happened to this very container since `start` made it."""
-        starts = [i for i, e in enumerate(entries)
-                  if e.kind == "start" and e.created_at == self.live.created_at]
+        starts = [
+            i
+            for i, e in enumerate(entries)
+            if e.kind == "start" and e.created_at == self.live.created_at
+        ]
         if not starts:
             return []
-        return entries[starts[-1]:]
+        return entries[starts[-1] :]
 
-    def events(self, *actions: str, after: datetime | None = None,
-               before: datetime | None = None, snapshot: str | None = None) -> list[Entry]:
-        return [e for e in self.entries if e.kind == "event" and e.action in actions
-                and (after is None or e.when > after) and (before is None or e.when < before)
-                and (snapshot is None or e.snapshot == snapshot)]
+    def events(
+        self,
+        *actions: str,
+        after: datetime | None = None,
+        before: datetime | None = None,
+        snapshot: str | None = None,
+    ) -> list[Entry]:
+        return [
+            e
+            for e in self.entries
+            if e.kind == "event"
+            and e.action in actions
+            and (after is None or e.when > after)
+            and (before is None or e.when < before)
+            and (snapshot is None or e.snapshot == snapshot)
+        ]
 
     def seen(self, after: datetime | None = None) -> list[Entry]:
         """Entries that looked at the file (recorder probes and check's observations)."""
-        return [e for e in self.entries if e.file is not None and e.kind in ("event", "observe")
-                and (after is None or e.when > after)]
+        return [
+            e
+            for e in self.entries
+            if e.file is not None
+            and e.kind in ("event", "observe")
+            and (after is None or e.when > after)
+        ]
 
     def chosen_snapshot(self) -> str:
         """The chapter lets the learner pick any name: follow the one they restored."""
@@ -102,28 +121,45 @@ class Timeline:
         if f.touched is None:
             return f
         restores = self.events("instance-restored", after=f.touched, snapshot=s)
-        stops = self.events(*STOPS, after=f.touched,
-                            before=restores[0].when if restores else None)
+        # the probe that first saw the file may be the stop's own: "at or after"
+        stops = self.events(
+            *STOPS, after=f.touched - _EPS, before=restores[0].when if restores else None
+        )
         f.stopped = stops[0].when if stops else None
         if f.stopped is None:
             return f
-        f.restored = next((r.when for r in self.events("instance-restored", after=f.stopped,
-                                                         snapshot=s)
-                           if not self.events("instance-started", after=f.stopped,
-                                              before=r.when)), None)
+        f.restored = next(
+            (
+                r.when
+                for r in self.events("instance-restored", after=f.stopped, snapshot=s)
+                if not self.events("instance-started", after=f.stopped, before=r.when)
+            ),
+            None,
+        )
         if f.restored is None:
             return f
         starts = self.events("instance-started", after=f.restored)
         f.started = starts[0].when if starts else None
         if f.started is None:
             return f
-        f.looked = next((e.when for e in self.events("instance-exec", after=f.started)
-                         if not e.own and e.file is False and s in e.snapshots), None)
+        f.looked = next(
+            (
+                e.when
+                for e in self.events("instance-exec", after=f.started)
+                if not e.own and e.file is False and s in e.snapshots
+            ),
+            None,
+        )
         if f.looked is None:
             return f
-        f.deleted = next((d.when for d in self.events("instance-snapshot-deleted",
-                                                       after=f.looked, snapshot=s)
-                          if self._running_at(d.when)), None)
+        f.deleted = next(
+            (
+                d.when
+                for d in self.events("instance-snapshot-deleted", after=f.looked, snapshot=s)
+                if self._running_at(d.when)
+            ),
+            None,
+        )
         return f
 
     def _touched(self, s: str, taken: datetime) -> datetime | None:
@@ -136,8 +172,10 @@ class Timeline:
         for i, e in enumerate(seen):
             if e.file and e.when > taken:
                 absent_before = any(p.file is False for p in seen[:i])
-                undone = any(r.file is False for r in self.events("instance-restored",
-                                                                  after=e.when, snapshot=s))
+                undone = any(
+                    r.file is False
+                    for r in self.events("instance-restored", after=e.when, snapshot=s)
+                )
                 if absent_before or undone:
                     return e.when
         return None
@@ -152,4 +190,3 @@ class Timeline:
     def _running_at(self, when: datetime) -> bool:
         power = self.events("instance-started", *STOPS, before=when)
         return bool(power) and power[-1].action == "instance-started"
-

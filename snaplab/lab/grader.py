@@ -68,9 +68,22 @@ def run_checks(lab: Lab, evidence: Evidence) -> dict[str, bool]:
     saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the learner's plugins are not graders
     try:
-        pytest.main([str(lab.checks), "-p", "no:terminal", "-p", "no:cacheprovider",
-                     "-c", os.devnull, "--rootdir", str(lab.checks.parent),
-                     "-W", "ignore::UserWarning"], plugins=[collector])
+        pytest.main(
+            [
+                str(lab.checks),
+                "-p",
+                "no:terminal",
+                "-p",
+                "no:cacheprovider",
+                "-c",
+                os.devnull,
+                "--rootdir",
+                str(lab.checks.parent),
+                "-W",
+                "ignore::UserWarning",
+            ],
+            plugins=[collector],
+        )
     finally:
         if saved is None:
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
@@ -79,8 +92,9 @@ def run_checks(lab: Lab, evidence: Evidence) -> dict[str, bool]:
     return collector.outcomes
 
 
-def results(lab: Lab, outcomes: dict[str, bool], fill: dict[str, str],
-            command_for: dict[str, str]) -> list[StepResult]:
+def results(
+    lab: Lab, outcomes: dict[str, bool], fill: dict[str, str], command_for: dict[str, str]
+) -> list[StepResult]:
     """Pass, or the first unfinished step fails with its hint and the rest are pending."""
     out: list[StepResult] = []
     first_open = True
@@ -94,8 +108,17 @@ def results(lab: Lab, outcomes: dict[str, bool], fill: dict[str, str],
             first_open = False
         else:
             status, message, hint = PENDING, _fmt(step.failed, params), None
-        out.append(StepResult(step.id, step.title, status, step.points if passed else 0,
-                              step.points, message, hint))
+        out.append(
+            StepResult(
+                step.id,
+                step.title,
+                status,
+                step.points if passed else 0,
+                step.points,
+                message,
+                hint,
+            )
+        )
     return out
 
 
@@ -103,8 +126,7 @@ def _fmt(t: Text, params: dict[str, str]) -> Text:
     return Text(t.en.format(**params), t.ko.format(**params))
 
 
-def grade(lab: Lab, evidence: Evidence, base: LabResult, command_for: dict[str, str]
-          ) -> LabResult:
+def grade(lab: Lab, evidence: Evidence, base: LabResult, command_for: dict[str, str]) -> LabResult:
     outcomes = run_checks(lab, evidence)
     fill = {"instance": base.instance, "snapshot": base.snapshot}
     base.steps = results(lab, outcomes, fill, command_for)

@@ -51,7 +51,7 @@ def parse_time(value: str) -> datetime:
     if "." in value:
         head, rest = value.split(".", 1)
         digits = "".join(ch for ch in rest if ch.isdigit())
-        tz = rest[len(digits):]
+        tz = rest[len(digits) :]
         value = f"{head}.{digits[:6].ljust(6, '0')}{tz}"
     return datetime.fromisoformat(value)
 

@@ -62,21 +62,47 @@ def _t(d: dict[str, str]) -> Text:
 def parse(doc: dict[str, Any], where: str) -> Lab:
     errors = validate(doc)
     if errors:
-        raise SnaplabError(f"{where} is not a valid lab ({len(errors)} errors): "
-                           + "; ".join(errors), ExitCode.LAB_INVALID)
+        raise SnaplabError(
+            f"{where} is not a valid lab ({len(errors)} errors): " + "; ".join(errors),
+            ExitCode.LAB_INVALID,
+        )
     steps = tuple(
-        Step(id=s["id"], points=s["points"], title=_t(s["title"]), why=_t(s["why"]),
-             commands={b: tuple(Command(c["run"], tuple(c.get("stdin", ())),
-                                        c.get("expect_failure"), c.get("recorded", True))
-                                for c in cmds) for b, cmds in s["commands"].items()},
-             passed=_t(s["pass"]), failed=_t(s["fail"]), hint=_t(s["hint"]),
-             warning=bool(s.get("warning", False)))
-        for s in doc["steps"])
+        Step(
+            id=s["id"],
+            points=s["points"],
+            title=_t(s["title"]),
+            why=_t(s["why"]),
+            commands={
+                b: tuple(
+                    Command(
+                        c["run"],
+                        tuple(c.get("stdin", ())),
+                        c.get("expect_failure"),
+                        c.get("recorded", True),
+                    )
+                    for c in cmds
+                )
+                for b, cmds in s["commands"].items()
+            },
+            passed=_t(s["pass"]),
+            failed=_t(s["fail"]),
+            hint=_t(s["hint"]),
+            warning=bool(s.get("warning", False)),
+        )
+        for s in doc["steps"]
+    )
     defaults = doc.get("defaults") or {}
-    return Lab(id=doc["id"], title=_t(doc["title"]), summary=_t(doc["summary"]),
-               source=doc["source"], checks=data_dir("checks") / doc["checks"],
-               instance=defaults.get("instance", "ubuntu-test"),
-               snapshot=defaults.get("snapshot", "snapshot-1"), file=doc["file"], steps=steps)
+    return Lab(
+        id=doc["id"],
+        title=_t(doc["title"]),
+        summary=_t(doc["summary"]),
+        source=doc["source"],
+        checks=data_dir("checks") / doc["checks"],
+        instance=defaults.get("instance", "ubuntu-test"),
+        snapshot=defaults.get("snapshot", "snapshot-1"),
+        file=doc["file"],
+        steps=steps,
+    )
 
 
 def lab_ids() -> list[str]:
@@ -86,13 +112,15 @@ def lab_ids() -> list[str]:
 def load(lab_id: str) -> Lab:
     path = data_dir("labs") / lab_id / "lab.yaml"
     if not NAME.match(lab_id) or not path.exists():
-        raise SnaplabError(text("unknown_lab", lab=lab_id, known=", ".join(lab_ids())),
-                           ExitCode.USAGE)
+        raise SnaplabError(
+            text("unknown_lab", lab=lab_id, known=", ".join(lab_ids())), ExitCode.USAGE
+        )
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
-        raise SnaplabError(f"{path} is not valid YAML: {e}".replace("\n", " "),
-                           ExitCode.LAB_INVALID) from None
+        raise SnaplabError(
+            f"{path} is not valid YAML: {e}".replace("\n", " "), ExitCode.LAB_INVALID
+        ) from None
     return parse(doc, str(path))
 
 

@@ -21,14 +21,19 @@ import threading
 import time
 import warnings
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from snaplab.lab.journal import Entry, Session, now
 
 PROBED = {
-    "instance-snapshot-created", "instance-snapshot-deleted", "instance-restored",
-    "instance-shutdown", "instance-stopped", "instance-started", "instance-exec",
+    "instance-snapshot-created",
+    "instance-snapshot-deleted",
+    "instance-restored",
+    "instance-shutdown",
+    "instance-stopped",
+    "instance-started",
+    "instance-exec",
 }
 OWN_MARK = "snaplab-check"  # $0 of every exec snaplab's checks make
 
@@ -77,8 +82,12 @@ def request_entry(event: dict[str, Any], session: Session) -> Entry | None:
         return None
     if query.get("project", ["default"])[0] != session.project:
         return None
-    return Entry(t=event.get("timestamp") or now(), kind="event", action=INFO,
-                 note=str(ctx.get("username", "")))
+    return Entry(
+        t=event.get("timestamp") or now(),
+        kind="event",
+        action=INFO,
+        note=str(ctx.get("username", "")),
+    )
 
 
 def entry_for(event: dict[str, Any], session: Session, client: Any, path: str) -> Entry | None:
@@ -101,8 +110,13 @@ def entry_for(event: dict[str, Any], session: Session, client: Any, path: str) -
     elif action == "instance-restored":
         snapshot = str(context.get("snapshot", "")).rsplit("/", 1)[-1]
     command = context.get("command") or []
-    entry = Entry(t=event.get("timestamp") or now(), kind="event", action=action,
-                  snapshot=snapshot, own=OWN_MARK in command)
+    entry = Entry(
+        t=event.get("timestamp") or now(),
+        kind="event",
+        action=action,
+        snapshot=snapshot,
+        own=OWN_MARK in command,
+    )
     if not entry.own:
         for key, value in probe(client, session.instance, path).items():
             setattr(entry, key, value)
@@ -123,7 +137,7 @@ def listen(session: Session, path: str) -> None:
     client = connect(Target(session.backend, session.url, session.project)).client
     inbox: queue.Queue[bytes | None] = queue.Queue()
 
-    class Recorder(_WebsocketClient):  # type: ignore[misc]
+    class Recorder(_WebsocketClient):
         heard = False
 
         def received_message(self, message: Any) -> None:
@@ -170,17 +184,35 @@ def alive(session: Session) -> bool:
     return b"snaplab.lab.recorder" in cmdline
 
 
-def spawn(session: Session, path: str, timeout: float = 5.0) -> None:
+def spawn(session: Session, path: str, timeout: float = 10.0) -> None:
     """Start the recorder detached from the terminal and wait until it listens."""
     before = len(session.entries())
     log = open(session.dir / "recorder.log", "ab")
-    argv = [sys.executable, "-m", "snaplab.lab.recorder", "--lab", session.lab,
-            "--backend", session.backend, "--project", session.project,
-            "--instance", session.instance, "--file", path]
+    argv = [
+        sys.executable,
+        "-m",
+        "snaplab.lab.recorder",
+        "--lab",
+        session.lab,
+        "--backend",
+        session.backend,
+        "--project",
+        session.project,
+        "--instance",
+        session.instance,
+        "--file",
+        path,
+    ]
     if session.url:
         argv += ["--url", session.url]
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=log, start_new_session=True, env=os.environ.copy())
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+        start_new_session=True,
+        env=os.environ.copy(),
+    )
     pidfile(session).write_text(str(proc.pid))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

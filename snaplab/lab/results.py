@@ -22,9 +22,14 @@ class StepResult:
     hint: Text | None = None  # only on the first unfinished step
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
-        d: dict[str, Any] = {"id": self.id, "title": self.title.get(lang), "status": self.status,
-                             "points": self.points, "max_points": self.max_points,
-                             "message": self.message.get(lang)}
+        d: dict[str, Any] = {
+            "id": self.id,
+            "title": self.title.get(lang),
+            "status": self.status,
+            "points": self.points,
+            "max_points": self.max_points,
+            "message": self.message.get(lang),
+        }
         if self.hint:
             d["hint"] = self.hint.get(lang)
         return d
@@ -53,28 +58,44 @@ class LabResult:
         return all(s.status == PASS for s in self.steps)
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
-        return {"lab": self.lab, "backend": self.backend, "instance": self.instance,
-                "project": self.project, "snapshot": self.snapshot, "score": self.score,
-                "max_score": self.max_score, "complete": self.complete,
-                "notes": [n.get(lang) for n in self.notes],
-                "steps": [s.to_dict(lang) for s in self.steps]}
+        return {
+            "lab": self.lab,
+            "backend": self.backend,
+            "instance": self.instance,
+            "project": self.project,
+            "snapshot": self.snapshot,
+            "score": self.score,
+            "max_score": self.max_score,
+            "complete": self.complete,
+            "notes": [n.get(lang) for n in self.notes],
+            "steps": [s.to_dict(lang) for s in self.steps],
+        }
 
     def to_junit(self, lang: str = "en") -> str:
-        suite = ET.Element("testsuite", name=f"snaplab.{self.lab}.{self.backend}",
-                           tests=str(len(self.steps)),
-                           failures=str(sum(s.status == FAIL for s in self.steps)),
-                           skipped=str(sum(s.status == PENDING for s in self.steps)))
+        suite = ET.Element(
+            "testsuite",
+            name=f"snaplab.{self.lab}.{self.backend}",
+            tests=str(len(self.steps)),
+            failures=str(sum(s.status == FAIL for s in self.steps)),
+            skipped=str(sum(s.status == PENDING for s in self.steps)),
+        )
         props = ET.SubElement(suite, "properties")
-        for name, value in (("score", self.score), ("max_score", self.max_score),
-                            ("instance", self.instance), ("project", self.project)):
+        for name, value in (
+            ("score", self.score),
+            ("max_score", self.max_score),
+            ("instance", self.instance),
+            ("project", self.project),
+        ):
             ET.SubElement(props, "property", name=name, value=str(value))
         for s in self.steps:
             case = ET.SubElement(suite, "testcase", classname=f"{self.lab}", name=s.id)
             ET.SubElement(case, "properties").append(
-                ET.Element("property", name="points", value=f"{s.points}/{s.max_points}"))
+                ET.Element("property", name="points", value=f"{s.points}/{s.max_points}")
+            )
             if s.status == FAIL:
                 ET.SubElement(case, "failure", message=s.message.get(lang)).text = (
-                    s.hint.get(lang) if s.hint else "")
+                    s.hint.get(lang) if s.hint else ""
+                )
             elif s.status == PENDING:
                 ET.SubElement(case, "skipped", message=s.message.get(lang))
         ET.indent(suite)

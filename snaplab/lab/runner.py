@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from pylxd.exceptions import LXDAPIException, NotFound
 
@@ -35,12 +36,13 @@ def owner_label(lab: Lab) -> str:
     return f"lab:{lab.id}"
 
 
-def _current_file(lab_id: str):  # type: ignore[no-untyped-def]
+def _current_file(lab_id: str) -> Path:
     return state_dir() / f"current-{lab_id}.json"
 
 
-def session_for(lab: Lab, backend: str | None, instance: str | None, project: str | None,
-                url: str | None = None) -> Session:
+def session_for(
+    lab: Lab, backend: str | None, instance: str | None, project: str | None, url: str | None = None
+) -> Session:
     """Flags win; otherwise the session `start` last began for this lab; otherwise defaults."""
     remembered: dict = {}
     path = _current_file(lab.id)
@@ -50,9 +52,13 @@ def session_for(lab: Lab, backend: str | None, instance: str | None, project: st
         except ValueError:
             remembered = {}
     name = check_name(instance or remembered.get("instance") or lab.instance, "instance")
-    return Session(lab.id, backend or remembered.get("backend") or "lxd",
-                   project or remembered.get("project") or "default", name,
-                   url if url is not None else remembered.get("url"))
+    return Session(
+        lab.id,
+        backend or remembered.get("backend") or "lxd",
+        project or remembered.get("project") or "default",
+        name,
+        url if url is not None else remembered.get("url"),
+    )
 
 
 def remember(session: Session) -> None:
@@ -63,14 +69,14 @@ def open_session(session: Session) -> Connection:
     return connect(Target(session.backend, session.url, session.project))
 
 
-def get_instance(conn: Connection, name: str):  # type: ignore[no-untyped-def]
+def get_instance(conn: Connection, name: str) -> Any:
     try:
         return conn.client.instances.get(name)
     except NotFound:
         return None
 
 
-def owned(inst, lab: Lab) -> bool:  # type: ignore[no-untyped-def]
+def owned(inst: Any, lab: Lab) -> bool:
     return bool(inst.config.get(api.LABEL) == owner_label(lab))
 
 
@@ -80,55 +86,88 @@ def start(lab: Lab, session: Session, conn: Connection) -> str:
     inst = get_instance(conn, session.instance)
     made = False
     if inst is not None and not owned(inst, lab):
-        raise SnaplabError(both(
-            f"a container named {session.instance} already exists and snaplab did not create "
-            f"it; snaplab never touches it: use --instance OTHER-NAME, or remove it yourself",
-            f"{session.instance} 컨테이너가 이미 있고 snaplab이 만든 것이 아닙니다. snaplab은 이 "
-            f"컨테이너를 건드리지 않습니다: --instance 다른-이름을 쓰거나 직접 정리하세요"),
-            ExitCode.CONFLICT)
+        raise SnaplabError(
+            both(
+                f"a container named {session.instance} already exists and snaplab did not create "
+                f"it; snaplab never touches it: use --instance OTHER-NAME, or remove it yourself",
+                f"{session.instance} 컨테이너가 이미 있고 snaplab이 만든 것이 아닙니다. snaplab은 이 "
+                f"컨테이너를 건드리지 않습니다: --instance 다른-이름을 쓰거나 직접 정리하세요",
+            ),
+            ExitCode.CONFLICT,
+        )
     if inst is None:
         try:
             conn.client.api.images.aliases[ALIAS].get()
         except NotFound:
-            raise SnaplabError(both(
-                f"the lab image {ALIAS} is missing: run `sudo snaplab host setup --backend "
-                f"{conn.backend.name}`",
-                f"실습 이미지 {ALIAS}이(가) 없습니다: `sudo snaplab host setup --backend "
-                f"{conn.backend.name}`을 실행하세요"), ExitCode.NOT_FOUND) from None
-        inst = conn.client.instances.create({
-            "name": session.instance, "source": {"type": "image", "alias": ALIAS},
-            "config": {api.LABEL: owner_label(lab), PROTECT: "true"}}, wait=True)
+            raise SnaplabError(
+                both(
+                    f"the lab image {ALIAS} is missing: run `sudo snaplab host setup --backend "
+                    f"{conn.backend.name}`",
+                    f"실습 이미지 {ALIAS}이(가) 없습니다: `sudo snaplab host setup --backend "
+                    f"{conn.backend.name}`을 실행하세요",
+                ),
+                ExitCode.NOT_FOUND,
+            ) from None
+        inst = conn.client.instances.create(
+            {
+                "name": session.instance,
+                "source": {"type": "image", "alias": ALIAS},
+                "config": {api.LABEL: owner_label(lab), PROTECT: "true"},
+            },
+            wait=True,
+        )
         made = True
     if inst.status != "Running":
         inst.start(wait=True)
     inst.sync()
-    if made or not any(e.kind == "start" and e.created_at == inst.created_at
-                       for e in session.entries()):
-        session.append(Entry(t=now(), kind="start", created_at=inst.created_at,
-                             file=api.file_exists(conn.client, session.instance, lab.file),
-                             status=inst.status))
+    if made or not any(
+        e.kind == "start" and e.created_at == inst.created_at for e in session.entries()
+    ):
+        session.append(
+            Entry(
+                t=now(),
+                kind="start",
+                created_at=inst.created_at,
+                file=api.file_exists(conn.client, session.instance, lab.file),
+                status=inst.status,
+            )
+        )
     if not recorder.alive(session):
         recorder.spawn(session, lab.file)
     remember(session)
     return f"{cli} exec {session.instance} bash"
 
 
-def observe(lab: Lab, session: Session, conn: Connection, host) -> Live:  # type: ignore[no-untyped-def]
+def observe(lab: Lab, session: Session, conn: Connection, host: Any) -> Live:
     """What the daemon and the container show now; written to the journal as evidence."""
     inst = get_instance(conn, session.instance)
     if inst is None:
         return Live(exists=False)
-    snaps = api.node(conn.client, f"/1.0/instances/{session.instance}/snapshots").get(
-        params={"recursion": 1}).json()["metadata"]
-    live = Live(exists=True, created_at=inst.created_at, status=inst.status,
-                protected=inst.config.get(PROTECT) == "true",
-                snapshots={s["name"]: s.get("created_at", "") for s in snaps})
+    snaps = (
+        api.node(conn.client, f"/1.0/instances/{session.instance}/snapshots")
+        .get(params={"recursion": 1})
+        .json()["metadata"]
+    )
+    live = Live(
+        exists=True,
+        created_at=inst.created_at,
+        status=inst.status,
+        protected=inst.config.get(PROTECT) == "true",
+        snapshots={s["name"]: s.get("created_at", "") for s in snaps},
+    )
     if inst.status == "Running":
         live.file = bool(host.file(lab.file).exists)
     else:
         live.file = api.file_exists(conn.client, session.instance, lab.file)
-    session.append(Entry(t=now(), kind="observe", file=live.file,
-                         snapshots=sorted(live.snapshots), status=live.status))
+    session.append(
+        Entry(
+            t=now(),
+            kind="observe",
+            file=live.file,
+            snapshots=sorted(live.snapshots),
+            status=live.status,
+        )
+    )
     return live
 
 
@@ -147,35 +186,52 @@ def check(lab: Lab, session: Session) -> LabResult:
     conn = open_session(session)
     notes = []
     if not any(e.kind == "start" for e in session.entries()):
-        raise SnaplabError(both(
-            f"the lab {lab.id} has not been started here: run `snaplab start {lab.id}`",
-            f"{lab.id} 실습이 아직 시작되지 않았습니다: `snaplab start {lab.id}`를 실행하세요"),
-            ExitCode.NOT_FOUND)
+        raise SnaplabError(
+            both(
+                f"the lab {lab.id} has not been started here: run `snaplab start {lab.id}`",
+                f"{lab.id} 실습이 아직 시작되지 않았습니다: `snaplab start {lab.id}`를 실행하세요",
+            ),
+            ExitCode.NOT_FOUND,
+        )
     if not recorder.alive(session):
         recorder.spawn(session, lab.file)
-        notes.append(both("the event recorder was not running and has been restarted: steps "
-                          "done meanwhile may need doing again",
-                          "이벤트 기록기가 실행 중이 아니어서 다시 시작했습니다. 그동안 한 단계는 "
-                          "다시 해야 할 수 있습니다"))
+        notes.append(
+            both(
+                "the event recorder was not running and has been restarted: steps "
+                "done meanwhile may need doing again",
+                "이벤트 기록기가 실행 중이 아니어서 다시 시작했습니다. 그동안 한 단계는 "
+                "다시 해야 할 수 있습니다",
+            )
+        )
     since = now()
     host = get_host(session.instance, conn.client)
     live = observe(lab, session, conn, host)
     if not live.exists:
-        raise SnaplabError(both(
-            f"the lab container {session.instance} is gone (deleted?); your journal is kept: "
-            f"`snaplab start {lab.id}` re-creates the container and the lab begins again",
-            f"실습 컨테이너 {session.instance}이(가) 없습니다(삭제되었나요?). 기록은 남아 있습니다: "
-            f"`snaplab start {lab.id}`로 컨테이너를 다시 만들고 실습을 처음부터 시작하세요"),
-            ExitCode.NOT_FOUND)
+        raise SnaplabError(
+            both(
+                f"the lab container {session.instance} is gone (deleted?); your journal is kept: "
+                f"`snaplab start {lab.id}` re-creates the container and the lab begins again",
+                f"실습 컨테이너 {session.instance}이(가) 없습니다(삭제되었나요?). 기록은 남아 있습니다: "
+                f"`snaplab start {lab.id}`로 컨테이너를 다시 만들고 실습을 처음부터 시작하세요",
+            ),
+            ExitCode.NOT_FOUND,
+        )
     if live.status == "Running" and not settle(session, since):
-        notes.append(both("the event recorder is lagging; run check again in a moment",
-                          "이벤트 기록기가 늦어지고 있습니다. 잠시 후 다시 check를 실행하세요"))
+        notes.append(
+            both(
+                "the event recorder is lagging; run check again in a moment",
+                "이벤트 기록기가 늦어지고 있습니다. 잠시 후 다시 check를 실행하세요",
+            )
+        )
     timeline = Timeline(session.entries(), live)
     snapshot = timeline.facts.snapshot or lab.snapshot
-    base = LabResult(lab.id, session.backend, session.instance, session.project, snapshot,
-                     notes=notes)
-    commands = {s.id: "; ".join(render(c, session.instance, snapshot)
-                                for c in s.commands[session.backend]) for s in lab.steps}
+    base = LabResult(
+        lab.id, session.backend, session.instance, session.project, snapshot, notes=notes
+    )
+    commands = {
+        s.id: "; ".join(render(c, session.instance, snapshot) for c in s.commands[session.backend])
+        for s in lab.steps
+    }
     return grade(lab, Evidence(host, live, timeline.facts), base, commands)
 
 
@@ -194,8 +250,9 @@ def finish(lab: Lab, session: Session) -> list[str]:
             inst.delete(wait=True)
             removed.append(session.instance)
         except LXDAPIException as e:
-            raise SnaplabError(f"could not remove {session.instance}: {e}",
-                               ExitCode.DAEMON_DOWN) from None
+            raise SnaplabError(
+                f"could not remove {session.instance}: {e}", ExitCode.DAEMON_DOWN
+            ) from None
     shutil.rmtree(session.dir, ignore_errors=True)
     _current_file(lab.id).unlink(missing_ok=True)
     return removed

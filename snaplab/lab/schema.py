@@ -16,12 +16,24 @@ BACKENDS = ("lxd", "incus")
 TEXT = "text"  # a mapping with a non-empty string per language
 
 LAB_KEYS: dict[str, Any] = {
-    "id": str, "title": TEXT, "summary": TEXT, "source": str, "checks": str,
-    "defaults": dict, "file": str, "steps": list,
+    "id": str,
+    "title": TEXT,
+    "summary": TEXT,
+    "source": str,
+    "checks": str,
+    "defaults": dict,
+    "file": str,
+    "steps": list,
 }
 STEP_KEYS: dict[str, Any] = {
-    "id": str, "points": int, "title": TEXT, "why": TEXT, "commands": dict,
-    "pass": TEXT, "fail": TEXT, "hint": TEXT,
+    "id": str,
+    "points": int,
+    "title": TEXT,
+    "why": TEXT,
+    "commands": dict,
+    "pass": TEXT,
+    "fail": TEXT,
+    "hint": TEXT,
 }
 OPTIONAL_STEP_KEYS = {"warning": bool}
 COMMAND_KEYS = {"run": str, "stdin": list, "expect_failure": str, "recorded": bool}
@@ -38,8 +50,9 @@ def _text(value: Any, path: str, errors: list[str]) -> None:
         errors.append(f"{path}.{extra}: unknown language")
 
 
-def _fields(doc: Any, spec: dict[str, Any], optional: dict[str, Any], path: str,
-            errors: list[str]) -> bool:
+def _fields(
+    doc: Any, spec: dict[str, Any], optional: dict[str, Any], path: str, errors: list[str]
+) -> bool:
     if not isinstance(doc, dict):
         errors.append(f"{path or 'lab'}: must be a mapping")
         return False
@@ -83,8 +96,9 @@ def validate(doc: Any) -> list[str]:
                     errors.append(f"{path}.commands.{backend}: missing")
                     continue
                 for j, cmd in enumerate(commands[backend]):
-                    _fields(cmd, {"run": str}, COMMAND_KEYS, f"{path}.commands.{backend}[{j}]",
-                            errors)
+                    _fields(
+                        cmd, {"run": str}, COMMAND_KEYS, f"{path}.commands.{backend}[{j}]", errors
+                    )
             for extra in set(commands) - set(BACKENDS):
                 errors.append(f"{path}.commands.{extra}: unknown backend")
     if isinstance(doc.get("steps"), list) and not doc["steps"]:

@@ -20,8 +20,9 @@ def open_client(backend: Backend, target: Target) -> Client:
     cert = (str(target.cert), str(target.key)) if target.cert and target.key else None
     verify: bool | str = str(target.server_cert) if target.server_cert else True
     try:
-        return Client(endpoint=target.url, cert=cert, verify=verify, project=target.project,
-                      timeout=60)
+        return Client(
+            endpoint=target.url, cert=cert, verify=verify, project=target.project, timeout=60
+        )
     except (ClientConnectionFailed, SSLError) as e:
         text = str(e)
         if "certificate" in text.lower() or isinstance(e, SSLError):

@@ -22,12 +22,12 @@ from snaplab.transports import Target
 def socket_problem(backend: Backend) -> SnaplabError | None:
     """Why this user cannot talk to the daemon, or None when it can."""
     path = backend.socket
-    where = {"title": backend.title, "path": path, "backend": backend.name,
-             "group": backend.group}
+    where = {"title": backend.title, "path": path, "backend": backend.name, "group": backend.group}
     if not path.exists():
         return SnaplabError(text("daemon_down", **where), ExitCode.DAEMON_DOWN)
-    denied = SnaplabError(text("socket_denied", user=getpass.getuser(), **where),
-                          ExitCode.PERMISSION)
+    denied = SnaplabError(
+        text("socket_denied", user=getpass.getuser(), **where), ExitCode.PERMISSION
+    )
     if not os.access(path, os.R_OK | os.W_OK):
         return denied
     probe = pysocket.socket(pysocket.AF_UNIX, pysocket.SOCK_STREAM)

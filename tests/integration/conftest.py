@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from spare import Spare, SpareError, preseed
 
 from snaplab.backends import BACKENDS, get_backend
 from snaplab.host import image
+from tests.integration.spare import Spare, SpareError, preseed
 
 NOGROUP_USER = "snaplab-nogroup"
 
@@ -108,8 +108,11 @@ def nogroup_user() -> Iterator[str]:
     try:
         pwd.getpwnam(NOGROUP_USER)  # left by a run that was killed: reuse, remove at the end
     except KeyError:
-        subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", NOGROUP_USER],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["useradd", "--create-home", "--shell", "/bin/sh", NOGROUP_USER],
+            check=True,
+            capture_output=True,
+        )
     try:
         for b in BACKENDS.values():
             try:

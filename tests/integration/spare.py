@@ -14,8 +14,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 
@@ -24,6 +26,7 @@ from snaplab.host import image, setup
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: `python -m snaplab` runs it
 PROBE_PREFIX = "snaplab-doctor-"
+T = TypeVar("T")
 
 
 class SpareError(Exception):
@@ -46,13 +49,23 @@ class Spare:
     def socket(self) -> Path:
         return self.dir / "unix.socket"
 
-    def _run(self, argv: list[str], stdin: str | None = None, check: bool = True,
-             timeout: float = 120) -> subprocess.CompletedProcess:
-        done = subprocess.run(argv, input=stdin, capture_output=True, text=True,
-                              env={**os.environ, **self.env}, timeout=timeout, cwd="/tmp")
+    def _run(
+        self, argv: list[str], stdin: str | None = None, check: bool = True, timeout: float = 120
+    ) -> subprocess.CompletedProcess:
+        done = subprocess.run(
+            argv,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **self.env},
+            timeout=timeout,
+            cwd="/tmp",
+        )
         if check and done.returncode != 0:
-            raise SpareError(f"{' '.join(argv)} ({self.dir}): rc={done.returncode} "
-                             f"{done.stderr.strip() or done.stdout.strip()}")
+            raise SpareError(
+                f"{' '.join(argv)} ({self.dir}): rc={done.returncode} "
+                f"{done.stderr.strip() or done.stdout.strip()}"
+            )
         return done
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -65,14 +78,20 @@ class Spare:
         self.dir.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                list(self.backend.daemon), stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, env={**os.environ, **self.env}, cwd="/tmp",
-                start_new_session=True)  # a signal meant for a test's child never hits it
+                list(self.backend.daemon),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **self.env},
+                cwd="/tmp",
+                start_new_session=True,
+            )  # a signal meant for a test's child never hits it
         try:
             self._run([*self.backend.waitready, str(timeout)], timeout=timeout + 30)
         except (SpareError, subprocess.TimeoutExpired) as e:
-            raise SpareError(f"{self.backend.title} spare did not become ready: {e}\n"
-                             f"{self.log_tail()}") from None
+            raise SpareError(
+                f"{self.backend.title} spare did not become ready: {e}\n{self.log_tail()}"
+            ) from None
         return self
 
     def preseed(self, doc: str) -> None:
@@ -87,8 +106,7 @@ class Spare:
             return
         if self.proc.poll() is None:
             try:
-                self._run([*self.backend.shutdown, str(timeout)], check=False,
-                          timeout=timeout + 30)
+                self._run([*self.backend.shutdown, str(timeout)], check=False, timeout=timeout + 30)
             except subprocess.TimeoutExpired:
                 pass
             try:
@@ -141,8 +159,7 @@ def unmount_under(path: Path) -> None:
     prefix = str(path.resolve()).rstrip("/") + "/"
     with open("/proc/mounts") as f:
         points = [line.split()[1].replace("\\040", " ") for line in f]
-    for point in sorted((p for p in points if (p + "/").startswith(prefix)), key=len,
-                        reverse=True):
+    for point in sorted((p for p in points if (p + "/").startswith(prefix)), key=len, reverse=True):
         subprocess.run(["umount", "-l", point], capture_output=True)
 
 
@@ -163,7 +180,7 @@ def cli_env(extra: dict[str, str]) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), **extra}
 
 
-def wait_for(predicate, timeout: float, step: float = 0.05):  # type: ignore[no-untyped-def]
+def wait_for(predicate: Callable[[], T | None], timeout: float, step: float = 0.05) -> T | None:
     """Poll until `predicate()` is truthy; return its value, or None on timeout."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -12,15 +12,17 @@ import re
 import signal
 import socket
 import subprocess
+from collections.abc import Callable
 
 import pytest
-from spare import PROBE_PREFIX, cli_argv, cli_env, wait_for
 
 from snaplab.backends import get_backend
 from snaplab.doctor.checks import PROBE_RUNNER
 from snaplab.errors import ExitCode
 from snaplab.host.image import ALIAS
 from snaplab.instance import LABEL
+from tests.conftest import Run
+from tests.integration.spare import PROBE_PREFIX, cli_argv, cli_env, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +32,13 @@ AFTER_API = ["storage", "root-disk", "image", "probe"]
 TIMINGS = re.compile(r"^snapshot \d+\.\d\d s, restore \d+\.\d\d s$")
 
 
-def doctor(cli, backend: str, *, env: dict[str, str] | None = None, user: str | None = None):  # type: ignore[no-untyped-def]
+def doctor(
+    cli: Callable[..., Run],
+    backend: str,
+    *,
+    env: dict[str, str] | None = None,
+    user: str | None = None,
+) -> tuple[Run, dict, dict[str, dict]]:
     """Run `snaplab doctor --json` for one backend; (run, report, checks by id)."""
     r = cli("doctor", "--backend", backend, "--json", env=env, user=user)
     data = json.loads(r.out)
@@ -134,8 +142,10 @@ def test_socket_not_permitted_names_the_exact_usermod(cli, spares, nogroup_user,
     # the same fix, as a person reads it
     text = cli("doctor", "--backend", backend, env=spare.env, user=nogroup_user)
     assert text.rc == ExitCode.NOT_PASSING
-    assert f"        fix: sudo usermod -aG {group} {nogroup_user}  (then log in again)" in \
-        text.out.splitlines()
+    assert (
+        f"        fix: sudo usermod -aG {group} {nogroup_user}  (then log in again)"
+        in text.out.splitlines()
+    )
 
 
 # -- the daemon is up but not set up -------------------------------------------
@@ -162,13 +172,21 @@ def test_root_disk_missing_fails_root_disk_and_skips_the_probe(cli, spares, back
     r, report, checks = doctor(cli, backend, env=spare.env)
     assert r.rc == ExitCode.NOT_PASSING
     assert statuses(checks) == {
-        "kernel": "PASS", "installed": "PASS", "socket": "PASS", "api": "PASS",
+        "kernel": "PASS",
+        "installed": "PASS",
+        "socket": "PASS",
+        "api": "PASS",
         "storage": "WARN",  # there is a pool: only the profile is broken
-        "root-disk": "FAIL", "image": "PASS", "probe": "SKIP"}
+        "root-disk": "FAIL",
+        "image": "PASS",
+        "probe": "SKIP",
+    }
     assert checks["root-disk"]["detail"] == "the default profile has no root disk"
     cli_name = get_backend(backend).cli
-    assert checks["root-disk"]["fix"] == \
-        f"{cli_name} profile device add default root disk path=/ pool=default"
+    assert (
+        checks["root-disk"]["fix"]
+        == f"{cli_name} profile device add default root disk path=/ pool=default"
+    )
     assert "root disk" in checks["probe"]["detail"]
     assert spare.instances(PROBE_PREFIX) == []
 
@@ -179,8 +197,15 @@ def test_image_missing_fails_image_and_skips_the_probe(cli, spares, backend):
     r, report, checks = doctor(cli, backend, env=spare.env)
     assert r.rc == ExitCode.NOT_PASSING
     assert statuses(checks) == {
-        "kernel": "PASS", "installed": "PASS", "socket": "PASS", "api": "PASS",
-        "storage": "WARN", "root-disk": "PASS", "image": "FAIL", "probe": "SKIP"}
+        "kernel": "PASS",
+        "installed": "PASS",
+        "socket": "PASS",
+        "api": "PASS",
+        "storage": "WARN",
+        "root-disk": "PASS",
+        "image": "FAIL",
+        "probe": "SKIP",
+    }
     assert checks["image"]["detail"] == f"no image with alias {ALIAS}"
     assert f"snaplab host setup --backend {backend}" in checks["image"]["fix"]
     assert ALIAS in checks["probe"]["detail"]
@@ -194,7 +219,9 @@ def test_client_not_on_path_fails_installed(cli, spares, backend, tmp_path):
     assert checks["installed"]["status"] == "FAIL"
     assert get_backend(backend).cli in checks["installed"]["detail"]
     assert checks["installed"]["fix"] == f"sudo snaplab host setup --backend {backend}"
-    assert checks["api"]["status"] == "PASS"  # the API needs no client binary
+    # only the client is missing: the API needs no client binary, and all else is fine
+    others = {k: s for k, s in statuses(checks).items() if k != "installed"}
+    assert set(others.values()) <= {"PASS", "WARN"}, others
 
 
 # -- a fit daemon --------------------------------------------------------------
@@ -205,8 +232,10 @@ def test_dir_pool_warns_and_explains_copy_on_write(cli, spares, backend):
     spare = spares.get(backend, "full")
     r, report, checks = doctor(cli, backend, env=spare.env)
     assert checks["storage"]["status"] == "WARN"
-    assert checks["storage"]["detail"] == \
-        "default (dir): on dir a snapshot copies the whole root filesystem"
+    assert (
+        checks["storage"]["detail"]
+        == "default (dir): on dir a snapshot copies the whole root filesystem"
+    )
     fix = checks["storage"]["fix"]
     assert fix.startswith(f"{get_backend(backend).cli} storage create fast btrfs")
     assert "copy-on-write" in fix and "zfs" in fix
@@ -229,7 +258,6 @@ def test_probe_passes_on_the_main_daemon_and_reports_timings(cli, backend, user)
     assert checks["probe"]["status"] == "PASS", checks["probe"]
     assert TIMINGS.match(checks["probe"]["detail"]), checks["probe"]["detail"]
     assert r.rc == ExitCode.OK and report["fit"] is True
-    assert "seconds" in report
 
 
 @pytest.mark.parametrize("moment", ["created", "running"])
@@ -237,10 +265,16 @@ def test_probe_passes_on_the_main_daemon_and_reports_timings(cli, backend, user)
 def test_interrupted_probe_removes_its_container(spares, backend, moment):
     spare = spares.get(backend, "full")
     assert spare.instances(PROBE_PREFIX) == []
-    proc = subprocess.Popen(cli_argv("doctor", "--backend", backend), env=cli_env(spare.env),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd="/tmp")
+    proc = subprocess.Popen(
+        cli_argv("doctor", "--backend", backend),
+        env=cli_env(spare.env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd="/tmp",
+    )
     try:
+
         def probe_exists() -> list[str] | None:
             if proc.poll() is not None:
                 return ["<doctor finished>"]
@@ -269,8 +303,11 @@ def test_interrupted_probe_removes_its_container(spares, backend, moment):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_leftover_probe_is_swept_but_not_an_unlabelled_one(cli, spares, backend):
     spare = spares.get(backend, "full")
-    leftover, stranger, live = (PROBE_PREFIX + "leftover", PROBE_PREFIX + "x",
-                                PROBE_PREFIX + "live")
+    leftover, stranger, live = (
+        PROBE_PREFIX + "leftover",
+        PROBE_PREFIX + "x",
+        PROBE_PREFIX + "live",
+    )
     try:
         # left by a doctor killed with -9 mid-probe: running, labelled
         spare.cli("init", ALIAS, leftover, "-c", f"{LABEL}=doctor")
@@ -278,8 +315,15 @@ def test_leftover_probe_is_swept_but_not_an_unlabelled_one(cli, spares, backend)
         # somebody's own container that merely has the prefix
         spare.cli("init", ALIAS, stranger)
         # the probe of a doctor that still runs (this test process stands in for it)
-        spare.cli("init", ALIAS, live, "-c", f"{LABEL}=doctor",
-                  "-c", f"{PROBE_RUNNER}={socket.gethostname()}:{os.getpid()}")
+        spare.cli(
+            "init",
+            ALIAS,
+            live,
+            "-c",
+            f"{LABEL}=doctor",
+            "-c",
+            f"{PROBE_RUNNER}={socket.gethostname()}:{os.getpid()}",
+        )
         assert set(spare.instances(PROBE_PREFIX)) == {leftover, stranger, live}
 
         r, report, checks = doctor(cli, backend, env=spare.env)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
-from spare import PROBE_PREFIX
 
 from snaplab.backends import get_backend
 from snaplab.errors import ExitCode
 from snaplab.host.image import ALIAS, build
+from tests.conftest import Run
+from tests.integration.spare import PROBE_PREFIX
 
 pytestmark = pytest.mark.integration
 
@@ -23,13 +25,13 @@ def step_lines(err: str) -> list[str]:
     return [line for line in err.splitlines() if line.startswith("[")]
 
 
-def setup_json(cli, *args: str, env: dict[str, str] | None = None) -> dict:  # type: ignore[no-untyped-def]
+def setup_json(cli: Callable[..., Run], *args: str, env: dict[str, str] | None = None) -> dict:
     r = cli("host", "setup", *args, "--json", env=env)
     assert r.rc == ExitCode.OK, r.err
     return json.loads(r.out)
 
 
-def require_set_up(cli) -> None:  # type: ignore[no-untyped-def]
+def require_set_up(cli: Callable[..., Run]) -> None:
     """Never let a test change the main daemons: only run for real when nothing would change."""
     plan = setup_json(cli, "--dry-run")
     todo = [f"[{s['backend']}] {s['title']}" for s in plan["steps"] if s["changed"]]

@@ -13,13 +13,13 @@ import subprocess
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 from unittest.mock import MagicMock
 
 import pytest
 from pylxd.exceptions import LXDAPIException, NotFound
 
-from snaplab.backends import BACKENDS, get_backend
+from snaplab.backends import BACKENDS, Backend, get_backend
 from snaplab.commands.doctor import DoctorResult
 from snaplab.doctor import checks
 from snaplab.doctor.checks import CHECKS, Context, Skip
@@ -39,9 +39,14 @@ def context(backend: str = "lxd") -> Context:
 # -- kernel ----------------------------------------------------------------------
 
 
-def fake_kernel(root: Path, monkeypatch: pytest.MonkeyPatch, *,
-                namespaces: tuple[str, ...] = NAMESPACES, max_userns: str | None = "15000",
-                cgroup: str | None = "v2") -> None:
+def fake_kernel(
+    root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    namespaces: tuple[str, ...] = NAMESPACES,
+    max_userns: str | None = "15000",
+    cgroup: str | None = "v2",
+) -> None:
     """A /proc and /sys as the kernel check reads them, pointed at by checks.PROC/SYS."""
     proc, sys_ = root / "proc", root / "sys"
     (proc / "self" / "ns").mkdir(parents=True)
@@ -96,10 +101,13 @@ def test_kernel_fails_without_a_cgroup_hierarchy(tmp_path, monkeypatch):
     assert fix.startswith("mount -t cgroup2")
 
 
-@pytest.mark.parametrize(("cgroup", "expected"), [
-    ("v2", "namespaces present, cgroup v2 (cpuset cpu io memory pids)"),
-    ("v1", "namespaces present, cgroup v1"),
-])
+@pytest.mark.parametrize(
+    ("cgroup", "expected"),
+    [
+        ("v2", "namespaces present, cgroup v2 (cpuset cpu io memory pids)"),
+        ("v1", "namespaces present, cgroup v1"),
+    ],
+)
 def test_kernel_passes_and_names_the_cgroup_version(tmp_path, monkeypatch, cgroup, expected):
     fake_kernel(tmp_path, monkeypatch, cgroup=cgroup, max_userns=None)
     assert checks.kernel(context()) == (Status.PASS, expected, "")
@@ -108,7 +116,7 @@ def test_kernel_passes_and_names_the_cgroup_version(tmp_path, monkeypatch, cgrou
 # -- installed -------------------------------------------------------------------
 
 
-def with_binaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str):  # type: ignore[no-untyped-def]
+def with_binaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str) -> Backend:
     """A backend whose client and daemon are fake executables under tmp_path."""
     b = get_backend(backend)
     bindir = tmp_path / "bin"
@@ -143,8 +151,11 @@ def test_installed_fails_when_the_client_is_not_on_path(tmp_path, monkeypatch, b
 @pytest.mark.parametrize("backend", sorted(BACKENDS))
 def test_installed_passes_when_both_are_there(tmp_path, monkeypatch, backend):
     b = with_binaries(tmp_path, monkeypatch, backend)
-    assert checks.installed(Context(b, Target(backend))) == \
-        (Status.PASS, f"{b.cli} and {b.daemon[0]}", "")
+    assert checks.installed(Context(b, Target(backend))) == (
+        Status.PASS,
+        f"{b.cli} and {b.daemon[0]}",
+        "",
+    )
 
 
 @pytest.mark.parametrize("backend", sorted(BACKENDS))
@@ -166,8 +177,10 @@ def test_no_daemon_fails_socket_and_api_and_skips_the_rest(tmp_path, monkeypatch
     by_id = {f.id: f for f in findings}
     assert [f.id for f in findings] == [c.id for c in CHECKS]
     assert by_id["socket"].status is Status.FAIL
-    assert by_id["socket"].detail == \
-        f"no socket at {tmp_path / 'unix.socket'}: the daemon is not running"
+    assert (
+        by_id["socket"].detail
+        == f"no socket at {tmp_path / 'unix.socket'}: the daemon is not running"
+    )
     assert by_id["api"].status is Status.FAIL
     assert "is not running" in by_id["api"].detail
     for dependent in ("storage", "root-disk", "image", "probe"):
@@ -236,15 +249,21 @@ def test_storage_warns_on_dir_only_and_says_what_cow_changes(backend):
 
 def test_storage_passes_with_a_copy_on_write_pool():
     pools = [{"name": "default", "driver": "dir"}, {"name": "fast", "driver": "btrfs"}]
-    assert checks.storage(Canned({"/1.0/storage-pools": pools})) == \
-        (Status.PASS, "default (dir), fast (btrfs)", "")
+    assert checks.storage(Canned({"/1.0/storage-pools": pools})) == (
+        Status.PASS,
+        "default (dir), fast (btrfs)",
+        "",
+    )
 
 
-@pytest.mark.parametrize("devices", [
-    {},
-    {"eth0": {"type": "nic", "network": "br0"}},
-    {"data": {"type": "disk", "path": "/data", "pool": "default"}},
-])
+@pytest.mark.parametrize(
+    "devices",
+    [
+        {},
+        {"eth0": {"type": "nic", "network": "br0"}},
+        {"data": {"type": "disk", "path": "/data", "pool": "default"}},
+    ],
+)
 def test_root_disk_fails_without_a_disk_at_slash(devices):
     status, detail, fix = checks.root_disk(Canned({"/1.0/profiles/default": {"devices": devices}}))
     assert (status, detail) == (Status.FAIL, "the default profile has no root disk")
@@ -260,25 +279,32 @@ def test_image_fails_without_the_alias():
     assert (status, detail) == (Status.FAIL, f"no image with alias {ALIAS}")
 
 
-@pytest.mark.parametrize(("broken", "reason"), [
-    ({"/1.0/profiles/default": {"devices": {}}}, "root disk"),
-    ({"/1.0/images/aliases": []}, ALIAS),
-])
+@pytest.mark.parametrize(
+    ("broken", "reason"),
+    [
+        ({"/1.0/profiles/default": {"devices": {}}}, "root disk"),
+        ({"/1.0/images/aliases": []}, ALIAS),
+    ],
+)
 def test_probe_is_skipped_when_it_could_not_launch(broken, reason):
     with pytest.raises(Skip, match=reason):
         checks.probe(Canned({**FIT, **broken}))
 
 
-def fake_client(instances: dict[str, Any] | None = None,
-                running_ops: list[dict] | None = None) -> MagicMock:
+def fake_client(
+    instances: dict[str, Any] | None = None, running_ops: list[dict] | None = None
+) -> MagicMock:
     client = MagicMock()
-    client.api.operations.get.return_value.json.return_value = \
-        {"metadata": {"running": running_ops or []}}
+    client.api.operations.get.return_value.json.return_value = {
+        "metadata": {"running": running_ops or []}
+    }
+
+    known = instances or {}
 
     def get(name: str) -> Any:
-        if name not in (instances or {}):
+        if name not in known:
             raise NotFound(MagicMock(status_code=404))
-        return instances[name]  # type: ignore[index]
+        return known[name]
 
     client.instances.get.side_effect = get
     return client
@@ -294,7 +320,7 @@ def test_probe_turns_a_daemon_refusal_into_a_fail_not_a_crash():
     ctx = Canned(FIT)
     client = fake_client()
     client.instances.create.side_effect = api_error("No root device could be found")
-    ctx._conn = SimpleNamespace(client=client)  # type: ignore[assignment]
+    ctx._conn = cast(Any, SimpleNamespace(client=client))
     status, detail, fix = checks.probe(ctx)
     assert status is Status.FAIL
     assert detail == "the daemon refused: No root device could be found"
@@ -308,8 +334,9 @@ def test_probe_turns_a_daemon_refusal_into_a_fail_not_a_crash():
 # -- removing probes -----------------------------------------------------------------
 
 
-def instance(name: str, *, label: str | None = "doctor", status: str = "Running",
-             runner: str | None = None) -> MagicMock:
+def instance(
+    name: str, *, label: str | None = "doctor", status: str = "Running", runner: str | None = None
+) -> MagicMock:
     config = {} if label is None else {LABEL: label}
     if runner is not None:
         config[checks.PROBE_RUNNER] = runner
@@ -337,9 +364,11 @@ def test_remove_probe_of_a_container_that_is_gone_does_nothing():
 
 
 def test_remove_probe_first_waits_for_operations_on_that_instance():
-    ops = [{"id": "op-create", "resources": {"instances": ["/1.0/instances/snaplab-doctor-a"]}},
-           {"id": "op-other", "resources": {"instances": ["/1.0/instances/somebody"]}},
-           {"id": "op-none", "resources": None}]
+    ops = [
+        {"id": "op-create", "resources": {"instances": ["/1.0/instances/snaplab-doctor-a"]}},
+        {"id": "op-other", "resources": {"instances": ["/1.0/instances/somebody"]}},
+        {"id": "op-none", "resources": None},
+    ]
     probe = instance("snaplab-doctor-a", status="Stopped")
     client = fake_client({"snaplab-doctor-a": probe}, ops)
     checks.remove_probe(client, "snaplab-doctor-a")
@@ -376,7 +405,7 @@ def test_sweep_removes_left_probes_only(monkeypatch):
     removed: list[str] = []
     monkeypatch.setattr(checks, "remove_probe", lambda c, name: removed.append(name))
     ctx = context()
-    ctx._conn = SimpleNamespace(client=client)  # type: ignore[assignment]
+    ctx._conn = cast(Any, SimpleNamespace(client=client))
     checks.sweep(ctx)
     assert removed == ["snaplab-doctor-old", "snaplab-doctor-dead"]
 
@@ -391,18 +420,24 @@ def test_run_all_turns_skip_into_a_finding():
     def passes(ctx: Context) -> checks.Outcome:
         return Status.PASS, "fine", ""
 
-    found = checks.run_all(context(), [checks.Check("a", "A", raises),
-                                       checks.Check("b", "B", passes)])
-    assert found == [Finding("a", "A", Status.SKIP, "skipped: because", ""),
-                     Finding("b", "B", Status.PASS, "fine", "")]
+    found = checks.run_all(
+        context(), [checks.Check("a", "A", raises), checks.Check("b", "B", passes)]
+    )
+    assert found == [
+        Finding("a", "A", Status.SKIP, "skipped: because", ""),
+        Finding("b", "B", Status.PASS, "fine", ""),
+    ]
 
 
-@pytest.mark.parametrize(("statuses", "fit"), [
-    ([Status.PASS, Status.PASS], True),
-    ([Status.PASS, Status.WARN], True),
-    ([Status.PASS, Status.FAIL], False),
-    ([Status.PASS, Status.SKIP], False),
-])
+@pytest.mark.parametrize(
+    ("statuses", "fit"),
+    [
+        ([Status.PASS, Status.PASS], True),
+        ([Status.PASS, Status.WARN], True),
+        ([Status.PASS, Status.FAIL], False),
+        ([Status.PASS, Status.SKIP], False),
+    ],
+)
 def test_fitness_and_exit_code(statuses, fit):
     report = Report("lxd", [Finding(f"c{i}", "t", s) for i, s in enumerate(statuses)])
     result = DoctorResult([report])
@@ -412,20 +447,51 @@ def test_fitness_and_exit_code(statuses, fit):
 
 
 def test_json_shape_and_rendering():
-    report = Report("incus", [
-        Finding("storage", "storage pool and driver", Status.WARN, "default (dir)", "use btrfs"),
-        Finding("image", "lab image present", Status.PASS, "ok", "never shown"),
-        Finding("probe", "end-to-end", Status.FAIL, "broke", "look at logs"),
-    ], seconds=1.234)
+    report = Report(
+        "incus",
+        [
+            Finding(
+                "storage", "storage pool and driver", Status.WARN, "default (dir)", "use btrfs"
+            ),
+            Finding("image", "lab image present", Status.PASS, "ok", "never shown"),
+            Finding("probe", "end-to-end", Status.FAIL, "broke", "look at logs"),
+        ],
+        seconds=1.234,
+    )
     data = DoctorResult([report]).to_dict()
-    assert data == {"fit": False, "reports": [{
-        "backend": "incus", "fit": False, "seconds": 1.23, "checks": [
-            {"id": "storage", "title": "storage pool and driver", "status": "WARN",
-             "detail": "default (dir)", "fix": "use btrfs"},
-            {"id": "image", "title": "lab image present", "status": "PASS", "detail": "ok",
-             "fix": "never shown"},
-            {"id": "probe", "title": "end-to-end", "status": "FAIL", "detail": "broke",
-             "fix": "look at logs"}]}]}
+    assert data == {
+        "fit": False,
+        "reports": [
+            {
+                "backend": "incus",
+                "fit": False,
+                "seconds": 1.23,
+                "checks": [
+                    {
+                        "id": "storage",
+                        "title": "storage pool and driver",
+                        "status": "WARN",
+                        "detail": "default (dir)",
+                        "fix": "use btrfs",
+                    },
+                    {
+                        "id": "image",
+                        "title": "lab image present",
+                        "status": "PASS",
+                        "detail": "ok",
+                        "fix": "never shown",
+                    },
+                    {
+                        "id": "probe",
+                        "title": "end-to-end",
+                        "status": "FAIL",
+                        "detail": "broke",
+                        "fix": "look at logs",
+                    },
+                ],
+            }
+        ],
+    }
     text = DoctorResult([report]).render("en").splitlines()
     assert text == [
         "incus:",

@@ -88,8 +88,9 @@ def test_bash_is_an_executable_script_running_sh(built):
 
 def test_every_applet_is_a_link_to_busybox(real_busybox, built):
     got = members(built)
-    listed = subprocess.run([str(real_busybox), "--list-full"], capture_output=True, text=True,
-                            check=True).stdout.split()
+    listed = subprocess.run(
+        [str(real_busybox), "--list-full"], capture_output=True, text=True, check=True
+    ).stdout.split()
     applets = [p for p in listed if p not in ("bin/busybox", "bin/bash")]
     assert "bin/sh" in applets and "bin/touch" in applets
     for path in applets:

@@ -1,0 +1,94 @@
+"""A scripted learner: types the chapter's commands at a human pace, then asks snaplab.
+
+"Human pace" means: after each command that leaves a daemon event, wait until
+the recorder has written it down, as it would have long before a person typed
+the next command.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.conftest import Run, snaplab
+
+CLI = {"lxd": "lxc", "incus": "incus"}
+
+
+@dataclass
+class Learner:
+    backend: str
+    instance: str
+    state_home: Path  # XDG_STATE_HOME of the snaplab runs
+    user: str | None = None
+    lang: str = "en"
+    history: list[str] = field(default_factory=list)
+
+    @property
+    def cli(self) -> str:
+        return CLI[self.backend]
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"XDG_STATE_HOME": str(self.state_home), "SNAPLAB_LANG": self.lang}
+
+    def journal(self) -> Path:
+        dirs = list(
+            (self.state_home / "snaplab").glob(
+                f"snapshots-{self.backend}-local-default-{self.instance}"
+            )
+        )
+        return dirs[0] / "journal.jsonl" if dirs else self.state_home / "missing"
+
+    def events(self) -> int:
+        try:
+            lines = self.journal().read_text().splitlines()
+        except OSError:
+            return 0
+        return sum('"kind": "event"' in ln and '"own": true' not in ln for ln in lines)
+
+    def type(
+        self, command: str, stdin: list[str] | None = None, recorded: bool = True, ok: bool = True
+    ) -> subprocess.CompletedProcess:
+        """Run one learner command (`lxc …`), as the learner's user, at a human pace."""
+        argv = shlex.split(command)
+        if self.user:
+            argv = ["runuser", "-u", self.user, "--", *argv]
+        before = self.events()
+        done = subprocess.run(
+            argv,
+            input="".join(s + "\n" for s in stdin or []) or None,
+            capture_output=True,
+            text=True,
+            cwd="/tmp",
+            env={**os.environ, "HOME": f"/home/{self.user}"} if self.user else None,
+        )
+        self.history.append(command)
+        if ok:
+            assert done.returncode == 0, f"{command}: {done.stderr}"
+        if recorded:
+            deadline = time.monotonic() + 5
+            while self.events() <= before and time.monotonic() < deadline:
+                time.sleep(0.01)
+        return done
+
+    def snaplab(self, verb: str, *args: str) -> Run:
+        """`snaplab VERB snapshots …` for this learner's session."""
+        extra = ["--backend", self.backend, "--instance", self.instance]
+        return snaplab(
+            verb, "snapshots", *extra, *args, user=self.user, env=None if self.user else self.env
+        )
+
+    def check(self) -> tuple[int, dict]:
+        r = self.snaplab("check", "--json")
+        assert r.rc in (0, 1), r.err
+        return r.rc, json.loads(r.out)
+
+
+def statuses(report: dict) -> dict[str, str]:
+    return {s["id"]: s["status"] for s in report["steps"]}
