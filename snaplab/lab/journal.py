@@ -14,10 +14,13 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+import re
 from pathlib import Path
 from typing import Any
 
 from snaplab.paths import state_dir
+
+_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?$")
 
 
 @dataclass
@@ -46,14 +49,13 @@ class Entry:
 
 
 def parse_time(value: str) -> datetime:
-    """Daemon times carry nanoseconds, which fromisoformat rejects before 3.11's rules."""
-    value = value.replace("Z", "+00:00")
-    if "." in value:
-        head, rest = value.split(".", 1)
-        digits = "".join(ch for ch in rest if ch.isdigit())
-        tz = rest[len(digits) :]
-        value = f"{head}.{digits[:6].ljust(6, '0')}{tz}"
-    return datetime.fromisoformat(value)
+    """Daemon times carry nanoseconds, which fromisoformat rejects: keep microseconds."""
+    m = _TIME.match(value)
+    if not m:
+        return datetime.fromisoformat(value)
+    head, frac, tz = m.groups()
+    tz = "+00:00" if tz in ("Z", "") else tz
+    return datetime.fromisoformat(f"{head}.{(frac or '0')[:6].ljust(6, '0')}{tz}")
 
 
 def now() -> str:

@@ -1,0 +1,58 @@
+"""Step statuses and the exports instructors rely on."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+from snaplab.lab.grader import results
+from snaplab.lab.model import load
+from snaplab.lab.results import LabResult
+
+LAB = load("snapshots")
+FILL = {"instance": "ubuntu-test", "snapshot": "ubuntu-test-1"}
+
+
+def graded(passing: set[str]) -> LabResult:
+    r = LabResult("snapshots", "lxd", "ubuntu-test", "default", "ubuntu-test-1")
+    cmds = {s.id: f"cmd-{s.id}" for s in LAB.steps}
+    r.steps = results(LAB, {s.id: s.id in passing for s in LAB.steps}, FILL, cmds)
+    return r
+
+
+def test_first_unfinished_step_fails_with_its_hint_and_later_ones_are_pending():
+    r = graded({"snapshot-taken", "snapshot-listed"})
+    status = [s.status for s in r.steps]
+    assert status[:3] == ["pass", "pass", "fail"] and set(status[3:]) == {"pending"}
+    assert r.steps[2].hint is not None and "cmd-file-touched" in r.steps[2].hint.en
+    assert all(s.hint is None for s in r.steps if s.status != "fail")
+    assert r.score == 3 and r.max_score == LAB.max_score == 14
+
+
+def test_a_pass_after_a_failure_keeps_its_points():
+    r = graded({"snapshot-taken", "file-touched"})
+    assert [s.status for s in r.steps][:3] == ["pass", "fail", "pass"]
+    assert r.score == 4
+
+
+def test_json_and_junit_agree():
+    r = graded({s.id for s in LAB.steps} - {"snapshot-deleted", "delete-refused"})
+    d = r.to_dict("ko")
+    json.dumps(d, ensure_ascii=False)
+    suite = ET.fromstring(r.to_junit("ko"))
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    assert list(cases) == [s["id"] for s in d["steps"]]
+    for s in d["steps"]:
+        case = cases[s["id"]]
+        assert (case.find("failure") is not None) == (s["status"] == "fail")
+        assert (case.find("skipped") is not None) == (s["status"] == "pending")
+    props = {p.get("name"): p.get("value") for p in suite.find("properties")}
+    assert int(props["score"]) == d["score"] == 11
+    assert "스냅샷" in json.dumps(d, ensure_ascii=False)
+
+
+def test_messages_are_filled_in_both_languages():
+    r = graded(set())
+    first = r.steps[0]
+    assert "ubuntu-test" in first.message.en and "ubuntu-test" in first.message.ko
+    assert "{" not in first.hint.en and "{" not in first.hint.ko
