@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-import re
 from pathlib import Path
 from typing import Any
 
