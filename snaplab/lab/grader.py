@@ -20,6 +20,23 @@ from snaplab.lab.model import Lab
 from snaplab.lab.results import FAIL, PASS, PENDING, LabResult, StepResult
 
 
+# pytest's own plugins that grading never uses: fewer to load, a faster `check`
+UNUSED_PLUGINS = (
+    "terminal",
+    "cacheprovider",
+    "doctest",
+    "junitxml",
+    "pastebin",
+    "stepwise",
+    "unittest",
+    "debugging",
+    "faulthandler",
+    "setuponly",
+    "setupplan",
+    "legacypath",
+)
+
+
 @dataclass
 class Evidence:
     host: Any  # the testinfra host of the lab instance
@@ -68,13 +85,11 @@ def run_checks(lab: Lab, evidence: Evidence) -> dict[str, bool]:
     saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the learner's plugins are not graders
     try:
+        quiet = [f"no:{name}" for name in UNUSED_PLUGINS]
         pytest.main(
             [
                 str(lab.checks),
-                "-p",
-                "no:terminal",
-                "-p",
-                "no:cacheprovider",
+                *[arg for name in quiet for arg in ("-p", name)],
                 "-c",
                 os.devnull,
                 "--rootdir",
