@@ -28,8 +28,25 @@ install: $(VENV)/.deps
 host: install
 	$(SNAPLAB) host setup --backend all
 
+# The lab end to end on both daemons, in its own instance and state directory so
+# that a learner's own ubuntu-test lab is never touched.
+DEMO_STATE := build/demo-state
 demo: host
 	$(SNAPLAB) doctor --backend all
+	@mkdir -p build
+	@set -e; for b in lxd incus; do \
+	  echo; echo "=== the snapshot lab on $$b ==="; \
+	  export XDG_STATE_HOME=$(CURDIR)/$(DEMO_STATE); \
+	  $(SNAPLAB) finish snapshots --backend $$b --instance snaplab-demo >/dev/null; \
+	  $(SNAPLAB) start snapshots --backend $$b --instance snaplab-demo; \
+	  $(SNAPLAB) check snapshots --backend $$b --instance snaplab-demo || true; \
+	  $(SNAPLAB) solve snapshots --backend $$b --instance snaplab-demo; \
+	  $(SNAPLAB) grade snapshots --backend $$b --instance snaplab-demo \
+	    --junit build/demo-$$b.xml --json build/demo-$$b.json; \
+	  $(SNAPLAB) --lang ko check snapshots --backend $$b --instance snaplab-demo; \
+	  $(SNAPLAB) finish snapshots --backend $$b --instance snaplab-demo; \
+	done
+	@echo; echo "grades written to build/demo-lxd.{xml,json} and build/demo-incus.{xml,json}"
 
 lint: install
 	$(VENV)/bin/ruff check snaplab tests checks
