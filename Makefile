@@ -2,6 +2,7 @@
 #   make demo   set up LXD and Incus, then run the snapshot lab end to end and grade it
 #   make test   lint, unit tests, then integration tests against both real daemons
 #   make bench  speed figures, as ratios against a baseline measured in the same run
+#   make site   the bilingual guide site, in build/site (make capture refreshes its outputs)
 
 VENV    ?= /opt/snaplab/venv
 PY      := $(VENV)/bin/python
@@ -10,14 +11,14 @@ SNAPLAB := $(VENV)/bin/snaplab
 # can run the same installed snaplab: a pyenv under /root is not theirs to read.
 BASEPY  ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 
-.PHONY: install host demo test unit integration lint bench clean
+.PHONY: install host demo test unit integration lint bench clean site capture chromium
 
 $(VENV)/.deps: pyproject.toml
 	@command -v apt-get >/dev/null && ! $(BASEPY) -c 'import ensurepip' 2>/dev/null && \
 	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv; } || true
 	$(BASEPY) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q hatchling ".[dev]"
+	$(PY) -m pip install -q hatchling ".[dev,docs]"
 	touch $@
 
 # Reinstalled as a wheel each time: proves labs/checks/guides ship as package data,
@@ -47,6 +48,7 @@ demo: host
 	  $(SNAPLAB) finish snapshots --backend $$b --instance snaplab-demo; \
 	done
 	@echo; echo "grades written to build/demo-lxd.{xml,json} and build/demo-incus.{xml,json}"
+	@echo; $(SNAPLAB) guides build
 
 lint: install
 	$(VENV)/bin/ruff check snaplab tests checks
@@ -59,8 +61,25 @@ unit: install
 integration: host
 	$(PY) -m pytest -m integration -q
 
-test: lint host
+test: lint host chromium
 	$(PY) -m pytest -q
+
+# The guide site, rendered from labs/ and built with mkdocs --strict into build/site.
+site: install
+	$(SNAPLAB) guides build
+
+# Runs every command block of the guide for real (as lxdadmin and incusadmin) and stores
+# the outputs in guides/captured/, to be committed. Run it after changing a lab.
+capture: host
+	$(SNAPLAB) guides capture
+
+# Debian's chromium and its driver, for the guide's browser test (browsers cannot be
+# downloaded), and a Korean font so that its screenshots show Korean, not boxes.
+chromium:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && \
+	  test -d /usr/share/fonts/truetype/nanum || \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    chromium chromium-driver fonts-nanum; }
 
 bench: host
 	$(PY) bench/run.py

@@ -25,6 +25,25 @@ def state_dir() -> Path:
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(
         os.path.expanduser("~"), ".local", "state"
     )
-    path = Path(base) / "snaplab"
-    path.mkdir(parents=True, exist_ok=True)
+    return writable_dir(Path(base) / "snaplab")
+
+
+def writable_dir(path: Path) -> Path:
+    """Make sure this user can keep records here, or say so in one line (never a traceback)."""
+    from snaplab.errors import ExitCode, SnaplabError
+
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise SnaplabError(
+            f"cannot create snaplab's state directory {path} ({e.strerror}): "
+            "set XDG_STATE_HOME to a directory you own",
+            ExitCode.PERMISSION,
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise SnaplabError(
+            f"snaplab's state directory {path} is not writable by you: "
+            "set XDG_STATE_HOME to a directory you own",
+            ExitCode.PERMISSION,
+        )
     return path

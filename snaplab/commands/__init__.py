@@ -1,5 +1,5 @@
 """One module per verb; this list is the CLI's table of contents (and --help's order)."""
 
-from snaplab.commands import check, doctor, finish, grade, host, labs, solve, start
+from snaplab.commands import check, doctor, finish, grade, guides, host, labs, solve, start
 
-COMMANDS = [labs, start, check, solve, grade, finish, host, doctor]
+COMMANDS = [labs, start, check, solve, grade, finish, host, doctor, guides]

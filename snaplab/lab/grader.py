@@ -19,7 +19,6 @@ from snaplab.lab.evidence import Facts, Live
 from snaplab.lab.model import Lab
 from snaplab.lab.results import FAIL, PASS, PENDING, LabResult, StepResult
 
-
 # pytest's own plugins that grading never uses: fewer to load, a faster `check`
 UNUSED_PLUGINS = (
     "terminal",

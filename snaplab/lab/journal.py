@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from snaplab.paths import state_dir
+from snaplab.paths import state_dir, writable_dir
 
 _TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?$")
 
@@ -75,9 +75,9 @@ class Session:
     @property
     def dir(self) -> Path:
         where = "local" if not self.url else self.url.split("//", 1)[-1].replace(":", "_")
-        path = state_dir() / f"{self.lab}-{self.backend}-{where}-{self.project}-{self.instance}"
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        return writable_dir(
+            state_dir() / f"{self.lab}-{self.backend}-{where}-{self.project}-{self.instance}"
+        )
 
     @property
     def journal(self) -> Path:

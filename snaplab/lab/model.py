@@ -36,6 +36,7 @@ class Step:
     failed: Text
     hint: Text
     warning: bool = False
+    book_note: Text | None = None  # where the book is wrong or outdated, said on the guide page
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Lab:
     snapshot: str
     file: str
     steps: tuple[Step, ...] = field(default_factory=tuple)
+    book_note: Text | None = None
 
     @property
     def max_score(self) -> int:
@@ -57,6 +59,10 @@ class Lab:
 
 def _t(d: dict[str, str]) -> Text:
     return Text(d["en"], d["ko"])
+
+
+def _note(d: dict[str, str] | None) -> Text | None:
+    return _t(d) if d else None
 
 
 def parse(doc: dict[str, Any], where: str) -> Lab:
@@ -88,6 +94,7 @@ def parse(doc: dict[str, Any], where: str) -> Lab:
             failed=_t(s["fail"]),
             hint=_t(s["hint"]),
             warning=bool(s.get("warning", False)),
+            book_note=_note(s.get("book_note")),
         )
         for s in doc["steps"]
     )
@@ -102,6 +109,7 @@ def parse(doc: dict[str, Any], where: str) -> Lab:
         snapshot=defaults.get("snapshot", "snapshot-1"),
         file=doc["file"],
         steps=steps,
+        book_note=_note(doc.get("book_note")),
     )
 
 

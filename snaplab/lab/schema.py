@@ -25,6 +25,8 @@ LAB_KEYS: dict[str, Any] = {
     "file": str,
     "steps": list,
 }
+# How the book differs from what works today: shown as a note on the guide page.
+OPTIONAL_LAB_KEYS: dict[str, Any] = {"book_note": TEXT}
 STEP_KEYS: dict[str, Any] = {
     "id": str,
     "points": int,
@@ -35,7 +37,7 @@ STEP_KEYS: dict[str, Any] = {
     "fail": TEXT,
     "hint": TEXT,
 }
-OPTIONAL_STEP_KEYS = {"warning": bool}
+OPTIONAL_STEP_KEYS: dict[str, Any] = {"warning": bool, "book_note": TEXT}
 COMMAND_KEYS = {"run": str, "stdin": list, "expect_failure": str, "recorded": bool}
 
 
@@ -56,10 +58,11 @@ def _fields(
     if not isinstance(doc, dict):
         errors.append(f"{path or 'lab'}: must be a mapping")
         return False
-    for key, kind in spec.items():
+    for key, kind in {**spec, **optional}.items():
         where = f"{path}.{key}" if path else key
         if key not in doc:
-            errors.append(f"{where}: missing")
+            if key in spec:
+                errors.append(f"{where}: missing")
         elif kind == TEXT:
             _text(doc[key], where, errors)
         elif not isinstance(doc[key], kind) or (kind is int and isinstance(doc[key], bool)):
@@ -71,7 +74,7 @@ def _fields(
 
 def validate(doc: Any) -> list[str]:
     errors: list[str] = []
-    if not _fields(doc, LAB_KEYS, {}, "", errors):
+    if not _fields(doc, LAB_KEYS, OPTIONAL_LAB_KEYS, "", errors):
         return errors
     if isinstance(doc.get("id"), str) and not ID.match(doc["id"]):
         errors.append("id: must be lower-case letters, digits and dashes")

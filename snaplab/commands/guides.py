@@ -1,0 +1,117 @@
+"""`snaplab guides build|capture`: the guide site, and the real runs that prove it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from snaplab import guides
+from snaplab.commands.common import add_lang
+from snaplab.errors import ExitCode, SnaplabError
+from snaplab.i18n import both
+
+
+@dataclass
+class BuildResult:
+    built: guides.Built
+    code: ExitCode = ExitCode.OK
+
+    def to_dict(self) -> dict:
+        b = self.built
+        return {
+            "site": str(b.site),
+            "seconds": round(b.seconds, 2),
+            "pages": {lang: len(p) for lang, p in b.pages.items()},
+        }
+
+    def render(self, lang: str) -> str:
+        b = self.built
+        ko, en = len(b.pages["ko"]), len(b.pages["en"])
+        index = b.site / "index.html"
+        serve = f"python3 -m http.server -d {b.site} 8000"
+        if lang == "ko":
+            return (
+                f"가이드 사이트를 만들었습니다({b.seconds:.1f}초): 한국어 페이지 {ko}개, 영어 페이지 {en}개\n"
+                f"  {index}\n  미리 보기: {serve} 후 http://127.0.0.1:8000/"
+            )
+        return (
+            f"guide site built in {b.seconds:.1f} s: {ko} pages in Korean, {en} in English\n"
+            f"  {index}\n  preview: {serve}, then http://127.0.0.1:8000/"
+        )
+
+
+@dataclass
+class CaptureResult:
+    written: list[Path] = field(default_factory=list)
+    code: ExitCode = ExitCode.OK
+
+    def to_dict(self) -> dict:
+        return {"written": [str(p) for p in self.written]}
+
+    def render(self, lang: str) -> str:
+        files = "\n".join(f"  {p}" for p in self.written)
+        if lang == "ko":
+            return f"실제 실행 결과를 캡처했습니다({len(self.written)}개 파일):\n{files}"
+        return f"captured from real runs ({len(self.written)} files):\n{files}"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "guides",
+        help="build the bilingual guide site, or capture the outputs it shows",
+        description="The guide pages are rendered from the labs; the outputs they show come "
+        "from real runs of the same commands.",
+    )
+    verbs = p.add_subparsers(dest="verb", metavar="VERB", parser_class=type(p))
+    b = verbs.add_parser(
+        "build",
+        help="render the pages from labs/ and guides/, then mkdocs build --strict",
+        description="Render every page (Korean and English) from the lab data, the templates "
+        "in guides/ and the outputs in guides/captured/, then build the site with "
+        "`mkdocs build --strict`: a broken link, a missing translation or a capture that no "
+        "longer matches the lab fails the build.",
+    )
+    b.add_argument(
+        "--out", type=Path, default=Path("build"), help="where docs/ and site/ go (default: build)"
+    )
+    b.add_argument("--json", action="store_true")
+    add_lang(b)
+    b.set_defaults(run=run_build)
+    c = verbs.add_parser(
+        "capture",
+        help="run every guide block for real and store the outputs (root)",
+        description="Run every command block of every lab page in order, on LXD as lxdadmin "
+        "and on Incus as incusadmin, against a fresh lab container, in both languages, and "
+        "store stdout, stderr and exit codes under guides/captured/; also the host page's "
+        "`host setup --dry-run` and `doctor`. Nothing is written unless every run proves "
+        "its page (full marks, the refused delete refused).",
+    )
+    c.add_argument(
+        "--into",
+        type=Path,
+        default=Path("guides/captured"),
+        help="where to write (default: guides/captured, in the checkout you run it from)",
+    )
+    c.add_argument("--json", action="store_true")
+    add_lang(c)
+    c.set_defaults(run=run_capture)
+
+
+def run_build(args: argparse.Namespace) -> BuildResult:
+    return BuildResult(guides.build(args.out))
+
+
+def run_capture(args: argparse.Namespace) -> CaptureResult:
+    if not args.into.parent.is_dir():
+        raise SnaplabError(
+            both(
+                f"{args.into.parent} does not exist: run this from the snaplab checkout, "
+                f"or pass --into",
+                f"{args.into.parent}이(가) 없습니다: snaplab 저장소에서 실행하거나 --into를 "
+                f"지정하세요",
+            ),
+            ExitCode.USAGE,
+        )
+    return CaptureResult(guides.capture(args.into, lambda m: print(m, file=sys.stderr)))

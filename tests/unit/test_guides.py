@@ -1,0 +1,163 @@
+"""The guide site: rendered from the lab data, built strictly, and refused when it would lie."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from snaplab import guides
+from snaplab.errors import ExitCode, SnaplabError
+from snaplab.lab.model import load, render
+from snaplab.lab.schema import validate
+from snaplab.paths import data_dir
+
+LAB = load("snapshots")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> guides.Built:
+    return guides.build(tmp_path_factory.mktemp("guide"))
+
+
+@pytest.fixture
+def src(tmp_path: Path) -> Path:
+    """A copy of guides/ to break on purpose."""
+    copied = tmp_path / "guides"
+    shutil.copytree(data_dir("guides"), copied)
+    return copied
+
+
+def test_book_notes_are_texts_in_both_languages():
+    doc = yaml.safe_load((data_dir("labs") / "snapshots" / "lab.yaml").read_text())
+    assert validate(doc) == []
+    assert LAB.book_note and LAB.steps[1].book_note  # the lab's, and `lxc info`'s table
+    doc["book_note"] = {"en": "only English"}
+    doc["steps"][1]["book_note"] = "not a mapping"
+    doc["steps"][2]["book_note"] = {"en": "x", "ko": "y", "fr": "z"}
+    assert validate(doc) == [
+        "book_note.ko: missing",
+        "steps[1].book_note: must map en and ko to text",
+        "steps[2].book_note.fr: unknown language",
+    ]
+
+
+@pytest.mark.parametrize("backend", guides.BACKENDS)
+def test_a_tab_opens_with_start_and_ends_with_grade_and_finish(backend):
+    blocks = guides.blocks(LAB, backend)
+    assert blocks[0].lines[0].startswith("snaplab start snapshots")
+    assert [b.lines[0] for b in blocks[-2:]] == [
+        "snaplab grade snapshots",
+        "snaplab finish snapshots",
+    ]
+    commands = [b for b in blocks if b.step in {s.id for s in LAB.steps} and not b.check]
+    assert [b.lines[0] for b in commands] == [
+        render(c, LAB.instance, LAB.snapshot) for s in LAB.steps for c in s.commands[backend]
+    ]
+    assert sum(b.check for b in blocks) == len(LAB.steps)  # one `snaplab check` per step
+    refused = [b for b in blocks if b.expect_failure]
+    assert [b.step for b in refused] == ["delete-refused"]
+
+
+def test_retarget_aims_every_line_at_another_container():
+    r = lambda line: guides.retarget(line, LAB, "guide-x1")  # noqa: E731
+    assert r("lxc delete ubuntu-test/ubuntu-test-1") == "lxc delete guide-x1/ubuntu-test-1"
+    assert r("incus snapshot create ubuntu-test ubuntu-test-1") == (
+        "incus snapshot create guide-x1 ubuntu-test-1"
+    )
+    assert r("snaplab start snapshots --backend incus") == (
+        "snaplab start snapshots --backend incus --instance guide-x1"
+    )
+    # a snaplab verb never falls back to a learner's own ubuntu-test
+    assert r("snaplab finish snapshots") == "snaplab finish snapshots --instance guide-x1"
+    assert r("touch this_file.txt") == "touch this_file.txt"
+
+
+def test_the_strict_build_passes_in_both_languages(built):
+    assert len(built.pages["ko"]) == len(built.pages["en"]) >= 5
+    for page in ("index.html", "host/index.html", "labs/snapshots/index.html"):
+        assert (built.site / page).is_file()
+        assert (built.site / "en" / page).is_file()
+
+
+def test_the_lab_page_shows_what_the_lab_data_says(built):
+    docs = built.site.parent / "docs" / "labs"
+    ko = (docs / "snapshots.ko.md").read_text()
+    en = (docs / "snapshots.en.md").read_text()
+    assert '!!! warning "주의"' in ko and '!!! warning "Warning"' in en
+    assert '!!! note "책과 다른 점"' in ko and '!!! note "How this differs from the book"' in en
+    assert ko.count('=== "LXD"') == ko.count('=== "Incus"') == len(LAB.steps) + 2
+    for backend in guides.BACKENDS:
+        for block in guides.blocks(LAB, backend):
+            assert "\n    ".join(block.lines) in ko
+    assert "| ubuntu-test-1 |" in ko and "TAKEN AT" in ko  # the table LXD 5 and Incus print
+    assert "The instance is currently running, stop it first or pass --force" in en
+
+
+def test_a_broken_link_fails_the_build(src, tmp_path):
+    page = src / "pages" / "before-you-start.ko.md"
+    page.write_text(page.read_text() + "\n[없는 페이지](nowhere.md)\n")
+    with pytest.raises(SnaplabError) as caught:
+        guides.build(tmp_path / "out", src)
+    assert caught.value.code == ExitCode.NOT_PASSING
+    assert "nowhere.md" in str(caught.value)
+
+
+def test_a_missing_translation_fails_the_build(src, tmp_path):
+    (src / "pages" / "instructor.en.md.j2").unlink()
+    with pytest.raises(SnaplabError) as caught:
+        guides.build(tmp_path / "out", src)
+    assert "instructor.md" in str(caught.value)
+
+
+def test_a_missing_text_fails_the_render(src, tmp_path):
+    template = src / "lab.md.j2"
+    template.write_text(template.read_text().replace("{{ L.hint }}", "{{ L.hint_missing }}"))
+    with pytest.raises(Exception, match="hint_missing"):
+        guides.render(tmp_path / "out", src)
+
+
+def test_a_capture_of_other_commands_is_stale(src, tmp_path):
+    path = src / "captured" / "snapshots-incus-en.json"
+    doc = json.loads(path.read_text())
+    doc["blocks"][1]["lines"] = ["incus snapshot ubuntu-test ubuntu-test-1"]  # the old syntax
+    path.write_text(json.dumps(doc))
+    with pytest.raises(SnaplabError) as caught:
+        guides.render(tmp_path / "out", src)
+    assert caught.value.code == ExitCode.LAB_INVALID
+    assert "snapshots-incus-en.json" in str(caught.value) and "capture" in str(caught.value)
+
+
+def test_a_capture_that_does_not_pass_a_step_is_refused(src, tmp_path):
+    path = src / "captured" / "snapshots-lxd-ko.json"
+    doc = json.loads(path.read_text())
+    check = next(b for b in doc["blocks"] if b["lines"] == ["snaplab check snapshots"])
+    check["stdout"] = check["stdout"].replace("PASS    1.", "FAIL    1.")
+    path.write_text(json.dumps(doc))
+    with pytest.raises(SnaplabError, match="snapshot-taken"):
+        guides.render(tmp_path / "out", src)
+
+
+def test_proven_reports_a_delete_that_was_not_refused():
+    todo = guides.blocks(LAB, "lxd")
+    doc = json.loads((data_dir("guides") / "captured" / "snapshots-lxd-en.json").read_text())
+    ran = [guides.Ran(**b) for b in doc["blocks"]]
+    assert guides.proven(LAB, todo, ran) == []
+    bad = copy.deepcopy(ran)
+    i = next(i for i, b in enumerate(todo) if b.expect_failure)
+    bad[i].rc, bad[i].stderr = 0, ""
+    assert guides.proven(LAB, todo, bad) == [
+        "delete-refused: `lxc delete ubuntu-test` should fail with "
+        "'The instance is currently running'"
+    ]
+
+
+def test_the_cli_verb_is_listed(cli):
+    r = cli("guides", "--help")
+    assert r.rc == 0 and "build" in r.out and "capture" in r.out
+    r = cli("guides", "capture", "--into", "/tmp/captured", user="lxdadmin")
+    assert r.rc == ExitCode.PERMISSION and len(r.lines) == 1 and "root" in r.err
