@@ -1,5 +1,16 @@
 """One module per verb; this list is the CLI's table of contents (and --help's order)."""
 
-from snaplab.commands import check, doctor, finish, grade, guides, host, labs, solve, start
+from snaplab.commands import (
+    check,
+    doctor,
+    finish,
+    grade,
+    guides,
+    host,
+    labs,
+    remote,
+    solve,
+    start,
+)
 
-COMMANDS = [labs, start, check, solve, grade, finish, host, doctor, guides]
+COMMANDS = [labs, start, check, solve, grade, finish, host, doctor, remote, guides]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from snaplab import i18n
+from snaplab import i18n, remotes
 from snaplab.lab.journal import Session
 from snaplab.lab.model import Lab, load
 from snaplab.lab.runner import session_for
@@ -16,13 +16,30 @@ def add_target(parser: argparse.ArgumentParser) -> None:
         "--backend", default="lxd", choices=("lxd", "incus"), help="which daemon (default: lxd)"
     )
     parser.add_argument("--project", default="default", help="daemon project (default: default)")
+    add_remote(parser)
+
+
+def add_remote(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--remote", metavar="URL", default=None, help="an HTTPS remote instead of the local socket"
+        "--remote",
+        metavar="NAME",
+        default=None,
+        help="a stored HTTPS remote (`snaplab remote add`) instead of the local socket",
     )
 
 
+def stored_remote(args: argparse.Namespace) -> remotes.Remote | None:
+    """The remote --remote names; a URL that was never `remote add`ed is refused."""
+    ref = getattr(args, "remote", None)
+    return remotes.find(ref) if ref else None
+
+
 def target(args: argparse.Namespace) -> Target:
-    return Target(backend=args.backend, url=args.remote, project=args.project)
+    remote = stored_remote(args)
+    if remote is None:
+        return Target(backend=args.backend, project=args.project or "default")
+    # the transport adds the remote's client certificate and pin
+    return Target(args.backend or remote.backend, remote.url, args.project or remote.project)
 
 
 def add_lang(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +64,7 @@ def add_lab(parser: argparse.ArgumentParser, json_flag: bool = True) -> None:
         "--instance", default=None, help="the lab container (default: the lab's, e.g. ubuntu-test)"
     )
     parser.add_argument("--project", default=None, help="daemon project (default: default)")
+    add_remote(parser)
     if json_flag:
         parser.add_argument("--json", action="store_true", help="machine-readable output")
     add_lang(parser)
@@ -54,4 +72,9 @@ def add_lab(parser: argparse.ArgumentParser, json_flag: bool = True) -> None:
 
 def lab_session(args: argparse.Namespace) -> tuple[Lab, Session]:
     lab = load(args.lab)
-    return lab, session_for(lab, args.backend, args.instance, args.project)
+    remote = stored_remote(args)
+    if remote is None:
+        return lab, session_for(lab, args.backend, args.instance, args.project)
+    backend = args.backend or remote.backend
+    project = args.project or remote.project
+    return lab, session_for(lab, backend, args.instance, project, remote.url)

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 from snaplab.backends import pick
-from snaplab.commands.common import target
+from snaplab.commands.common import add_remote, stored_remote, target
 from snaplab.doctor.checks import Context, Skip, run_all, sweep
 from snaplab.doctor.results import Report, Status
 from snaplab.errors import ExitCode
@@ -46,15 +46,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "container and time its snapshot and restore. Exit 0 when the host is fit.",
     )
     p.add_argument("--backend", default="all", choices=("lxd", "incus", "all"))
-    p.add_argument("--project", default="default")
-    p.add_argument("--remote", metavar="URL", default=None)
+    p.add_argument("--project", default=None, help="daemon project (default: default)")
+    add_remote(p)
     p.add_argument("--json", action="store_true", help="machine-readable report")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> DoctorResult:
     reports = []
-    for backend in pick(args.backend):
+    remote = stored_remote(args)
+    # with a remote, "all" means the one daemon it is
+    choice = remote.backend if remote and args.backend == "all" else args.backend
+    for backend in pick(choice):
         t0 = time.monotonic()
         args.backend = backend.name
         ctx = Context(backend, target(args))

@@ -25,6 +25,7 @@ from snaplab.backends import Backend
 from snaplab.doctor.results import Finding, Status
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.host.image import ALIAS
+from snaplab.remotes import CertificateMismatch
 from snaplab.transports import Connection, Target, connect
 from snaplab.transports.local import socket_problem
 
@@ -54,6 +55,8 @@ class Context:
         if self._conn is None and self._error is None:
             try:
                 self._conn = connect(self.target)
+            except CertificateMismatch:
+                raise  # not a finding: nothing may be asked of an impostor
             except SnaplabError as e:
                 self._error = e
         if self._error is not None:
@@ -147,9 +150,10 @@ def api(ctx: Context) -> Outcome:
             "the API answers but does not trust this client",
             f"{ctx.backend.cli} config trust add  (on the server)",
         )
+    where = f", {ctx.target.url}, auth trusted" if ctx.target.url else ""
     return (
         Status.PASS,
-        f"{conn.server} {conn.version}, API {conn.client.host_info['api_version']}",
+        f"{conn.server} {conn.version}, API {conn.client.host_info['api_version']}{where}",
         "",
     )
 

@@ -33,6 +33,7 @@ KINDS = {
     "stopped": "started, then shut down: no socket",
     "killed": "started, then killed -9: a stale socket that refuses connections",
     "setup": "running, never initialised: for `snaplab host setup` to finish",
+    "https": "like full, and listening on 127.0.0.1:<free port> (core.https_address)",
 }
 
 
@@ -69,12 +70,14 @@ class Spares:
 
     def _make(self, spare: Spare, kind: str) -> None:
         spare.start()
-        if kind in ("full", "noimage"):
+        if kind in ("full", "noimage", "https"):
             spare.preseed(preseed())
         elif kind == "nodisk":
             spare.preseed(preseed(profile=False))
-        if kind in ("full", "nodisk"):
+        if kind in ("full", "nodisk", "https"):
             spare.import_image(self.tarball)
+        if kind == "https":
+            spare.listen_https()
         if kind == "stopped":
             spare.shutdown()
         elif kind == "killed":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -99,6 +100,24 @@ class Spare:
 
     def import_image(self, tarball: Path) -> None:
         self.cli("image", "import", str(tarball), "--alias", image.ALIAS)
+
+    def listen_https(self) -> str:
+        """Listen on a free loopback port (never another address); return the URL."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.cli("config", "set", "core.https_address", f"127.0.0.1:{port}")
+        return self.url
+
+    @property
+    def url(self) -> str:
+        address = self.cli("config", "get", "core.https_address").stdout.strip()
+        return f"https://{address}"
+
+    def trust_token(self, name: str) -> str:
+        """A one-use trust token (LXD 5.0: `--name NAME`; Incus: a positional NAME)."""
+        args = ("--name", name) if self.backend.name == "lxd" else (name,)
+        return self.cli("config", "trust", "add", *args).stdout.strip().splitlines()[-1]
 
     def shutdown(self, timeout: int = 30) -> None:
         """Stop the daemon the way an operator would; kill it if it will not go."""

@@ -1,0 +1,185 @@
+"""`snaplab remote add|list|remove`: HTTPS remotes trusted with a token, server certificate pinned.
+
+`add` makes this user's client certificate (once), fetches the server's
+certificate and pins it only if the token vouches for it (same SHA-256), sends
+the trust request the way that server kind expects it, and keeps the remote only
+once the API says this client is trusted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import socket
+from dataclasses import dataclass, field
+
+import requests
+
+from snaplab import remotes
+from snaplab.commands.common import add_lang
+from snaplab.errors import ExitCode, SnaplabError
+from snaplab.lab.model import check_name
+from snaplab.transports import Target, connect
+from snaplab.transports.https import open_session
+
+
+@dataclass
+class RemoteResult:
+    remotes: list[remotes.Remote] = field(default_factory=list)
+    message: str = ""
+    code: ExitCode = ExitCode.OK
+
+    def to_dict(self) -> dict:
+        return {
+            "remotes": [
+                {
+                    "name": r.name,
+                    "url": r.url,
+                    "backend": r.backend,
+                    "project": r.project,
+                    "server_cert": r.server_cert,
+                }
+                for r in self.remotes
+            ]
+        }
+
+    def render(self, lang: str) -> str:
+        if self.message:
+            return self.message
+        if not self.remotes:
+            return "no remotes: `snaplab remote add NAME https://HOST:PORT --token TOKEN`"
+        return "\n".join(f"{r.name:16} {r.url:28} {r.backend:6} {r.project}" for r in self.remotes)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "remote",
+        help="HTTPS remotes: add one with a trust token, list, remove",
+        description="Manage HTTPS remotes. `add` trusts this user's snaplab client certificate "
+        "on the server with a token from `lxc config trust add --name NAME` (LXD) or "
+        "`incus config trust add NAME` (Incus) and pins the server's certificate the "
+        "token vouches for. Other verbs then take --remote NAME.",
+    )
+    verbs = p.add_subparsers(dest="remote_verb", metavar="VERB", required=True)
+    a = verbs.add_parser("add", help="trust this client on a server and remember it")
+    a.add_argument("name", help="a name for the remote, e.g. classroom")
+    a.add_argument("url", help="https://HOST[:PORT] (port 8443 by default)")
+    a.add_argument("--token", required=True, help="the trust token the server printed")
+    a.add_argument(
+        "--backend", choices=("lxd", "incus"), default=None, help="default: what the server is"
+    )
+    a.add_argument("--project", default="default", help="daemon project (default: default)")
+    add_lang(a)
+    a.set_defaults(run=add)
+    ls = verbs.add_parser("list", help="the stored remotes")
+    ls.add_argument("--json", action="store_true")
+    add_lang(ls)
+    ls.set_defaults(run=list_)
+    rm = verbs.add_parser("remove", help="forget a remote and its pinned certificate")
+    rm.add_argument("name")
+    add_lang(rm)
+    rm.set_defaults(run=remove)
+
+
+def add(args: argparse.Namespace) -> RemoteResult:
+    name = check_name(args.name, "remote")
+    url = remotes.canonical_url(args.url)
+    if name in remotes.load():
+        raise SnaplabError(
+            f"a remote named {name} exists: `snaplab remote remove {name}` first",
+            ExitCode.CONFLICT,
+        )
+    token = remotes.decode_token(args.token)
+    if token is None:
+        raise SnaplabError(
+            "--token is not a trust token (base64 JSON carrying the server's fingerprint): "
+            "make one on the server with `lxc config trust add --name NAME` or "
+            "`incus config trust add NAME`",
+            ExitCode.USAGE,
+        )
+    presented = remotes.fetch_certificate(url)
+    remotes.check_vouched(url, presented, token)  # the pin is what the token vouches for
+    cert = remotes.client_cert()
+    session = open_session(url, presented, cert)
+    meta = _get(session, url)
+    kind = remotes.server_kind(meta)
+    backend = args.backend or kind
+    if backend is None:
+        raise SnaplabError(
+            f"cannot tell whether {url} is LXD or Incus: pass --backend", ExitCode.USAGE
+        )
+    if kind and kind != backend:
+        raise SnaplabError(f"{url} is {kind}, not {backend}: use --backend {kind}", ExitCode.USAGE)
+    if meta.get("auth") != "trusted":
+        label = token.client_name or f"snaplab-{getpass.getuser()}@{socket.gethostname()}"
+        body = remotes.trust_request(backend, args.token, cert[0].read_text(), label)
+        _post(session, url, body)
+    pin = remotes.pin_path(name)
+    pin.parent.mkdir(parents=True, exist_ok=True)
+    pin.write_text(presented)
+    remote = remotes.Remote(name, url, backend, str(pin), args.project)
+    try:
+        conn = connect(Target(backend, url, args.project, cert[0], cert[1], pin))
+        auth = conn.client.host_info.get("auth")
+        if auth != "trusted":
+            raise SnaplabError(
+                f"{url} accepted the token but reports auth {auth!r} for this client",
+                ExitCode.PERMISSION,
+            )
+    except BaseException:
+        pin.unlink(missing_ok=True)
+        raise
+    stored = remotes.load()
+    stored[name] = remote
+    remotes.save(stored)
+    return RemoteResult(
+        [remote],
+        f"remote {name} added: {url} ({conn.server} {conn.version}), this client is trusted; "
+        f"server certificate SHA256 {remotes.fingerprint(presented)} pinned",
+    )
+
+
+def _get(session: requests.Session, url: str) -> dict:
+    try:
+        reply = session.get(f"{url}/1.0", timeout=30)
+        return dict(reply.json()["metadata"])
+    except (requests.RequestException, ValueError, KeyError, TypeError) as e:
+        raise SnaplabError(
+            f"{url} does not answer as LXD or Incus ({e})", ExitCode.DAEMON_DOWN
+        ) from None
+
+
+def _post(session: requests.Session, url: str, body: dict) -> None:
+    try:
+        reply = session.post(f"{url}/1.0/certificates", json=body, timeout=30)
+    except requests.RequestException as e:
+        raise SnaplabError(
+            f"{url} did not answer the trust request ({e})", ExitCode.DAEMON_DOWN
+        ) from None
+    if reply.status_code >= 400:
+        try:
+            why = reply.json().get("error") or reply.text
+        except ValueError:
+            why = reply.text
+        raise SnaplabError(
+            f"{url} refused the token ({why.strip()}): tokens work once and may expire; "
+            "make a new one on the server",
+            ExitCode.PERMISSION,
+        )
+
+
+def list_(args: argparse.Namespace) -> RemoteResult:
+    return RemoteResult(list(remotes.load().values()))
+
+
+def remove(args: argparse.Namespace) -> RemoteResult:
+    stored = remotes.load()
+    remote = remotes.get(args.name)
+    del stored[remote.name]
+    remotes.save(stored)
+    remotes.pin_path(remote.name).unlink(missing_ok=True)
+    return RemoteResult(
+        [remote],
+        f"remote {remote.name} removed (the server still trusts this client until its "
+        "certificate is removed there)",
+    )

@@ -1,0 +1,293 @@
+"""Stored HTTPS remotes: trust tokens, this user's client certificate, pinned server certificates.
+
+Everything lives in the user's config directory (`~/.config/snaplab/`, or
+`$XDG_CONFIG_HOME/snaplab/`): `client.crt` / `client.key` (made once, key mode
+0600), `servercerts/NAME.crt` (the pinned server certificate) and `remotes.yaml`.
+
+A server certificate is pinned only when its SHA-256 fingerprint equals the one
+carried by the trust token the server issued; a secret that is not such a token
+is refused, since nothing would then vouch for the certificate.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import hashlib
+import json
+import os
+import socket
+import ssl
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+
+from snaplab.errors import ExitCode, SnaplabError
+
+DEFAULT_PORT = 8443
+_URLSAFE = str.maketrans("-_", "+/")  # either base64 alphabet
+
+
+class CertificateMismatch(SnaplabError):
+    """The server presented a certificate other than the one pinned or vouched for."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, ExitCode.PERMISSION)
+
+
+@dataclass(frozen=True)
+class Token:
+    """What `lxc config trust add` / `incus config trust add` prints, decoded."""
+
+    client_name: str
+    fingerprint: str  # the server certificate's SHA-256, lowercase hex
+    addresses: tuple[str, ...]
+    secret: str
+    expires_at: str = ""
+
+
+@dataclass(frozen=True)
+class Remote:
+    name: str
+    url: str
+    backend: str
+    server_cert: str  # path of the pinned certificate (PEM)
+    project: str = "default"
+
+
+# -- pure helpers -------------------------------------------------------------
+
+
+def decode_token(raw: str) -> Token | None:
+    """The token's fields, or None when `raw` is not a trust token (e.g. a bare password)."""
+    text = raw.strip()
+    try:
+        padded = text.translate(_URLSAFE) + "=" * (-len(text) % 4)
+        doc = json.loads(base64.b64decode(padded, validate=True))
+    except (binascii.Error, ValueError):
+        return None
+    if not isinstance(doc, dict):
+        return None
+    fingerprint, secret = doc.get("fingerprint"), doc.get("secret")
+    if not isinstance(fingerprint, str) or not isinstance(secret, str) or not secret:
+        return None
+    try:
+        fingerprint = normalize_fingerprint(fingerprint)
+    except ValueError:
+        return None
+    return Token(
+        client_name=str(doc.get("client_name", "")),
+        fingerprint=fingerprint,
+        addresses=tuple(str(a) for a in doc.get("addresses") or ()),
+        secret=secret,
+        expires_at=str(doc.get("expires_at", "")),
+    )
+
+
+def normalize_fingerprint(value: str) -> str:
+    """`AB:CD:…` or `abcd…` -> 64 lowercase hex digits; anything else is a ValueError."""
+    hexed = value.replace(":", "").strip().lower()
+    if len(hexed) != 64 or any(c not in "0123456789abcdef" for c in hexed):
+        raise ValueError(f"not a SHA-256 fingerprint: {value!r}")
+    return hexed
+
+
+def fingerprint(pem: str | bytes) -> str:
+    """SHA-256 of a certificate's DER encoding, lowercase hex (what tokens and `lxc` show)."""
+    text = pem.decode() if isinstance(pem, bytes) else pem
+    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(text)).hexdigest()
+
+
+def check_vouched(url: str, presented_pem: str, token: Token) -> None:
+    """Pin only what the token vouches for: refuse any other certificate."""
+    got = fingerprint(presented_pem)
+    if got != token.fingerprint:
+        raise CertificateMismatch(
+            f"the server at {url} presented certificate SHA256 {got}, but the token was "
+            f"issued by SHA256 {token.fingerprint}: not trusting it (is {url} the server "
+            "that made the token?)"
+        )
+
+
+def mismatch(url: str, name: str | None, presented: str, pinned: str) -> CertificateMismatch:
+    again = (
+        f"`snaplab remote remove {name}` and add it again"
+        if name
+        else "remove the remote and add it again"
+    )
+    return CertificateMismatch(
+        f"the server at {url} presented certificate SHA256 {presented}, not the pinned "
+        f"{pinned}: if the server was rebuilt, {again}"
+    )
+
+
+def host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or parts.path.strip("/"):
+        raise SnaplabError(
+            f"{url!r} is not an HTTPS remote URL: use https://HOST[:PORT]", ExitCode.USAGE
+        )
+    try:
+        port = parts.port or DEFAULT_PORT
+    except ValueError:
+        raise SnaplabError(f"{url!r} has an invalid port", ExitCode.USAGE) from None
+    return parts.hostname, port
+
+
+def canonical_url(url: str) -> str:
+    host, port = host_port(url)
+    return f"https://{'[' + host + ']' if ':' in host else host}:{port}"
+
+
+def server_kind(meta: dict) -> str | None:
+    """lxd or incus from GET /1.0. Untrusted, neither daemon names itself (no
+    `environment`), but their extension names do: `devlxd_*` vs `dev_incus_*`."""
+    server = (meta.get("environment") or {}).get("server")
+    if server:
+        return str(server)
+    extensions = meta.get("api_extensions") or []
+    if any("dev_incus" in e for e in extensions):
+        return "incus"
+    if any("devlxd" in e for e in extensions):
+        return "lxd"
+    return None
+
+
+def trust_request(kind: str, token_text: str, cert_pem: str, name: str) -> dict:
+    """POST /1.0/certificates: LXD 5.0 takes the token as `password`, Incus only as `trust_token`."""
+    der = ssl.PEM_cert_to_DER_cert(cert_pem)
+    body = {"type": "client", "name": name, "certificate": base64.b64encode(der).decode()}
+    body["trust_token" if kind == "incus" else "password"] = token_text.strip()
+    return body
+
+
+# -- the user's files ----------------------------------------------------------
+
+
+def config_dir() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "snaplab"
+
+
+def _store() -> Path:
+    return config_dir() / "remotes.yaml"
+
+
+def load() -> dict[str, Remote]:
+    path = _store()
+    if not path.exists():
+        return {}
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return {
+            name: Remote(name=name, **fields) for name, fields in doc.get("remotes", {}).items()
+        }
+    except (yaml.YAMLError, TypeError, AttributeError) as e:
+        raise SnaplabError(
+            f"{path} is not a valid remotes file ({e}): fix or remove it".replace("\n", " "),
+            ExitCode.USAGE,
+        ) from None
+
+
+def save(remotes: dict[str, Remote]) -> None:
+    path = _store()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {
+        "remotes": {
+            r.name: {k: v for k, v in asdict(r).items() if k != "name"}
+            for r in sorted(remotes.values(), key=lambda r: r.name)
+        }
+    }
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    tmp.replace(path)
+
+
+def get(name: str) -> Remote:
+    remote = load().get(name)
+    if remote is None:
+        raise SnaplabError(
+            f"no remote named {name!r}: `snaplab remote list` shows them, "
+            f"`snaplab remote add {name} https://HOST:PORT --token TOKEN` adds one",
+            ExitCode.USAGE,
+        )
+    return remote
+
+
+def find(ref: str) -> Remote:
+    """A stored remote by name, or by URL; a URL that was never added is refused."""
+    if "://" not in ref:
+        return get(ref)
+    url = canonical_url(ref)
+    for remote in load().values():
+        if remote.url == url:
+            return remote
+    raise SnaplabError(
+        f"{ref} is not a stored remote: add it first with "
+        f"`snaplab remote add NAME {ref} --token TOKEN` (a token from `lxc config trust add "
+        "--name NAME` or `incus config trust add NAME` on the server), then use --remote NAME",
+        ExitCode.USAGE,
+    )
+
+
+def pin_path(name: str) -> Path:
+    return config_dir() / "servercerts" / f"{name}.crt"
+
+
+def client_cert() -> tuple[Path, Path]:
+    """This user's client certificate and key for snaplab, made on first use."""
+    crt, key = config_dir() / "client.crt", config_dir() / "client.key"
+    if crt.exists() and key.exists():
+        return crt, key
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    private = ec.generate_private_key(ec.SECP384R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "snaplab"),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"snaplab@{socket.gethostname()}"),
+        ]
+    )
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(private, hashes.SHA384())
+    )
+    crt.parent.mkdir(parents=True, exist_ok=True)
+    key_bytes = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key_bytes)
+    os.chmod(key, 0o600)
+    crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return crt, key
+
+
+def fetch_certificate(url: str, timeout: float = 10) -> str:
+    """The certificate the server presents, in PEM, not yet trusted for anything."""
+    host, port = host_port(url)
+    try:
+        return ssl.get_server_certificate((host, port), timeout=timeout)
+    except (OSError, ssl.SSLError) as e:
+        raise SnaplabError(
+            f"nothing answers TLS at {url} ({e.strerror if isinstance(e, OSError) and e.strerror else e})",
+            ExitCode.DAEMON_DOWN,
+        ) from None

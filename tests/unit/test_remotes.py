@@ -1,0 +1,175 @@
+"""Trust tokens, fingerprints and the remotes file, without a daemon."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import ssl
+import stat
+
+import pytest
+
+from snaplab import remotes
+from snaplab.errors import ExitCode, SnaplabError
+
+FP = "e71d1e6a629b0d75b2d1e4471582609a83b3ab1fbb8458a974b52a2adf51c2c9"
+
+
+def token(**fields: object) -> str:
+    doc = {
+        "client_name": "snaplab-test",
+        "fingerprint": FP,
+        "addresses": ["127.0.0.1:8443"],
+        "secret": "c6a13c71870637b3e7b03e84108c3d4e",
+        "expires_at": "0001-01-01T00:00:00Z",
+        **fields,
+    }
+    return base64.b64encode(json.dumps(doc).encode()).decode()
+
+
+@pytest.fixture
+def config(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    return tmp_path / "snaplab"
+
+
+def test_decode_token_as_the_daemons_print_it():
+    t = remotes.decode_token(token() + "\n")
+    assert t is not None
+    assert t.fingerprint == FP and t.client_name == "snaplab-test"
+    assert t.addresses == ("127.0.0.1:8443",) and t.secret.startswith("c6a1")
+
+
+def test_decode_token_urlsafe_unpadded_and_colon_fingerprint():
+    colons = ":".join(FP[i : i + 2] for i in range(0, 64, 2)).upper()
+    raw = token(fingerprint=colons).replace("+", "-").replace("/", "_").rstrip("=")
+    t = remotes.decode_token(raw)
+    assert t is not None and t.fingerprint == FP
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "a-trust-password",
+        base64.b64encode(b"[1, 2]").decode(),
+        token(fingerprint="abc"),
+        token(fingerprint="zz" * 32),
+        token(secret=""),
+        base64.b64encode(json.dumps({"secret": "s"}).encode()).decode(),
+    ],
+)
+def test_not_a_token(raw):
+    assert remotes.decode_token(raw) is None
+
+
+def _pem(cn: str = "server") -> str:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_fingerprint_is_sha256_of_der():
+    pem = _pem()
+    assert remotes.fingerprint(pem) == hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
+    assert remotes.fingerprint(pem.encode()) == remotes.fingerprint(pem)
+
+
+def test_check_vouched_accepts_only_the_tokens_certificate():
+    pem = _pem()
+    good = remotes.decode_token(token(fingerprint=remotes.fingerprint(pem)))
+    assert good is not None
+    remotes.check_vouched("https://127.0.0.1:8443", pem, good)
+    bad = remotes.decode_token(token())
+    assert bad is not None
+    with pytest.raises(remotes.CertificateMismatch) as e:
+        remotes.check_vouched("https://127.0.0.1:8443", pem, bad)
+    assert e.value.code == ExitCode.PERMISSION
+    message = str(e.value)
+    assert remotes.fingerprint(pem) in message and FP in message and "\n" not in message
+
+
+def test_mismatch_message_says_what_to_do():
+    e = remotes.mismatch("https://127.0.0.1:8443", "classroom", "aa" * 32, "bb" * 32)
+    assert e.code == ExitCode.PERMISSION
+    assert str(e) == (
+        f"the server at https://127.0.0.1:8443 presented certificate SHA256 {'aa' * 32}, "
+        f"not the pinned {'bb' * 32}: if the server was rebuilt, "
+        "`snaplab remote remove classroom` and add it again"
+    )
+
+
+def test_server_kind_from_untrusted_metadata():
+    assert remotes.server_kind({"api_extensions": ["devlxd_events", "x"]}) == "lxd"
+    assert remotes.server_kind({"api_extensions": ["dev_incus_events"]}) == "incus"
+    assert remotes.server_kind({"environment": {"server": "incus"}}) == "incus"
+    assert remotes.server_kind({"api_extensions": []}) is None
+
+
+def test_trust_request_field_per_server_kind():
+    pem = _pem("client")
+    lxd = remotes.trust_request("lxd", " TOKEN\n", pem, "me")
+    incus = remotes.trust_request("incus", "TOKEN", pem, "me")
+    assert lxd["password"] == "TOKEN" and "trust_token" not in lxd
+    assert incus["trust_token"] == "TOKEN" and "password" not in incus
+    assert base64.b64decode(lxd["certificate"]) == ssl.PEM_cert_to_DER_cert(pem)
+    assert lxd["type"] == "client"
+
+
+@pytest.mark.parametrize(
+    "url, canonical",
+    [
+        ("https://127.0.0.1:8443", "https://127.0.0.1:8443"),
+        ("https://127.0.0.1/", "https://127.0.0.1:8443"),
+        ("https://[::1]:9000", "https://[::1]:9000"),
+    ],
+)
+def test_canonical_url(url, canonical):
+    assert remotes.canonical_url(url) == canonical
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8443", "127.0.0.1:8443", "https://h:x"])
+def test_bad_urls_are_usage_errors(url):
+    with pytest.raises(SnaplabError) as e:
+        remotes.canonical_url(url)
+    assert e.value.code == ExitCode.USAGE
+
+
+def test_store_round_trip_and_lookup(config):
+    r = remotes.Remote("classroom", "https://127.0.0.1:8443", "incus", "/x.crt")
+    remotes.save({r.name: r})
+    assert remotes.load() == {"classroom": r}
+    assert remotes.find("classroom") == r
+    assert remotes.find("https://127.0.0.1:8443/") == r
+    with pytest.raises(SnaplabError, match="snaplab remote add") as e:
+        remotes.find("https://127.0.0.1:9999")
+    assert e.value.code == ExitCode.USAGE
+    with pytest.raises(SnaplabError, match="no remote named"):
+        remotes.find("other")
+
+
+def test_client_cert_is_made_once_with_a_private_key(config):
+    crt, key = remotes.client_cert()
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert "BEGIN CERTIFICATE" in crt.read_text()
+    again = remotes.client_cert()
+    assert again == (crt, key)
+    assert remotes.fingerprint(crt.read_text()) == remotes.fingerprint(again[0].read_text())
