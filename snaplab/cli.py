@@ -14,8 +14,6 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from pylxd.exceptions import LXDAPIException
-
 from snaplab import __version__, i18n
 from snaplab.commands import COMMANDS
 from snaplab.errors import ExitCode, SnaplabError
@@ -89,7 +87,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SnaplabError as e:
         print(f"snaplab: {e.render(lang)}", file=sys.stderr)
         return int(e.code)
-    except LXDAPIException as e:  # the daemon said no to something we did not foresee
+    except Exception as e:
+        from pylxd.exceptions import LXDAPIException
+
+        if not isinstance(e, LXDAPIException):
+            raise
+        # the daemon said no to something we did not foresee: its words, one line
         print(f"snaplab: the daemon refused: {e}", file=sys.stderr)
         return int(ExitCode.DAEMON_DOWN)
     except KeyboardInterrupt:

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from snaplab.commands.common import add_lab, lab_session
 from snaplab.errors import ExitCode
 from snaplab.lab.results import FAIL, LabResult
-from snaplab.lab.runner import check
 
 MARK = {"pass": "PASS   ", "fail": "FAIL   ", "pending": "PENDING"}
 
@@ -56,6 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> CheckResult:
     from snaplab.i18n import detect
+    from snaplab.lab.runner import check
 
     lab, session = lab_session(args)
     return CheckResult(check(lab, session), detect(getattr(args, "lang", None)))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from snaplab import i18n, remotes
-from snaplab.lab.journal import Session
-from snaplab.lab.model import Lab, load
-from snaplab.lab.runner import session_for
 from snaplab.transports import Target
+
+if TYPE_CHECKING:  # the lab engine pulls in pylxd and pytest: only verbs that need it pay
+    from snaplab.lab.journal import Session
+    from snaplab.lab.model import Lab
 
 
 def add_target(parser: argparse.ArgumentParser) -> None:
@@ -71,6 +73,9 @@ def add_lab(parser: argparse.ArgumentParser, json_flag: bool = True) -> None:
 
 
 def lab_session(args: argparse.Namespace) -> tuple[Lab, Session]:
+    from snaplab.lab.model import load
+    from snaplab.lab.runner import session_for
+
     lab = load(args.lab)
     remote = stored_remote(args)
     if remote is None:

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from snaplab.backends import pick
 from snaplab.commands.common import add_remote, stored_remote, target
-from snaplab.doctor.checks import Context, Skip, run_all, sweep
 from snaplab.doctor.results import Report, Status
 from snaplab.errors import ExitCode
 
@@ -53,6 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> DoctorResult:
+    from snaplab.doctor.checks import Context, Skip, run_all, sweep  # pylxd: only when run
+
     reports = []
     remote = stored_remote(args)
     # with a remote, "all" means the one daemon it is

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from snaplab.commands.common import add_lab, lab_session
 from snaplab.errors import ExitCode
-from snaplab.lab.runner import finish
 
 
 @dataclass
@@ -38,5 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> FinishResult:
+    from snaplab.lab.runner import finish
+
     lab, session = lab_session(args)
     return FinishResult(lab.id, finish(lab, session))

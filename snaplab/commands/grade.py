@@ -9,7 +9,6 @@ from pathlib import Path
 from snaplab.commands.check import CheckResult
 from snaplab.commands.common import add_lab, lab_session
 from snaplab.i18n import detect
-from snaplab.lab.runner import check
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> CheckResult:
+    from snaplab.lab.runner import check
+
     lab, session = lab_session(args)
     lang = detect(getattr(args, "lang", None))
     result = check(lab, session)

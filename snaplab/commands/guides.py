@@ -6,11 +6,14 @@ import argparse
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from snaplab import guides
 from snaplab.commands.common import add_lang
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import both
+
+if TYPE_CHECKING:
+    from snaplab import guides
 
 
 @dataclass
@@ -100,6 +103,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_build(args: argparse.Namespace) -> BuildResult:
+    from snaplab import guides
+
     return BuildResult(guides.build(args.out))
 
 
@@ -114,4 +119,6 @@ def run_capture(args: argparse.Namespace) -> CaptureResult:
             ),
             ExitCode.USAGE,
         )
+    from snaplab import guides
+
     return CaptureResult(guides.capture(args.into, lambda m: print(m, file=sys.stderr)))

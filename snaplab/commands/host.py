@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass, field
 
 from snaplab.backends import pick
 from snaplab.errors import ExitCode, SnaplabError
-from snaplab.host import daemon, setup
 from snaplab.i18n import text
 
 
@@ -88,6 +87,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_setup(args: argparse.Namespace) -> HostResult:
     if os.geteuid() != 0:
         raise SnaplabError(text("not_root"), ExitCode.PERMISSION)
+    from snaplab.host import setup
+
     say = setup.stderr
     opts = setup.Options(bridge=args.bridge, remote_image=args.image)
     built = setup.image_builder(say)
@@ -126,6 +127,8 @@ def run_stop(args: argparse.Namespace) -> HostResult:
     result = HostResult("stop")
     for backend in pick(args.backend):
         t0 = time.monotonic()
+        from snaplab.host import daemon
+
         stopped = daemon.stop(backend)
         result.steps.append(
             StepResult(

@@ -12,15 +12,16 @@ import argparse
 import getpass
 import socket
 from dataclasses import dataclass, field
-
-import requests
+from typing import TYPE_CHECKING
 
 from snaplab import remotes
 from snaplab.commands.common import add_lang
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.lab.model import check_name
 from snaplab.transports import Target, connect
-from snaplab.transports.https import open_session
+
+if TYPE_CHECKING:
+    import requests
 
 
 @dataclass
@@ -100,6 +101,8 @@ def add(args: argparse.Namespace) -> RemoteResult:
     presented = remotes.fetch_certificate(url)
     remotes.check_vouched(url, presented, token)  # the pin is what the token vouches for
     cert = remotes.client_cert()
+    from snaplab.transports.https import open_session
+
     session = open_session(url, presented, cert)
     meta = _get(session, url)
     kind = remotes.server_kind(meta)
@@ -140,6 +143,8 @@ def add(args: argparse.Namespace) -> RemoteResult:
 
 
 def _get(session: requests.Session, url: str) -> dict:
+    import requests
+
     try:
         reply = session.get(f"{url}/1.0", timeout=30)
         return dict(reply.json()["metadata"])
@@ -150,6 +155,8 @@ def _get(session: requests.Session, url: str) -> dict:
 
 
 def _post(session: requests.Session, url: str, body: dict) -> None:
+    import requests
+
     try:
         reply = session.post(f"{url}/1.0/certificates", json=body, timeout=30)
     except requests.RequestException as e:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from snaplab.commands.common import add_lab, lab_session
 from snaplab.errors import ExitCode
-from snaplab.lab.runner import open_session, start
 
 
 @dataclass
@@ -53,6 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> StartResult:
+    from snaplab.lab.runner import open_session, start
+
     lab, session = lab_session(args)
     shell = start(lab, session, open_session(session))
     return StartResult(lab.id, session.backend, session.instance, shell)
