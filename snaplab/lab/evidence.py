@@ -59,7 +59,9 @@ class Timeline:
         ]
         if not starts:
             return []
-        return entries[starts[-1] :]
+        begun = entries[starts[-1]]
+        # events of start's own create and boot may be written after its entry: not the learner's
+        return [e for e in entries[starts[-1] :] if e is begun or e.when >= begun.when]
 
     def events(
         self,
@@ -117,22 +119,23 @@ class Timeline:
         if f.taken is None:
             return f
         f.listed = self._listed(s, f.taken)
+        if f.listed is None:
+            return f
         f.touched = self._touched(s, f.taken)
         if f.touched is None:
             return f
-        restores = self.events("instance-restored", after=f.touched, snapshot=s)
-        # the probe that first saw the file may be the stop's own: "at or after"
-        stops = self.events(
-            *STOPS, after=f.touched - _EPS, before=restores[0].when if restores else None
-        )
+        # the probe that first saw the file may be the stop's own: "at or after". A restore
+        # made while running does not bar a later stop: that is what its hint asks for.
+        stops = self.events(*STOPS, after=f.touched - _EPS)
         f.stopped = stops[0].when if stops else None
         if f.stopped is None:
             return f
+        # into the stopped container: a restore while running is preceded by its own start
         f.restored = next(
             (
                 r.when
                 for r in self.events("instance-restored", after=f.stopped, snapshot=s)
-                if not self.events("instance-started", after=f.stopped, before=r.when)
+                if not self._running_at(r.when)
             ),
             None,
         )

@@ -5,7 +5,8 @@ evidence from the gap may be missing); `finish` stops it. For each event about
 the lab instance it also probes, through the files API (which works on a
 stopped container and runs nothing inside it), whether the lab file exists and
 which snapshots exist, so the journal says what the container looked like at
-each step even after a restore wipes the traces.
+each step even after a restore wipes the traces. An exec is probed twice: when
+it begins, and when its operation ends (what was done in the shell).
 """
 
 from __future__ import annotations
@@ -90,9 +91,44 @@ def request_entry(event: dict[str, Any], session: Session) -> Entry | None:
     )
 
 
+EXEC_ENDED = "instance-exec-ended"  # our name: a learner's exec (a shell) has finished
+FINAL = {"Success", "Failure", "Cancelled"}
+
+
+def exec_end_entry(event: dict[str, Any], session: Session) -> Entry | None:
+    """The end of a learner's exec, from the operation stream.
+
+    The daemon announces an exec (`instance-exec`) when it starts, before
+    anything was typed in the shell; only its operation's final status says the
+    shell was left, and only a probe then sees what was done inside it.
+    Learners' execs run over websockets; snaplab's own are record-output tasks.
+    """
+    meta = event.get("metadata") or {}
+    inner = meta.get("metadata") or {}
+    if meta.get("class") != "websocket" or meta.get("status") not in FINAL:
+        return None
+    if not isinstance(inner, dict) or not inner.get("command"):
+        return None
+    if (event.get("project") or "default") != session.project:
+        return None
+    base = f"/1.0/instances/{session.instance}"
+    instances = (meta.get("resources") or {}).get("instances") or []
+    if not any(str(r).split("?")[0] == base for r in instances):
+        return None
+    if OWN_MARK in inner["command"]:
+        return None
+    return Entry(t=event.get("timestamp") or now(), kind="event", action=EXEC_ENDED)
+
+
 def entry_for(event: dict[str, Any], session: Session, client: Any, path: str) -> Entry | None:
     if event.get("type") == "logging":
         return request_entry(event, session)
+    if event.get("type") == "operation":
+        entry = exec_end_entry(event, session)
+        if entry:
+            for key, value in probe(client, session.instance, path).items():
+                setattr(entry, key, value)
+        return entry
     meta = event.get("metadata") or {}
     action = meta.get("action", "")
     source = meta.get("source", "")
@@ -161,7 +197,7 @@ def listen(session: Session, path: str) -> None:
     worker = threading.Thread(target=work, daemon=True)
     worker.start()
     ws = client.events(websocket_client=Recorder)
-    ws.resource = f"/1.0/events?type=lifecycle,logging&project={session.project}"
+    ws.resource = f"/1.0/events?type=lifecycle,logging,operation&project={session.project}"
     try:
         ws.connect()
         ws.run()
@@ -225,7 +261,8 @@ def spawn(session: Session, path: str, timeout: float = 10.0) -> None:
 
 
 def caught_up(session: Session, events_before: int, timeout: float = 3.0) -> bool:
-    """Wait until the recorder has written (and probed) an event newer than the count given.
+    """Wait until the recorder has written (and probed) an event newer than the count given,
+    and the end of every exec it saw begin.
 
     A human takes seconds between commands; a script does not. Scripted runs
     (`solve`, the tests) call this after each command so the recorder's probe
@@ -233,14 +270,20 @@ def caught_up(session: Session, events_before: int, timeout: float = 3.0) -> boo
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if count_events(session) > events_before:
+        new = learner_events(session)[events_before:]
+        begun = sum(e.action == "instance-exec" for e in new)
+        if new and begun <= sum(e.action == EXEC_ENDED for e in new):
             return True
         time.sleep(0.01)
     return False
 
 
+def learner_events(session: Session) -> list[Entry]:
+    return [e for e in session.entries() if e.kind == "event" and not e.own]
+
+
 def count_events(session: Session) -> int:
-    return sum(e.kind == "event" and not e.own for e in session.entries())
+    return len(learner_events(session))
 
 
 def stop(session: Session) -> None:

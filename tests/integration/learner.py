@@ -1,8 +1,8 @@
 """A scripted learner: types the chapter's commands at a human pace, then asks snaplab.
 
 "Human pace" means: after each command that leaves a daemon event, wait until
-the recorder has written it down, as it would have long before a person typed
-the next command.
+the recorder has written it down (for a shell, its end too), as it would have
+long before a person typed the next command.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from snaplab.lab.recorder import EXEC_ENDED
 from tests.conftest import Run, snaplab
 
 CLI = {"lxd": "lxc", "incus": "incus"}
@@ -45,12 +46,30 @@ class Learner:
         )
         return dirs[0] / "journal.jsonl" if dirs else self.state_home / "missing"
 
-    def events(self) -> int:
+    def recorded(self) -> list[dict]:
+        """The learner's events in the journal (not snaplab's own reads)."""
         try:
             lines = self.journal().read_text().splitlines()
         except OSError:
-            return 0
-        return sum('"kind": "event"' in ln and '"own": true' not in ln for ln in lines)
+            return []
+        out = []
+        for line in lines:
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue  # a line being written
+            if e.get("kind") == "event" and not e.get("own"):
+                out.append(e)
+        return out
+
+    def events(self) -> int:
+        return len(self.recorded())
+
+    def caught_up(self, before: int) -> bool:
+        """A new event is written, and the end of every shell that began since."""
+        new = self.recorded()[before:]
+        begun = sum(e.get("action") == "instance-exec" for e in new)
+        return bool(new) and begun <= sum(e.get("action") == EXEC_ENDED for e in new)
 
     def type(
         self, command: str, stdin: list[str] | None = None, recorded: bool = True, ok: bool = True
@@ -73,7 +92,7 @@ class Learner:
             assert done.returncode == 0, f"{command}: {done.stderr}"
         if recorded:
             deadline = time.monotonic() + 5
-            while self.events() <= before and time.monotonic() < deadline:
+            while not self.caught_up(before) and time.monotonic() < deadline:
                 time.sleep(0.01)
         return done
 

@@ -1,0 +1,78 @@
+"""A lab file is validated whole: every error at once, before any daemon is touched."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from snaplab.errors import ExitCode, SnaplabError
+from snaplab.lab.model import load, parse
+from snaplab.lab.schema import validate
+from snaplab.paths import data_dir
+
+SHIPPED = data_dir("labs") / "snapshots" / "lab.yaml"
+
+
+def shipped() -> dict:
+    return yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+
+
+def test_the_shipped_lab_validates_with_no_errors():
+    assert validate(shipped()) == []
+    lab = load("snapshots")
+    assert [s.id for s in lab.steps] == [
+        "snapshot-taken",
+        "snapshot-listed",
+        "file-touched",
+        "container-stopped",
+        "snapshot-restored",
+        "container-started",
+        "file-gone",
+        "snapshot-deleted",
+        "delete-refused",
+    ]
+    assert lab.max_score == 14
+
+
+def broken() -> dict:
+    doc = copy.deepcopy(shipped())
+    del doc["steps"][0]["title"]["ko"]  # missing Korean text
+    doc["steps"][2]["id"] = doc["steps"][1]["id"]  # duplicate step id
+    doc["steps"][3]["colour"] = "red"  # unknown key
+    del doc["steps"][4]["commands"]["incus"]  # no Incus commands
+    return doc
+
+
+def test_a_broken_lab_is_reported_whole():
+    with pytest.raises(SnaplabError) as caught:
+        parse(broken(), "labs/broken/lab.yaml")
+    e = caught.value
+    assert e.code == ExitCode.LAB_INVALID
+    message = e.render("en")
+    assert "\n" not in message
+    assert message.startswith("labs/broken/lab.yaml is not a valid lab (4 errors)")
+    for error in (
+        "steps[0].title.ko: missing",
+        "steps[2].id: duplicate step id 'snapshot-listed'",
+        "steps[3].colour: unknown key",
+        "steps[4].commands.incus: missing",
+    ):
+        assert error in message, error
+
+
+def test_each_error_is_found_on_its_own():
+    assert validate(broken()) == [
+        "steps[0].title.ko: missing",
+        "steps[2].id: duplicate step id 'snapshot-listed'",
+        "steps[3].colour: unknown key",
+        "steps[4].commands.incus: missing",
+    ]
+
+
+def test_not_a_mapping_at_all():
+    with pytest.raises(SnaplabError) as caught:
+        parse(["a", "list"], "x.yaml")  # type: ignore[arg-type]
+    assert caught.value.code == ExitCode.LAB_INVALID
+    assert "lab: must be a mapping" in str(caught.value)
