@@ -33,6 +33,7 @@ import jinja2
 
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, both
+from snaplab.lab import recorder
 from snaplab.lab.model import Lab, lab_ids, load
 from snaplab.lab.model import render as command_line
 from snaplab.paths import PACKAGE, data_dir
@@ -102,22 +103,6 @@ def retarget(line: str, lab: Lab, instance: str) -> str:
 # -- running the blocks for real -------------------------------------------------------------
 
 
-def _events(journal: Path) -> int:
-    """The recorder's count of learner events: what `solve` and the tests wait on too."""
-    try:
-        lines = journal.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return 0
-    count = 0
-    for line in lines:
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        count += entry.get("kind") == "event" and not entry.get("own")
-    return count
-
-
 @dataclass
 class Runner:
     """Types a tab's blocks as `user` into a fresh lab container, at a human pace."""
@@ -159,7 +144,7 @@ class Runner:
         return argv
 
     def type(self, block: Block, timeout: float = 300) -> Ran:
-        before = _events(self.journal)
+        before = recorder.count_events(self.journal)
         done = subprocess.run(
             self.argv(block.lines[0]),
             input=block.stdin,
@@ -170,9 +155,7 @@ class Runner:
             timeout=timeout,
         )
         if block.recorded:
-            deadline = time.monotonic() + 5
-            while _events(self.journal) <= before and time.monotonic() < deadline:
-                time.sleep(0.01)
+            recorder.caught_up(self.journal, before, timeout=5)
         back = self.lab.instance  # outputs say what the page says: ubuntu-test
         return Ran(
             list(block.lines),

@@ -59,10 +59,10 @@ def run(args: argparse.Namespace) -> SolveResult:
             line = render(cmd, session.instance, snapshot)
             print(f"$ {line}", file=sys.stderr, flush=True)
             stdin = "".join(s + "\n" for s in cmd.stdin) if cmd.stdin else None
-            before = recorder.count_events(session)
+            before = recorder.count_events(session.journal)
             done = subprocess.run(line.split(), input=stdin, capture_output=True, text=True)
             if cmd.recorded:
-                recorder.caught_up(session, before)
+                recorder.caught_up(session.journal, before)
             if done.stdout.strip():
                 print(done.stdout.rstrip(), file=sys.stderr)
             if cmd.expect_failure is not None:

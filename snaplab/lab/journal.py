@@ -58,6 +58,20 @@ def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(f"{head}.{(frac or '0')[:6].ljust(6, '0')}{tz}")
 
 
+def read(journal: Path) -> list[Entry]:
+    try:
+        lines = journal.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        try:
+            out.append(Entry(**json.loads(line)))
+        except (ValueError, TypeError):
+            continue  # a line being written, or torn by a killed writer: skip, never crash
+    return out
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -90,15 +104,7 @@ class Session:
             os.fsync(f.fileno())
 
     def entries(self) -> list[Entry]:
-        if not self.journal.exists():
-            return []
-        out = []
-        for line in self.journal.read_text(encoding="utf-8").splitlines():
-            try:
-                out.append(Entry(**json.loads(line)))
-            except (ValueError, TypeError):
-                continue  # a torn line from a killed writer: skip, never crash
-        return out
+        return read(self.journal)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from snaplab.lab.journal import Entry, Session, now
+from snaplab.lab.journal import Entry, Session, now, read
 
 PROBED = {
     "instance-snapshot-created",
@@ -260,17 +260,18 @@ def spawn(session: Session, path: str, timeout: float = 10.0) -> None:
     raise RuntimeError(f"the event recorder did not start (see {session.dir}/recorder.log)")
 
 
-def caught_up(session: Session, events_before: int, timeout: float = 3.0) -> bool:
+def caught_up(journal: Path, events_before: int, timeout: float = 3.0) -> bool:
     """Wait until the recorder has written (and probed) an event newer than the count given,
     and the end of every exec it saw begin.
 
-    A human takes seconds between commands; a script does not. Scripted runs
-    (`solve`, the tests) call this after each command so the recorder's probe
-    sees the container before the next command changes it.
+    A human takes seconds between commands; a script does not. Every scripted
+    run (`solve`, `guides capture`, the tests' learner) calls this after each
+    command so the recorder's probe sees the container before the next command
+    changes it.
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        new = learner_events(session)[events_before:]
+        new = learner_events(journal)[events_before:]
         begun = sum(e.action == "instance-exec" for e in new)
         if new and begun <= sum(e.action == EXEC_ENDED for e in new):
             return True
@@ -278,12 +279,12 @@ def caught_up(session: Session, events_before: int, timeout: float = 3.0) -> boo
     return False
 
 
-def learner_events(session: Session) -> list[Entry]:
-    return [e for e in session.entries() if e.kind == "event" and not e.own]
+def learner_events(journal: Path) -> list[Entry]:
+    return [e for e in read(journal) if e.kind == "event" and not e.own]
 
 
-def count_events(session: Session) -> int:
-    return len(learner_events(session))
+def count_events(journal: Path) -> int:
+    return len(learner_events(journal))
 
 
 def stop(session: Session) -> None:

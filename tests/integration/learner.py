@@ -11,11 +11,10 @@ import json
 import os
 import shlex
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from snaplab.lab.recorder import EXEC_ENDED
+from snaplab.lab import recorder
 from tests.conftest import Run, snaplab
 
 CLI = {"lxd": "lxc", "incus": "incus"}
@@ -46,30 +45,8 @@ class Learner:
         )
         return dirs[0] / "journal.jsonl" if dirs else self.state_home / "missing"
 
-    def recorded(self) -> list[dict]:
-        """The learner's events in the journal (not snaplab's own reads)."""
-        try:
-            lines = self.journal().read_text().splitlines()
-        except OSError:
-            return []
-        out = []
-        for line in lines:
-            try:
-                e = json.loads(line)
-            except ValueError:
-                continue  # a line being written
-            if e.get("kind") == "event" and not e.get("own"):
-                out.append(e)
-        return out
-
     def events(self) -> int:
-        return len(self.recorded())
-
-    def caught_up(self, before: int) -> bool:
-        """A new event is written, and the end of every shell that began since."""
-        new = self.recorded()[before:]
-        begun = sum(e.get("action") == "instance-exec" for e in new)
-        return bool(new) and begun <= sum(e.get("action") == EXEC_ENDED for e in new)
+        return recorder.count_events(self.journal())
 
     def type(
         self, command: str, stdin: list[str] | None = None, recorded: bool = True, ok: bool = True
@@ -91,9 +68,7 @@ class Learner:
         if ok:
             assert done.returncode == 0, f"{command}: {done.stderr}"
         if recorded:
-            deadline = time.monotonic() + 5
-            while not self.caught_up(before) and time.monotonic() < deadline:
-                time.sleep(0.01)
+            recorder.caught_up(self.journal(), before, timeout=5)
         return done
 
     def snaplab(self, verb: str, *args: str) -> Run:
