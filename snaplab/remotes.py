@@ -237,11 +237,8 @@ def pin_path(name: str) -> Path:
     return config_dir() / "servercerts" / f"{name}.crt"
 
 
-def client_cert() -> tuple[Path, Path]:
-    """This user's client certificate and key for snaplab, made on first use."""
-    crt, key = config_dir() / "client.crt", config_dir() / "client.key"
-    if crt.exists() and key.exists():
-        return crt, key
+def self_signed(common_name: str, days: int = 3650) -> tuple[bytes, bytes]:
+    """A self-signed client-auth certificate and its key, both PEM (the daemons' own kind)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -251,7 +248,7 @@ def client_cert() -> tuple[Path, Path]:
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "snaplab"),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"snaplab@{socket.gethostname()}"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
     now = datetime.datetime.now(datetime.UTC)
@@ -262,22 +259,31 @@ def client_cert() -> tuple[Path, Path]:
         .public_key(private.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=3650))
+        .not_valid_after(now + datetime.timedelta(days=days))
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .sign(private, hashes.SHA384())
     )
-    crt.parent.mkdir(parents=True, exist_ok=True)
     key_bytes = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+    return cert.public_bytes(serialization.Encoding.PEM), key_bytes
+
+
+def client_cert() -> tuple[Path, Path]:
+    """This user's client certificate and key for snaplab, made on first use."""
+    crt, key = config_dir() / "client.crt", config_dir() / "client.key"
+    if crt.exists() and key.exists():
+        return crt, key
+    cert_pem, key_pem = self_signed(f"snaplab@{socket.gethostname()}")
+    crt.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
-        f.write(key_bytes)
+        f.write(key_pem)
     os.chmod(key, 0o600)
-    crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    crt.write_bytes(cert_pem)
     return crt, key
 
 

@@ -11,6 +11,8 @@ import json
 import os
 import shlex
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +72,18 @@ class Learner:
         if recorded:
             recorder.caught_up(self.journal(), before, timeout=5)
         return done
+
+    @contextmanager
+    def started(self) -> Iterator[Learner]:
+        """A started lab, finished afterwards whatever happens (and first, for a killed run)."""
+        self.snaplab("finish")
+        try:
+            r = self.snaplab("start")
+            assert r.rc == 0, r.err
+            yield self
+        finally:
+            r = self.snaplab("finish")
+            assert r.rc == 0, r.err
 
     def snaplab(self, verb: str, *args: str) -> Run:
         """`snaplab VERB snapshots …` for this learner's session."""

@@ -84,15 +84,9 @@ def learner(request, tmp_path) -> Iterator[Learner]:
     backend = request.node.callspec.params["backend"]
     short = request.node.originalname.removeprefix("test_")[:30].rstrip("_").replace("_", "-")
     me = Learner(backend, f"fx-{short}-{backend}", tmp_path)
-    me.snaplab("finish")  # a container left by a killed run of this very test
-    try:
-        r = me.snaplab("start")
-        assert r.rc == 0, r.err
+    with me.started():
         yield me
-    finally:
-        r = me.snaplab("finish")
-        assert r.rc == 0, r.err
-        assert not exists(backend, me.instance)
+    assert not exists(backend, me.instance)
 
 
 # -- usage: exit 2, before any daemon is asked ----------------------------------------------

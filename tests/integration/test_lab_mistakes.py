@@ -207,15 +207,8 @@ def learner(request, tmp_path) -> Iterator[Learner]:
     short = request.node.originalname.split("_")[1]
     if "step" in params:
         short = f"{short[:6]}-{params['step']}"
-    me = Learner(backend, f"mx-{short}-{backend}", tmp_path)
-    me.snaplab("finish")  # a container left by a killed run of this very test
-    try:
-        r = me.snaplab("start")
-        assert r.rc == 0, r.err
+    with Learner(backend, f"mx-{short}-{backend}", tmp_path).started() as me:
         yield me
-    finally:
-        r = me.snaplab("finish")
-        assert r.rc == 0, r.err
 
 
 def assert_fails_at(report: dict, rc: int, failed: str) -> None:

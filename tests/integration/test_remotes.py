@@ -8,7 +8,6 @@ and pins live in a temporary HOME for the module.
 from __future__ import annotations
 
 import base64
-import datetime
 import json
 import shutil
 import stat
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from snaplab import remotes
 from snaplab.errors import ExitCode
 from tests.conftest import snaplab
 from tests.integration.spare import Spare
@@ -59,25 +59,7 @@ def added(request, spares, env) -> tuple[Spare, str]:
 
 
 def other_certificate() -> bytes:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "impostor")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM)
+    return remotes.self_signed("impostor", days=1)[0]
 
 
 def pin(home: Path, name: str) -> Path:
