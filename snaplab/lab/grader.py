@@ -33,6 +33,8 @@ UNUSED_PLUGINS = (
     "setuponly",
     "setupplan",
     "legacypath",
+    "unraisableexception",  # its clean-up runs gc.collect() again and again
+    "threadexception",
 )
 
 
@@ -92,6 +94,9 @@ def run_checks(lab: Lab, evidence: Evidence) -> dict[str, bool]:
                 "-c",
                 os.devnull,
                 "--rootdir",
+                str(lab.checks.parent),
+                # no conftest.py above the checks is ours to load (nor worth the stat calls)
+                "--confcutdir",
                 str(lab.checks.parent),
                 "-W",
                 "ignore::UserWarning",
