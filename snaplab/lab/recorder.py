@@ -159,18 +159,29 @@ def entry_for(event: dict[str, Any], session: Session, client: Any, path: str) -
     return entry
 
 
-def listen(session: Session, path: str) -> None:
+def listen(sessions: list[Session], path: str, shared: bool = False) -> None:
     """Read events on one thread and probe on another.
 
     The daemon drops a listener that falls behind (Incus does so quickly once
     the request log is on), and a probe takes tens of milliseconds: so the
     socket is drained at once into a queue, and probes happen in order behind it.
+    One process serves every session of one daemon (a class has dozens): the
+    stream covers all projects, and each event goes to the sessions it is about.
     """
     from pylxd.client import _WebsocketClient
 
     from snaplab.transports import Target, connect
 
-    client = connect(Target(session.backend, session.url, session.project)).client
+    first = sessions[0]
+    clients: dict[str, Any] = {}
+
+    def client_for(project: str) -> Any:
+        if project not in clients:
+            clients[project] = connect(Target(first.backend, first.url, project)).client
+        return clients[project]
+
+    client = client_for(first.project)
+    me = os.getpid()
     inbox: queue.Queue[bytes | None] = queue.Queue()
 
     class Recorder(_WebsocketClient):
@@ -181,23 +192,28 @@ def listen(session: Session, path: str) -> None:
             # then drops a fresh connection within milliseconds of the handshake.
             if not self.heard:
                 self.heard = True
-                session.append(Entry(t=now(), kind="recorder", note="listening"))
+                for session in sessions:
+                    if serves(session, me):
+                        session.append(Entry(t=now(), kind="recorder", note="listening"))
             inbox.put(bytes(message.data))
 
     def work() -> None:
         while (raw := inbox.get()) is not None:
-            try:
-                entry = entry_for(json.loads(raw.decode("utf-8")), session, client, path)
-            except Exception as e:  # noqa: BLE001 - one bad event must not stop the recording
-                print(f"{now()} recorder: {e}", file=sys.stderr, flush=True)
-                continue
-            if entry:
-                session.append(entry)
+            event = json.loads(raw.decode("utf-8"))
+            for session in sessions:
+                try:
+                    entry = entry_for(event, session, client_for(session.project), path)
+                    # a session handed to another recorder (or finished) is not ours to write
+                    if entry and serves(session, me):
+                        session.append(entry)
+                except Exception as e:  # noqa: BLE001 - one bad event must not stop the recording
+                    print(f"{now()} recorder: {e}", file=sys.stderr, flush=True)
 
     worker = threading.Thread(target=work, daemon=True)
     worker.start()
     ws = client.events(websocket_client=Recorder)
-    ws.resource = f"/1.0/events?type=lifecycle,logging,operation&project={session.project}"
+    scope = "all-projects=true" if shared else f"project={first.project}"
+    ws.resource = f"/1.0/events?type=lifecycle,logging,operation&{scope}"
     try:
         ws.connect()
         ws.run()
@@ -211,36 +227,50 @@ def pidfile(session: Session) -> Path:
     return session.dir / "recorder.pid"
 
 
-def alive(session: Session) -> bool:
+def serves(session: Session, pid: int) -> bool:
     try:
-        pid = int(pidfile(session).read_text())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        return int(pidfile(session).read_text()) == pid
     except (OSError, ValueError):
         return False
-    return b"snaplab.lab.recorder" in cmdline
+
+
+def _cmdline(session: Session) -> bytes:
+    try:
+        pid = int(pidfile(session).read_text())
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return b""
+
+
+def alive(session: Session) -> bool:
+    return b"snaplab.lab.recorder" in _cmdline(session)
 
 
 def spawn(session: Session, path: str, timeout: float = 10.0) -> None:
     """Start the recorder detached from the terminal and wait until it listens."""
-    before = len(session.entries())
-    log = open(session.dir / "recorder.log", "ab")
-    argv = [
-        sys.executable,
-        "-m",
-        "snaplab.lab.recorder",
-        "--lab",
-        session.lab,
-        "--backend",
-        session.backend,
-        "--project",
-        session.project,
-        "--instance",
-        session.instance,
-        "--file",
-        path,
-    ]
-    if session.url:
-        argv += ["--url", session.url]
+    spawn_many([session], path, session.dir, timeout)
+
+
+def spawn_many(
+    sessions: list[Session], path: str, where: Path, timeout: float = 10.0, shared: bool = False
+) -> int:
+    """One recorder for sessions on one daemon (one backend, one URL); returns its pid.
+
+    Each session's pid file names it: that is how `check` knows the session is
+    recorded, and how the recorder knows a session is still its own. A shared
+    recorder (a class's) listens to all projects and is not stopped by one
+    session's `finish`; its spec and log live in `where`.
+    """
+    first = sessions[0]
+    if any((s.backend, s.url) != (first.backend, first.url) for s in sessions):
+        raise ValueError("one recorder listens to one daemon")
+    before = {s: len(s.entries()) for s in sessions}
+    spec = where / "recorder-sessions.json"
+    spec.write_text(json.dumps({"file": path, "sessions": [s.to_dict() for s in sessions]}))
+    log = open(where / "recorder.log", "ab")
+    argv = [sys.executable, "-m", "snaplab.lab.recorder", "--sessions", str(spec)]
+    if shared:
+        argv.append("--shared")
     proc = subprocess.Popen(
         argv,
         stdin=subprocess.DEVNULL,
@@ -249,15 +279,20 @@ def spawn(session: Session, path: str, timeout: float = 10.0) -> None:
         start_new_session=True,
         env=os.environ.copy(),
     )
-    pidfile(session).write_text(str(proc.pid))
+    for s in sessions:
+        pidfile(s).write_text(str(proc.pid))
+    waiting = set(sessions)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if any(e.kind == "recorder" for e in session.entries()[before:]):
-            return
+    while time.monotonic() < deadline and waiting:
+        waiting = {
+            s for s in waiting if not any(e.kind == "recorder" for e in s.entries()[before[s] :])
+        }
         if proc.poll() is not None:
             break
         time.sleep(0.05)
-    raise RuntimeError(f"the event recorder did not start (see {session.dir}/recorder.log)")
+    if waiting:
+        raise RuntimeError(f"the event recorder did not start (see {where}/recorder.log)")
+    return proc.pid
 
 
 def caught_up(journal: Path, events_before: int, timeout: float = 3.0) -> bool:
@@ -288,7 +323,8 @@ def count_events(journal: Path) -> int:
 
 
 def stop(session: Session) -> None:
-    if alive(session):
+    """Stop the session's recorder; one that serves other sessions too just lets this one go."""
+    if alive(session) and b"--shared" not in _cmdline(session):
         os.kill(int(pidfile(session).read_text()), signal.SIGTERM)
     pidfile(session).unlink(missing_ok=True)
 
@@ -296,15 +332,15 @@ def stop(session: Session) -> None:
 def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=UserWarning)
     p = argparse.ArgumentParser(prog="snaplab.lab.recorder")
-    for opt in ("--lab", "--backend", "--project", "--instance", "--file"):
-        p.add_argument(opt, required=True)
-    p.add_argument("--url", default=None)
+    p.add_argument("--sessions", required=True, help="JSON: the lab file and the sessions")
+    p.add_argument("--shared", action="store_true", help="listen to all projects")
     a = p.parse_args(argv)
-    session = Session(a.lab, a.backend, a.project, a.instance, a.url)
+    spec = json.loads(Path(a.sessions).read_text())
+    sessions = [Session(**s) for s in spec["sessions"]]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     while True:  # a restarted daemon closes the socket: reconnect
         try:
-            listen(session, a.file)
+            listen(sessions, spec["file"], a.shared)
         except SystemExit:
             return 0
         except Exception as e:  # noqa: BLE001 - logged, then retried

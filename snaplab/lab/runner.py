@@ -80,8 +80,12 @@ def owned(inst: Any, lab: Lab) -> bool:
     return bool(inst.config.get(api.LABEL) == owner_label(lab))
 
 
-def start(lab: Lab, session: Session, conn: Connection) -> str:
-    """Idempotent: create and start the lab container, and make sure events are recorded."""
+def start(lab: Lab, session: Session, conn: Connection, record: bool = True) -> str:
+    """Idempotent: create and start the lab container, and make sure events are recorded.
+
+    `record=False` leaves recording to the caller (a class shares one recorder
+    per daemon) and does not make this the user's current session.
+    """
     cli = conn.backend.cli
     inst = get_instance(conn, session.instance)
     made = False
@@ -132,9 +136,10 @@ def start(lab: Lab, session: Session, conn: Connection) -> str:
                 status=inst.status,
             )
         )
-    if not recorder.alive(session):
-        recorder.spawn(session, lab.file)
-    remember(session)
+    if record:
+        if not recorder.alive(session):
+            recorder.spawn(session, lab.file)
+        remember(session)
     return f"{cli} exec {session.instance} bash"
 
 
@@ -183,7 +188,8 @@ def settle(session: Session, since: str, timeout: float = 3.0) -> bool:
     return False
 
 
-def check(lab: Lab, session: Session) -> LabResult:
+def check(lab: Lab, session: Session, restart_recorder: bool = True) -> LabResult:
+    """`restart_recorder=False`: class grading, whose recorders `class grade` looks after."""
     conn = open_session(session)
     notes = []
     if not any(e.kind == "start" for e in session.entries()):
@@ -194,7 +200,16 @@ def check(lab: Lab, session: Session) -> LabResult:
             ),
             ExitCode.NOT_FOUND,
         )
-    if not recorder.alive(session):
+    if not recorder.alive(session) and not restart_recorder:
+        notes.append(
+            both(
+                "no event recorder is running for this lab: steps done while none ran "
+                "leave no evidence",
+                "이 실습의 이벤트 기록기가 실행 중이 아닙니다. 기록기 없이 한 단계는 증거가 "
+                "남지 않습니다",
+            )
+        )
+    elif not recorder.alive(session):
         recorder.spawn(session, lab.file)
         notes.append(
             both(
@@ -217,7 +232,8 @@ def check(lab: Lab, session: Session) -> LabResult:
             ),
             ExitCode.NOT_FOUND,
         )
-    if live.status == "Running" and not settle(session, since):
+    recorded = recorder.alive(session)
+    if live.status == "Running" and recorded and not settle(session, since):
         notes.append(
             both(
                 "the event recorder is lagging; run check again in a moment",
@@ -255,5 +271,10 @@ def finish(lab: Lab, session: Session) -> list[str]:
                 f"could not remove {session.instance}: {e}", ExitCode.DAEMON_DOWN
             ) from None
     shutil.rmtree(session.dir, ignore_errors=True)
-    _current_file(lab.id).unlink(missing_ok=True)
+    current = _current_file(lab.id)
+    try:
+        if json.loads(current.read_text()) == session.to_dict():
+            current.unlink()
+    except (OSError, ValueError):
+        pass
     return removed
