@@ -60,7 +60,10 @@ def run(args: argparse.Namespace) -> SolveResult:
             print(f"$ {line}", file=sys.stderr, flush=True)
             stdin = "".join(s + "\n" for s in cmd.stdin) if cmd.stdin else None
             before = recorder.count_events(session.journal)
-            done = subprocess.run(line.split(), input=stdin, capture_output=True, text=True)
+            argv = line.split()
+            if session.project != "default":  # the client's own flag, not part of the guide
+                argv[1:1] = ["--project", session.project]
+            done = subprocess.run(argv, input=stdin, capture_output=True, text=True)
             if cmd.recorded:
                 recorder.caught_up(session.journal, before)
             if done.stdout.strip():
