@@ -1,0 +1,1 @@
+"""Class grading: a roster of learners, the shared classroom host, the gradebook."""

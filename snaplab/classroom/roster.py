@@ -1,0 +1,298 @@
+"""A class roster: who the learners are and which container each one is graded on.
+
+Read from CSV (what a spreadsheet exports) or YAML, and validated whole before
+anything connects: one message naming every bad line beats one fix per run.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from snaplab import remotes
+from snaplab.errors import ExitCode, SnaplabError
+from snaplab.lab.model import check_name
+
+ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")  # learner ids and project names
+CLASS = re.compile(r"^[a-z0-9][a-z0-9-]{0,23}$")  # short and lowercase: it prefixes projects
+BACKENDS = ("lxd", "incus")
+REQUIRED = ("id", "name", "target")
+COLUMNS = (*REQUIRED, "project", "backend", "instance")
+ID_RULE = "use 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit"
+CLASS_RULE = "use 1-24 lowercase letters, digits or '-', starting with a letter or digit"
+SAME_RULE = "give one a different project or instance"
+TARGET_RULE = "use local or https://HOST[:PORT] (port 1-65535; no path, query or user)"
+LIST_HINT = "the ids are the id column (CSV) or id: keys (YAML) of"
+_NULL = "tag:yaml.org,2002:null"
+
+
+@dataclass(frozen=True)
+class Learner:
+    id: str
+    name: str
+    backend: str  # "lxd" | "incus"
+    instance: str
+    project: str
+    url: str | None  # None: the shared host's local socket; else canonical https://host:port
+    line: int  # where the roster names this learner, for messages
+
+    @property
+    def target(self) -> str:
+        return self.url or "local"
+
+    def to_dict(self) -> dict[str, str]:
+        return {key: getattr(self, key) for key in COLUMNS}  # a roster row, as written back
+
+
+@dataclass(frozen=True)
+class Roster:
+    name: str
+    path: Path
+    learners: tuple[Learner, ...]
+
+    def get(self, learner_id: str) -> Learner:
+        """Case-insensitive, as duplicate ids are: `Kim` and `kim` cannot both be listed."""
+        for learner in self.learners:
+            if learner.id.casefold() == learner_id.casefold():
+                return learner
+        raise SnaplabError(
+            f"no learner {learner_id!r} in class {self.name} ({len(self.learners)} learners): "
+            f"{LIST_HINT} {self.path}",
+            ExitCode.USAGE,
+        )
+
+    def local(self) -> tuple[Learner, ...]:
+        return tuple(learner for learner in self.learners if learner.url is None)
+
+
+@dataclass
+class _Row:
+    """One learner (or the YAML's class and defaults) as written, before any checking."""
+
+    line: int
+    values: dict[str, str] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)  # YAML: the line of each value
+    broken: bool = False  # a value was a list or a mapping, reported while reading
+
+    def at(self, key: str) -> int:
+        return self.lines.get(key, self.line)
+
+
+Errors = list[tuple[int, str]]
+
+
+def _url(target: str) -> str | None:
+    """The canonical URL, or None. Stricter than `remotes.host_port`, which lets a query,
+    a user or port 0 through: a roster is typed by hand and a typo must not pass."""
+    if any(c.isspace() or c in "?#@" for c in target) or not target.lower().startswith("https://"):
+        return None
+    port = target[8:].partition("/")[0].rpartition("]")[2].partition(":")
+    if port[1] and not (port[2].isascii() and port[2].isdigit() and 0 < int(port[2]) < 65536):
+        return None
+    try:
+        return remotes.canonical_url(target)
+    except (SnaplabError, ValueError):
+        return None
+
+
+def _problem(key: str, value: str) -> str | None:
+    if key == "backend" and value not in BACKENDS:
+        return f"backend {value!r} is not lxd or incus"
+    if key == "instance":
+        try:
+            check_name(value, "instance")
+        except SnaplabError as e:
+            return str(e)
+    if key in ("id", "project") and not ID.match(value):
+        return f"invalid {key} {value!r}: {ID_RULE}"
+    return None
+
+
+def _read_csv(text: str, errors: Errors) -> list[_Row]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] = []
+    rows: list[_Row] = []
+    start = 1  # a quoted cell may span lines: a record starts after the previous one ends
+    try:
+        for cells in reader:
+            line, start = start, reader.line_num + 1
+            cells = [c.strip() for c in cells]
+            if not any(cells) or cells[0].startswith("#"):
+                continue
+            if not header:
+                header = [c.lower() for c in cells]
+                for i, c in enumerate(header):
+                    if c not in COLUMNS:
+                        errors.append(
+                            (line, f"unknown column {c!r} (columns: {', '.join(COLUMNS)})")
+                        )
+                    elif c in header[:i]:
+                        errors.append((line, f"column {c!r} appears twice"))
+                missing = [c for c in REQUIRED if c not in header]
+                if missing:
+                    errors.append((line, f"the header lacks {', '.join(missing)}"))
+                    return rows
+                continue
+            if any(cells[len(header) :]):
+                errors.append((line, f"{len(cells)} cells, the header has {len(header)} columns"))
+            rows.append(_Row(line, {k: v for k, v in zip(header, cells, strict=False) if v}))
+    except csv.Error as e:
+        errors.append((reader.line_num, f"not readable as CSV: {e}"))
+    return rows
+
+
+def _mapping(node: yaml.MappingNode, keys: tuple[str, ...], errors: Errors) -> dict[str, yaml.Node]:
+    found: dict[str, yaml.Node] = {}
+    for k, v in node.value:
+        key, line = str(k.value), k.start_mark.line + 1
+        if key not in keys:
+            errors.append((line, f"unknown key {key!r} (keys: {', '.join(keys)})"))
+        elif key in found:
+            errors.append((line, f"key {key!r} appears twice"))
+        else:
+            found[key] = v
+    return found
+
+
+def _put(row: _Row, key: str, node: yaml.Node, errors: Errors) -> None:
+    """Values are taken as written, untyped: `id: 007` stays '007', `name: No` stays 'No'."""
+    line = node.start_mark.line + 1
+    if not isinstance(node, yaml.ScalarNode):
+        row.lines[key], row.broken = line, True  # given, if wrongly: not also "missing"
+        errors.append((line, f"{key} must be a single value"))
+    elif node.tag != _NULL and str(node.value).strip():
+        row.values[key], row.lines[key] = str(node.value).strip(), line
+
+
+def _read_yaml(text: str, path: Path, errors: Errors) -> tuple[list[_Row], _Row]:
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as e:
+        msg = f"{path} is not valid YAML: {e}".replace("\n", " ")
+        raise SnaplabError(msg, ExitCode.USAGE) from None
+    shape = f"{path} is not a roster: expected a mapping with a learners: list"
+    meta = _Row(1)
+    if root is None:  # an empty file
+        return [], meta
+    if not isinstance(root, yaml.MappingNode):
+        raise SnaplabError(shape, ExitCode.USAGE)
+    top = _mapping(root, ("class", "defaults", "learners"), errors)
+    if "class" in top:
+        _put(meta, "class", top["class"], errors)
+    defaults = top.get("defaults")
+    if isinstance(defaults, yaml.MappingNode):
+        for key, node in _mapping(defaults, ("backend", "instance"), errors).items():
+            _put(meta, key, node, errors)
+    elif defaults is not None and defaults.tag != _NULL:
+        errors.append((defaults.start_mark.line + 1, "defaults must be a mapping"))
+    learners = top.get("learners")
+    if learners is None or learners.tag == _NULL:
+        return [], meta
+    if not isinstance(learners, yaml.SequenceNode):
+        raise SnaplabError(f"{shape} (line {learners.start_mark.line + 1})", ExitCode.USAGE)
+    rows: list[_Row] = []
+    for item in learners.value:
+        row = _Row(item.start_mark.line + 1)
+        if not isinstance(item, yaml.MappingNode):
+            errors.append((row.line, "a learner is a mapping: {id: ..., name: ..., target: ...}"))
+            continue
+        for key, node in _mapping(item, COLUMNS, errors).items():
+            _put(row, key, node, errors)
+        rows.append(row)
+    return rows, meta
+
+
+def load(
+    path: Path,
+    *,
+    name: str | None = None,
+    backend: str | None = None,
+    instance: str = "ubuntu-test",
+) -> Roster:
+    if backend is not None and backend not in BACKENDS:
+        raise SnaplabError(f"backend {backend!r} is not lxd or incus", ExitCode.USAGE)
+    check_name(instance, "instance")
+    if name is not None and not CLASS.match(name):
+        raise SnaplabError(f"invalid class name {name!r}: {CLASS_RULE}", ExitCode.USAGE)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".yaml", ".yml"):
+        raise SnaplabError(f"{path}: a roster is a .csv, .yaml or .yml file", ExitCode.USAGE)
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # a spreadsheet's "CSV UTF-8" has a BOM
+    except UnicodeDecodeError:
+        raise SnaplabError(
+            f"{path} is not UTF-8 text: save it as UTF-8 (a spreadsheet's 'CSV UTF-8')",
+            ExitCode.USAGE,
+        ) from None
+    except OSError as e:
+        raise SnaplabError(f"cannot read roster {path}: {e.strerror}", ExitCode.USAGE) from None
+
+    errors: Errors = []
+    if suffix == ".csv":
+        rows, meta = _read_csv(text, errors), _Row(1)
+    else:
+        rows, meta = _read_yaml(text, path, errors)
+    if not rows and not errors:
+        raise SnaplabError(f"{path} lists no learners", ExitCode.USAGE)
+    cls = name or meta.values.get("class") or path.stem
+    if not CLASS.match(cls) and "class" in meta.values:
+        errors.append((meta.at("class"), f"invalid class name {cls!r}: {CLASS_RULE}"))
+    elif not CLASS.match(cls):  # never `name`, checked above: the file's stem
+        raise SnaplabError(
+            f"{path}: the file name {cls!r} is not a class name ({CLASS_RULE}): "
+            "pass --name NAME or set class: in the YAML",
+            ExitCode.USAGE,
+        )
+    for key in ("backend", "instance"):
+        if key in meta.values and (p := _problem(key, meta.values[key])):
+            errors.append((meta.at(key), f"defaults: {p}"))
+
+    learners: list[Learner] = []
+    ids: dict[str, _Row] = {}
+    containers: dict[tuple[str | None, str, str, str], Learner] = {}
+    for row in rows:
+        before, v = len(errors), row.values
+        errors += [
+            (row.line, f"missing {key}")
+            for key in REQUIRED
+            if key not in v and key not in row.lines
+        ]
+        for key in ("id", "backend", "instance", "project"):
+            if key in v and (p := _problem(key, v[key])):
+                errors.append((row.at(key), p))
+        target, url = v.get("target", "local"), None
+        if target != "local" and (url := _url(target)) is None:
+            errors.append((row.at("target"), f"target {target!r} is not accepted: {TARGET_RULE}"))
+        lid = v.get("id", "")
+        first = ids.setdefault(lid.casefold(), row) if lid else row
+        if first is not row:
+            errors.append((row.at("id"), f"duplicate id {lid!r} (first on line {first.line})"))
+        if len(errors) > before or row.broken:
+            continue
+        project = v.get("project") or (f"{cls}-{lid}" if url is None else "default")
+        if "project" not in v and (p := _problem("project", project)):
+            errors.append((row.line, f"{p} (made from the class name and id: set project)"))
+            continue
+        kind = v.get("backend") or meta.values.get("backend") or backend or "lxd"
+        box = v.get("instance") or meta.values.get("instance") or instance
+        learner = Learner(lid, v["name"], kind, box, project, url, row.line)
+        other = containers.setdefault((url, kind, project, box), learner)
+        if other is learner:
+            learners.append(learner)
+        else:
+            same = f"the same container as {other.id!r} (line {other.line})"
+            errors.append((row.line, f"learner {lid!r} has {same}: {SAME_RULE}"))
+
+    if errors:
+        errors.sort(key=lambda e: e[0])  # stable: each line's errors stay in the order found
+        raise SnaplabError(
+            f"{path} is not a valid roster ({len(errors)} errors): "
+            + "; ".join(f"line {n}: {m}" for n, m in errors),
+            ExitCode.USAGE,
+        )
+    return Roster(cls, path, tuple(learners))
