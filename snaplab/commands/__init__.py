@@ -2,6 +2,7 @@
 
 from snaplab.commands import (
     check,
+    classroom,
     doctor,
     finish,
     grade,
@@ -13,4 +14,4 @@ from snaplab.commands import (
     start,
 )
 
-COMMANDS = [labs, start, check, solve, grade, finish, host, doctor, remote, guides]
+COMMANDS = [labs, start, check, solve, grade, finish, host, doctor, remote, classroom, guides]

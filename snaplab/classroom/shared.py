@@ -1,0 +1,303 @@
+"""The shared classroom host: a project per learner, the lab started in each, one recorder per daemon.
+
+Learners reach only their own project through a trust token restricted to it
+(`restricted: true, projects: [P]`): both LXD 5.0 and Incus 6.0 take it, the
+learner needs no Unix account on the host, and a learner on a laptop and one on
+the host itself use it alike. (`lxd-user` / `incus-user` also give per-user
+projects, but only to Unix users of the host, over its socket.)
+
+Ownership: every project snaplab makes carries `user.snaplab.owner=class:NAME`,
+and `teardown` only removes, of what is in it, the lab container (`lab:ID`) and
+the tokens and certificates named `snaplab-NAME-ID`; a project that still holds
+anything else is kept and reported. Learners with their own hosts (HTTPS
+targets) get the lab started in their project, with no project or token made.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pylxd.exceptions import LXDAPIException, NotFound
+
+from snaplab import instance as api
+from snaplab.classroom.roster import Learner, Roster
+from snaplab.errors import ExitCode, SnaplabError
+from snaplab.lab import recorder, runner
+from snaplab.lab.journal import Session
+from snaplab.lab.model import Lab
+from snaplab.paths import state_dir, writable_dir
+from snaplab.transports import Connection, Target, connect
+
+OWNER_KEY = "user.snaplab.owner"
+
+
+def class_dir(roster: Roster) -> Path:
+    return writable_dir(state_dir() / f"class-{roster.name}")
+
+
+def session(lab: Lab, learner: Learner) -> Session:
+    """The learner's session: the same key `snaplab check --project P --instance I` uses."""
+    return Session(lab.id, learner.backend, learner.project, learner.instance, learner.url)
+
+
+def token_name(roster: Roster, learner: Learner) -> str:
+    return f"snaplab-{roster.name}-{learner.id}"
+
+
+def owner(roster: Roster) -> str:
+    return f"class:{roster.name}"
+
+
+@dataclass
+class Done:
+    """What setup or teardown did for one learner."""
+
+    id: str
+    project: str
+    actions: list[str] = field(default_factory=list)
+    token: str = ""
+    error: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"id": self.id, "project": self.project, "actions": self.actions}
+        if self.error:
+            d["error"] = self.error
+        return d
+
+
+def _connect(learner: Learner, project: str = "default") -> Connection:
+    return connect(Target(learner.backend, learner.url, project))
+
+
+def admin(backend: str) -> Connection:
+    """The shared host, as its administrator: the local socket's default project."""
+    return connect(Target(backend, None, "default"))
+
+
+def _project(conn: Connection, name: str) -> dict[str, Any] | None:
+    try:
+        return dict(api.node(conn.client, f"/1.0/projects/{name}").get().json()["metadata"])
+    except NotFound:
+        return None
+
+
+def _root_disk(conn: Connection) -> dict[str, str]:
+    """The host's root disk (default profile of the default project), for the learner's profile."""
+    devices = conn.client.profiles.get("default").devices
+    for dev in devices.values():
+        if dev.get("type") == "disk" and dev.get("path") == "/":
+            return {"type": "disk", "path": "/", "pool": dev["pool"]}
+    raise SnaplabError(
+        "the host's default profile has no root disk: run `sudo snaplab host setup`",
+        ExitCode.SETUP_FAILED,
+    )
+
+
+def make_project(roster: Roster, learner: Learner, admin: Connection, done: Done) -> None:
+    """A restricted project with its own profiles (a learner cannot edit the host's) and the
+    host's images (read from the default project, so the image is not copied per learner)."""
+    config = {
+        OWNER_KEY: owner(roster),
+        "features.images": "false",
+        "features.profiles": "true",
+        "features.storage.volumes": "true",
+        "restricted": "true",  # no privileged containers, no host paths...
+        "restricted.snapshots": "allow",  # ...but snapshots are the lesson
+    }
+    existing = _project(admin, learner.project)
+    if existing is not None:
+        if existing.get("config", {}).get(OWNER_KEY) != owner(roster):
+            raise SnaplabError(
+                f"project {learner.project} exists and is not this class's: snaplab leaves it "
+                f"alone; give {learner.id} another project in the roster",
+                ExitCode.CONFLICT,
+            )
+        api.node(admin.client, f"/1.0/projects/{learner.project}").patch(json={"config": config})
+        return
+    admin.client.api.projects.post(
+        json={
+            "name": learner.project,
+            "description": f"snaplab class {roster.name}: {learner.name}",
+            "config": config,
+        }
+    )
+    inside = _connect(learner, learner.project)
+    profile = inside.client.profiles.get("default")
+    profile.devices = {"root": _root_disk(admin)}
+    profile.save()
+    done.actions.append(f"project {learner.project}")
+
+
+def make_token(roster: Roster, learner: Learner, admin: Connection, done: Done) -> None:
+    """A one-use token for a client certificate that can reach only this project."""
+    name = token_name(roster, learner)
+    if _certificates(admin, name):
+        return  # the learner already uses their token: setup run again changes nothing
+    _revoke(admin, name)  # the earlier, unused token goes: one live token per learner
+    response = admin.client.api.certificates.post(
+        json={
+            "name": name,
+            "type": "client",
+            "token": True,
+            "restricted": True,
+            "projects": [learner.project],
+        }
+    ).json()
+    meta = response["metadata"]["metadata"]
+    doc = {
+        "client_name": name,
+        "fingerprint": meta["fingerprint"],
+        "addresses": meta["addresses"],
+        "secret": meta["secret"],
+        "expires_at": meta.get("expiresAt") or "0001-01-01T00:00:00Z",
+    }
+    done.token = base64.b64encode(json.dumps(doc).encode()).decode()
+    done.actions.append("token")
+
+
+def _certificates(admin: Connection, name: str) -> list[str]:
+    certs = api.node(admin.client, "/1.0/certificates").get(params={"recursion": 1}).json()
+    return [c["fingerprint"] for c in certs["metadata"] if c.get("name") == name]
+
+
+def _revoke(admin: Connection, name: str, trusted: bool = False) -> list[str]:
+    """Pending tokens by that name and, with `trusted`, the certificates they became."""
+    gone = []
+    for fp in _certificates(admin, name) if trusted else []:
+        api.node(admin.client, f"/1.0/certificates/{fp}").delete()
+        gone.append(f"certificate {fp[:12]}")
+    ops = api.node(admin.client, "/1.0/operations").get(params={"recursion": 1}).json()
+    for op in (ops["metadata"] or {}).get("running", []) or []:
+        request = (op.get("metadata") or {}).get("request") or {}
+        if op.get("class") == "token" and request.get("name") == name:
+            api.node(admin.client, f"/1.0/operations/{op['id']}").delete()
+            gone.append("unused token")
+    return gone
+
+
+def addresses(admin: Connection) -> list[str]:
+    return list(admin.client.host_info["environment"].get("addresses") or [])
+
+
+def listen(admin: Connection, address: str) -> str:
+    """Tokens name the addresses the daemon listens on: without one, no learner can use them."""
+    current = admin.client.host_info["config"].get("core.https_address", "")
+    if current:
+        return str(current)
+    api.node(admin.client, "/1.0").patch(json={"config": {"core.https_address": address}})
+    return address
+
+
+def setup_one(lab: Lab, roster: Roster, learner: Learner) -> Done:
+    done = Done(learner.id, learner.project)
+    if learner.url is None:
+        admin = _connect(learner)
+        make_project(roster, learner, admin, done)
+        make_token(roster, learner, admin, done)
+    conn = _connect(learner, learner.project)
+    sess = session(lab, learner)
+    inst = runner.get_instance(conn, learner.instance)
+    if inst is not None and any(
+        e.kind == "start" and e.created_at == inst.created_at for e in sess.entries()
+    ):
+        return done  # begun already: a stopped container may be the learner's step, not ours
+    runner.start(lab, sess, conn, record=False)
+    done.actions.append(f"lab in {learner.instance}")
+    return done
+
+
+def record(lab: Lab, roster: Roster, learners: Iterable[Learner]) -> list[int]:
+    """One shared recorder per daemon, replacing the class's earlier ones."""
+    stop_recorders(roster)
+    groups: dict[tuple[str, str | None], list[Session]] = {}
+    for learner in learners:
+        groups.setdefault((learner.backend, learner.url), []).append(session(lab, learner))
+    pids = [
+        recorder.spawn_many(sessions, lab.file, class_dir(roster), timeout=30, shared=True)
+        for sessions in groups.values()
+    ]
+    (class_dir(roster) / "recorders.json").write_text(json.dumps(pids))
+    return pids
+
+
+def recorders_alive(roster: Roster) -> bool:
+    try:
+        pids = json.loads((class_dir(roster) / "recorders.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return all(
+        b"snaplab.lab.recorder" in _read(Path(f"/proc/{pid}/cmdline")) for pid in pids
+    ) and bool(pids)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+def stop_recorders(roster: Roster) -> None:
+    import os
+    import signal
+
+    try:
+        pids = json.loads((class_dir(roster) / "recorders.json").read_text())
+    except (OSError, ValueError):
+        return
+    for pid in pids:
+        if b"snaplab.lab.recorder" in _read(Path(f"/proc/{pid}/cmdline")):
+            os.kill(pid, signal.SIGTERM)
+    (class_dir(roster) / "recorders.json").unlink(missing_ok=True)
+
+
+def teardown_one(lab: Lab, roster: Roster, learner: Learner) -> Done:
+    done = Done(learner.id, learner.project)
+    sess = session(lab, learner)
+    if learner.url is None:
+        admin = _connect(learner)
+        found = _project(admin, learner.project)
+        if found is None or found.get("config", {}).get(OWNER_KEY) != owner(roster):
+            shutil.rmtree(sess.dir, ignore_errors=True)
+            return done  # not this class's project: nothing in it is ours
+        done.actions += runner.finish(lab, sess)
+        done.actions += _revoke(admin, token_name(roster, learner), trusted=True)
+        try:
+            api.node(admin.client, f"/1.0/projects/{learner.project}").delete()
+            done.actions.append(f"project {learner.project}")
+        except LXDAPIException as e:
+            done.error = (
+                f"kept project {learner.project}: it holds things snaplab did not make ({e})"
+            )
+        return done
+    done.actions += runner.finish(lab, sess)
+    return done
+
+
+def each(
+    learners: Iterable[Learner],
+    work: Callable[[Learner], Done],
+    jobs: int,
+    progress: Callable[[Done], None],
+) -> list[Done]:
+    """Learners in parallel threads (the daemon does the work); one failure stops no one."""
+
+    def guarded(learner: Learner) -> Done:
+        try:
+            done = work(learner)
+        except SnaplabError as e:
+            done = Done(learner.id, learner.project, error=e.render("en"))
+        except LXDAPIException as e:
+            done = Done(learner.id, learner.project, error=f"the daemon refused: {e}")
+        progress(done)
+        return done
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(guarded, learners))

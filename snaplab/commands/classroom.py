@@ -1,0 +1,317 @@
+"""`snaplab class setup|grade|teardown ROSTER`: an instructor's whole class at once."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from snaplab.commands.common import add_lang
+from snaplab.errors import ExitCode, SnaplabError
+
+if TYPE_CHECKING:
+    from snaplab.classroom.gradebook import Gradebook, LearnerResult
+    from snaplab.classroom.roster import Roster
+    from snaplab.classroom.shared import Done
+
+ROSTER_HELP = (
+    "the class roster, CSV or YAML: id,name,target[,project,backend,instance]; target is "
+    "`local` (a project on this host) or https://HOST:PORT (a learner's own host, added "
+    "with `snaplab remote add`)"
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "class",
+        help="instructors: set up, grade and tear down a whole class",
+        description="Run a class: `setup` makes a project per learner on this host with the "
+        "lab started in it and a token that reaches only that project; `grade` grades every "
+        "learner in parallel into a gradebook (CSV, JSON, JUnit XML, HTML); `teardown` "
+        "removes only what setup made.",
+    )
+    verbs = p.add_subparsers(dest="class_verb", metavar="ACTION", parser_class=type(p))
+    verbs.required = True
+    for name, verb_run, text in (
+        ("setup", run_setup, "make each learner's project, token and lab; start recording"),
+        ("grade", run_grade, "grade every learner into a gradebook"),
+        ("teardown", run_teardown, "remove what setup made, and nothing else"),
+    ):
+        v = verbs.add_parser(name, help=text, description=text)
+        v.add_argument("roster", type=Path, help=ROSTER_HELP)
+        v.add_argument("--lab", default="snapshots", help="the lab (default: snapshots)")
+        v.add_argument("--name", default=None, help="class name (default: the roster's)")
+        v.add_argument(
+            "--backend",
+            choices=("lxd", "incus"),
+            default=None,
+            help="backend for learners whose row names none (default: lxd)",
+        )
+        v.add_argument(
+            "--jobs",
+            type=int,
+            default=None,
+            metavar="N",
+            help="learners handled at once (default: two per CPU core)",
+        )
+        v.add_argument("--json", action="store_true", help="machine-readable output")
+        add_lang(v)
+        v.set_defaults(run=verb_run)
+    setup = verbs.choices["setup"]
+    setup.add_argument(
+        "--listen",
+        default="127.0.0.1:8443",
+        metavar="ADDR:PORT",
+        help="where learners reach the host, if it does not listen yet (default 127.0.0.1:8443)",
+    )
+    grade = verbs.choices["grade"]
+    grade.add_argument(
+        "--out", type=Path, default=None, help="gradebook directory (default: gradebook-CLASS)"
+    )
+    grade.add_argument(
+        "--only",
+        action="append",
+        metavar="ID",
+        help="re-grade only this learner (repeatable) and merge into the existing gradebook",
+    )
+    grade.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds per learner (default: 30)"
+    )
+
+
+def _load(args: argparse.Namespace) -> tuple[Any, Roster]:
+    from snaplab.classroom import roster
+    from snaplab.lab.model import load
+
+    lab = load(args.lab)
+    return lab, roster.load(
+        args.roster, name=args.name, backend=args.backend, instance=lab.instance
+    )
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    from snaplab.classroom.grading import default_jobs
+
+    if args.jobs is not None and args.jobs < 1:
+        raise SnaplabError("--jobs must be 1 or more", ExitCode.USAGE)
+    return args.jobs or default_jobs()
+
+
+class Progress:
+    """A live line on a terminal; one line per learner in a log (CI, a pipe)."""
+
+    def __init__(self, total: int, what: str) -> None:
+        self.total, self.what = total, what
+        self.counts: dict[str, int] = {}
+        self.n = 0
+        self.tty = sys.stderr.isatty()
+        self.began = time.monotonic()
+
+    def add(self, status: str, line: str) -> None:
+        self.n += 1
+        self.counts[status] = self.counts.get(status, 0) + 1
+        tally = " · ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
+        if self.tty:
+            width = 24
+            bar = "#" * (width * self.n // self.total)
+            sys.stderr.write(f"\r{self.what} [{bar:<{width}}] {self.n}/{self.total} {tally}  ")
+            if self.n == self.total:
+                sys.stderr.write("\n")
+        else:
+            sys.stderr.write(f"{self.what} {self.n}/{self.total} {line} ({tally})\n")
+        sys.stderr.flush()
+
+
+# -- setup / teardown -----------------------------------------------------------
+
+
+@dataclass
+class ClassResult:
+    verb: str
+    roster: Roster
+    done: list[Done]
+    notes: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def code(self) -> ExitCode:
+        return ExitCode.SETUP_FAILED if any(d.error for d in self.done) else ExitCode.OK
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "class": self.roster.name,
+            "verb": self.verb,
+            "learners": [d.to_dict() for d in self.done],
+            "notes": self.notes,
+            "files": [str(f) for f in self.files],
+        }
+
+    def render(self, lang: str) -> str:
+        lines = [f"class {self.roster.name}: {self.verb}"]
+        for d in self.done:
+            what = ", ".join(d.actions) or "nothing to do"
+            lines.append(f"  {'FAILED' if d.error else 'ok':6} {d.id:16} {d.error or what}")
+        lines += [f"  {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+def run_setup(args: argparse.Namespace) -> ClassResult:
+    import csv
+    import os
+
+    from snaplab.classroom import shared
+
+    lab, roster = _load(args)
+    progress = Progress(len(roster.learners), "setup")
+    notes = []
+    if roster.local():
+        where = shared.listen(shared.admin(roster.local()[0].backend), args.listen)
+        notes.append(f"learners reach this host at {where}")
+    done = shared.each(
+        roster.learners,
+        lambda learner: shared.setup_one(lab, roster, learner),
+        _jobs(args),
+        lambda d: progress.add("failed" if d.error else "ok", f"{d.id}: {d.error or 'ok'}"),
+    )
+    started = [
+        learner
+        for learner in roster.learners
+        if any(e.kind == "start" for e in shared.session(lab, learner).entries())
+    ]
+    if started:
+        shared.record(lab, roster, started)
+        notes.append(f"recording {len(started)} learner(s) until `snaplab class teardown`")
+    files = []
+    tokens = [d for d in done if d.token]
+    if tokens:
+        path = shared.class_dir(roster) / "access.csv"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["id", "name", "project", "token"])
+            names = {learner.id: learner.name for learner in roster.learners}
+            for d in tokens:
+                w.writerow([d.id, names[d.id], d.project, d.token])
+        files.append(path)
+        cli = "incus" if roster.local()[0].backend == "incus" else "lxc"
+        notes.append(
+            f"hand each learner their own line of {path} (secret, one use); they run: "
+            f"`{cli} remote add classroom TOKEN` then `{cli} project switch classroom:PROJECT`"
+        )
+    return ClassResult("setup", roster, done, notes, files)
+
+
+def run_teardown(args: argparse.Namespace) -> ClassResult:
+    import shutil
+
+    from snaplab.classroom import shared
+
+    lab, roster = _load(args)
+    progress = Progress(len(roster.learners), "teardown")
+    shared.stop_recorders(roster)
+    done = shared.each(
+        roster.learners,
+        lambda learner: shared.teardown_one(lab, roster, learner),
+        _jobs(args),
+        lambda d: progress.add("kept" if d.error else "ok", f"{d.id}: {d.error or 'ok'}"),
+    )
+    if not any(d.error for d in done):
+        shutil.rmtree(shared.class_dir(roster), ignore_errors=True)
+    return ClassResult("teardown", roster, done)
+
+
+# -- grade ------------------------------------------------------------------------
+
+
+@dataclass
+class GradeResult:
+    book: Gradebook
+    files: list[Path]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def code(self) -> ExitCode:
+        """0 when every learner was graded, whatever their score; 1 when some could not be."""
+        counts = self.book.counts()
+        return ExitCode.OK if counts["graded"] == len(self.book.learners) else ExitCode.NOT_PASSING
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.book.to_dict(), "files": [str(f) for f in self.files], "notes": self.notes}
+
+    def render(self, lang: str) -> str:
+        ko = lang == "ko"
+        lines = []
+        for r in self.book.learners:
+            score = f"{r.score}/{r.max_score}" if r.score is not None else "-"
+            lines.append(f"  {r.id:16} {score:>7}  {r.status:11} {r.reason}")
+        c = self.book.counts()
+        lines.append(
+            (
+                f"  채점 {c['graded']} · 완료 {c['complete']} · 실패 {c['failed']} · "
+                f"연결 불가 {c['unreachable']}"
+            )
+            if ko
+            else (
+                f"  graded {c['graded']} · complete {c['complete']} · failed {c['failed']} · "
+                f"unreachable {c['unreachable']}"
+            )
+        )
+        lines += [f"  ! {n}" for n in self.notes]
+        lines += [f"  {'파일' if ko else 'wrote'}: {f}" for f in self.files]
+        return "\n".join(lines)
+
+
+def run_grade(args: argparse.Namespace) -> GradeResult:
+    from snaplab.classroom import gradebook, grading, shared
+    from snaplab.i18n import detect
+
+    lab, roster = _load(args)
+    lang = detect(getattr(args, "lang", None))
+    out = args.out or Path(f"gradebook-{roster.name}")
+    jobs = _jobs(args)
+    learners = list(roster.learners)
+    old = None
+    if args.only:
+        learners = [roster.get(i) for i in dict.fromkeys(args.only)]
+        old = gradebook.read(out)
+        if old is None:
+            raise SnaplabError(
+                f"no gradebook in {out} to merge into: grade the whole class first "
+                f"(without --only), or point --out at it",
+                ExitCode.USAGE,
+            )
+    notes = []
+    if (shared.class_dir(roster) / "recorders.json").exists() and not shared.recorders_alive(
+        roster
+    ):
+        started = [
+            learner
+            for learner in roster.learners
+            if any(e.kind == "start" for e in shared.session(lab, learner).entries())
+        ]
+        if started:
+            shared.record(lab, roster, started)
+            notes.append(
+                "the class's event recorders had stopped and were restarted: steps done "
+                "while they were down leave no evidence"
+            )
+    progress = Progress(len(learners), "grade")
+    results: list[LearnerResult] = grading.grade_all(
+        lab,
+        learners,
+        lang,
+        jobs,
+        args.timeout,
+        lambda r: progress.add(
+            r.status, f"{r.id}: {r.score}/{r.max_score}" if r.score is not None else r.reason
+        ),
+    )
+    steps = [{"id": s.id, "title": s.title.get(lang), "max_points": s.points} for s in lab.steps]
+    book = gradebook.Gradebook(roster.name, lab.id, steps, results, lang, gradebook.now())
+    if old is not None:
+        book = old.merge(results)
+    files = gradebook.write(book, out)
+    return GradeResult(book, files, notes)
