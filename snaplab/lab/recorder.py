@@ -51,7 +51,8 @@ def probe(client: Any, instance: str, path: str) -> dict[str, Any]:
         return {"file": None, "snapshots": [], "status": "Missing"}
     return {
         "file": found,
-        "snapshots": sorted(s.rsplit("/", 1)[-1] for s in snaps),
+        # in a project, each URL ends in ?project=P
+        "snapshots": sorted(s.split("?")[0].rsplit("/", 1)[-1] for s in snaps),
         "status": state.get("status", ""),
     }
 
@@ -144,7 +145,7 @@ def entry_for(event: dict[str, Any], session: Session, client: Any, path: str) -
     if "/snapshots/" in source:
         snapshot = source.split("/snapshots/", 1)[1].split("?")[0]
     elif action == "instance-restored":
-        snapshot = str(context.get("snapshot", "")).rsplit("/", 1)[-1]
+        snapshot = str(context.get("snapshot", "")).split("?")[0].rsplit("/", 1)[-1]
     command = context.get("command") or []
     entry = Entry(
         t=event.get("timestamp") or now(),
