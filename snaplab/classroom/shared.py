@@ -64,11 +64,14 @@ class Done:
     actions: list[str] = field(default_factory=list)
     token: str = ""
     error: str = ""
+    kept: str = ""  # teardown left something that is not snaplab's, and why
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"id": self.id, "project": self.project, "actions": self.actions}
         if self.error:
             d["error"] = self.error
+        if self.kept:
+            d["kept"] = self.kept
         return d
 
 
@@ -263,17 +266,17 @@ def teardown_one(lab: Lab, roster: Roster, learner: Learner) -> Done:
     sess = session(lab, learner)
     if learner.url is None:
         admin = _connect(learner)
+        done.actions += _revoke(admin, token_name(roster, learner), trusted=True)
         found = _project(admin, learner.project)
         if found is None or found.get("config", {}).get(OWNER_KEY) != owner(roster):
             shutil.rmtree(sess.dir, ignore_errors=True)
             return done  # not this class's project: nothing in it is ours
         done.actions += runner.finish(lab, sess)
-        done.actions += _revoke(admin, token_name(roster, learner), trusted=True)
         try:
             api.node(admin.client, f"/1.0/projects/{learner.project}").delete()
             done.actions.append(f"project {learner.project}")
         except LXDAPIException as e:
-            done.error = (
+            done.kept = (
                 f"kept project {learner.project}: it holds things snaplab did not make ({e})"
             )
         return done

@@ -152,8 +152,9 @@ class ClassResult:
     def render(self, lang: str) -> str:
         lines = [f"class {self.roster.name}: {self.verb}"]
         for d in self.done:
-            what = ", ".join(d.actions) or "nothing to do"
-            lines.append(f"  {'FAILED' if d.error else 'ok':6} {d.id:16} {d.error or what}")
+            what = "; ".join(x for x in (", ".join(d.actions), d.kept) if x) or "nothing to do"
+            mark = "FAILED" if d.error else "KEPT" if d.kept else "ok"
+            lines.append(f"  {mark:6} {d.id:16} {d.error or what}")
         lines += [f"  {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -199,7 +200,8 @@ def run_setup(args: argparse.Namespace) -> ClassResult:
         cli = "incus" if roster.local()[0].backend == "incus" else "lxc"
         notes.append(
             f"hand each learner their own line of {path} (secret, one use); they run: "
-            f"`{cli} remote add classroom TOKEN` then `{cli} project switch classroom:PROJECT`"
+            f"`{cli} remote add classroom TOKEN`, `{cli} remote switch classroom`, "
+            f"`{cli} project switch PROJECT`"
         )
     return ClassResult("setup", roster, done, notes, files)
 
@@ -216,9 +218,12 @@ def run_teardown(args: argparse.Namespace) -> ClassResult:
         roster.learners,
         lambda learner: shared.teardown_one(lab, roster, learner),
         _jobs(args),
-        lambda d: progress.add("kept" if d.error else "ok", f"{d.id}: {d.error or 'ok'}"),
+        lambda d: progress.add(
+            "failed" if d.error else "kept" if d.kept else "ok",
+            f"{d.id}: {d.error or d.kept or 'ok'}",
+        ),
     )
-    if not any(d.error for d in done):
+    if not any(d.error or d.kept for d in done):
         shutil.rmtree(shared.class_dir(roster), ignore_errors=True)
     return ClassResult("teardown", roster, done)
 
@@ -230,13 +235,14 @@ def run_teardown(args: argparse.Namespace) -> ClassResult:
 class GradeResult:
     book: Gradebook
     files: list[Path]
+    fresh: list[LearnerResult]  # graded in this run (all, or those --only named)
     notes: list[str] = field(default_factory=list)
 
     @property
     def code(self) -> ExitCode:
-        """0 when every learner was graded, whatever their score; 1 when some could not be."""
-        counts = self.book.counts()
-        return ExitCode.OK if counts["graded"] == len(self.book.learners) else ExitCode.NOT_PASSING
+        """0 when every learner graded now was graded, whatever their score; 1 otherwise."""
+        ok = all(r.status == "graded" for r in self.fresh)
+        return ExitCode.OK if ok else ExitCode.NOT_PASSING
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.book.to_dict(), "files": [str(f) for f in self.files], "notes": self.notes}
@@ -314,4 +320,4 @@ def run_grade(args: argparse.Namespace) -> GradeResult:
     if old is not None:
         book = old.merge(results)
     files = gradebook.write(book, out)
-    return GradeResult(book, files, notes)
+    return GradeResult(book, files, results, notes)

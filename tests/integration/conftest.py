@@ -34,6 +34,7 @@ KINDS = {
     "killed": "started, then killed -9: a stale socket that refuses connections",
     "setup": "running, never initialised: for `snaplab host setup` to finish",
     "https": "like full, and listening on 127.0.0.1:<free port> (core.https_address)",
+    "classroom": "like https, for a whole class's projects (nobody else's containers)",
 }
 
 
@@ -70,13 +71,13 @@ class Spares:
 
     def _make(self, spare: Spare, kind: str) -> None:
         spare.start()
-        if kind in ("full", "noimage", "https"):
+        if kind in ("full", "noimage", "https", "classroom"):
             spare.preseed(preseed())
         elif kind == "nodisk":
             spare.preseed(preseed(profile=False))
-        if kind in ("full", "nodisk", "https"):
+        if kind in ("full", "nodisk", "https", "classroom"):
             spare.import_image(self.tarball)
-        if kind == "https":
+        if kind in ("https", "classroom"):
             spare.listen_https()
         if kind == "stopped":
             spare.shutdown()
