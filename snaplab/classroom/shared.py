@@ -189,13 +189,33 @@ def addresses(admin: Connection) -> list[str]:
     return list(admin.client.host_info["environment"].get("addresses") or [])
 
 
-def listen(admin: Connection, address: str) -> str:
-    """Tokens name the addresses the daemon listens on: without one, no learner can use them."""
+def listen(roster: Roster, admin: Connection, address: str) -> str:
+    """Tokens name the addresses the daemon listens on: without one, no learner can use them.
+    An address setup sets is written down, so teardown can unset it; one found is kept."""
     current = admin.client.host_info["config"].get("core.https_address", "")
     if current:
         return str(current)
-    api.node(admin.client, "/1.0").patch(json={"config": {"core.https_address": address}})
+    _set_address(admin, address)
+    (class_dir(roster) / f"listen-{admin.backend.name}").write_text(address)
     return address
+
+
+def unlisten(roster: Roster, backend: str) -> str:
+    """Undo what `listen` set, unless someone has changed it since."""
+    mark = class_dir(roster) / f"listen-{backend}"
+    if not mark.exists():
+        return ""
+    address = mark.read_text()
+    conn = admin(backend)
+    mark.unlink()
+    if conn.client.host_info["config"].get("core.https_address", "") != address:
+        return ""
+    _set_address(conn, "")
+    return f"{conn.backend.title} no longer listens on {address} (setup had made it listen)"
+
+
+def _set_address(conn: Connection, address: str) -> None:
+    api.node(conn.client, "/1.0").patch(json={"config": {"core.https_address": address}})
 
 
 def setup_one(lab: Lab, roster: Roster, learner: Learner) -> Done:
@@ -216,28 +236,41 @@ def setup_one(lab: Lab, roster: Roster, learner: Learner) -> Done:
     return done
 
 
-def record(lab: Lab, roster: Roster, learners: Iterable[Learner]) -> list[int]:
-    """One shared recorder per daemon, replacing the class's earlier ones."""
+def record(lab: Lab, roster: Roster, learners: Iterable[Learner]) -> dict[str, str]:
+    """One shared recorder per daemon, replacing the class's earlier ones.
+
+    A daemon whose recorder cannot start (host down, pin refused) stops no other:
+    returns, for each learner left unrecorded, why."""
     stop_recorders(roster)
-    groups: dict[tuple[str, str | None], list[Session]] = {}
+    groups: dict[tuple[str, str | None], list[Learner]] = {}
     for learner in learners:
-        groups.setdefault((learner.backend, learner.url), []).append(session(lab, learner))
-    pids = [
-        recorder.spawn_many(sessions, lab.file, class_dir(roster), timeout=30, shared=True)
-        for sessions in groups.values()
-    ]
+        groups.setdefault((learner.backend, learner.url), []).append(learner)
+    pids: list[int] = []
+    unrecorded: dict[str, str] = {}
+    for (backend, url), members in groups.items():
+        sessions = [session(lab, learner) for learner in members]
+        try:
+            pids.append(
+                recorder.spawn_many(sessions, lab.file, class_dir(roster), timeout=10, shared=True)
+            )
+        except SnaplabError as e:
+            why = f"nothing records {url or f'the local {backend}'}: {e.render('en')}"
+            unrecorded.update({learner.id: why for learner in members})
     (class_dir(roster) / "recorders.json").write_text(json.dumps(pids))
-    return pids
+    return unrecorded
 
 
-def recorders_alive(roster: Roster) -> bool:
-    try:
-        pids = json.loads((class_dir(roster) / "recorders.json").read_text())
-    except (OSError, ValueError):
-        return False
-    return all(
-        b"snaplab.lab.recorder" in _read(Path(f"/proc/{pid}/cmdline")) for pid in pids
-    ) and bool(pids)
+def started(lab: Lab, roster: Roster) -> list[Learner]:
+    """Learners whose lab setup started here: theirs are the journals to record into."""
+    return [
+        learner
+        for learner in roster.learners
+        if any(e.kind == "start" for e in session(lab, learner).entries())
+    ]
+
+
+def recorded(lab: Lab, learner: Learner) -> bool:
+    return recorder.alive(session(lab, learner))
 
 
 def _read(path: Path) -> bytes:

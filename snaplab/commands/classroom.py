@@ -63,9 +63,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     setup = verbs.choices["setup"]
     setup.add_argument(
         "--listen",
-        default="127.0.0.1:8443",
+        default=None,
         metavar="ADDR:PORT",
-        help="where learners reach the host, if it does not listen yet (default 127.0.0.1:8443)",
+        help="where learners reach the host, if it does not listen yet "
+        "(default: 127.0.0.1:8443 for LXD, 127.0.0.1:8444 for Incus)",
     )
     grade = verbs.choices["grade"]
     grade.add_argument(
@@ -168,23 +169,24 @@ def run_setup(args: argparse.Namespace) -> ClassResult:
     lab, roster = _load(args)
     progress = Progress(len(roster.learners), "setup")
     notes = []
-    if roster.local():
-        where = shared.listen(shared.admin(roster.local()[0].backend), args.listen)
-        notes.append(f"learners reach this host at {where}")
+    for name in sorted({learner.backend for learner in roster.local()}):
+        admin = shared.admin(name)
+        where = shared.listen(roster, admin, args.listen or admin.backend.listen)
+        notes.append(f"learners reach this host's {admin.backend.title} at {where}")
     done = shared.each(
         roster.learners,
         lambda learner: shared.setup_one(lab, roster, learner),
         _jobs(args),
         lambda d: progress.add("failed" if d.error else "ok", f"{d.id}: {d.error or 'ok'}"),
     )
-    started = [
-        learner
-        for learner in roster.learners
-        if any(e.kind == "start" for e in shared.session(lab, learner).entries())
-    ]
+    started = shared.started(lab, roster)
     if started:
-        shared.record(lab, roster, started)
-        notes.append(f"recording {len(started)} learner(s) until `snaplab class teardown`")
+        unrecorded = shared.record(lab, roster, started)
+        for d in done:
+            if d.id in unrecorded and not d.error:
+                d.error = f"the lab runs, but {unrecorded[d.id]}"
+        recording = len(started) - len(unrecorded)
+        notes.append(f"recording {recording} learner(s) until `snaplab class teardown`")
     files = []
     tokens = [d for d in done if d.token]
     if tokens:
@@ -223,9 +225,14 @@ def run_teardown(args: argparse.Namespace) -> ClassResult:
             f"{d.id}: {d.error or d.kept or 'ok'}",
         ),
     )
+    notes = []
     if not any(d.error or d.kept for d in done):
+        # the daemon stops listening only when no learner of the class may still need it
+        for name in sorted({learner.backend for learner in roster.local()}):
+            if said := shared.unlisten(roster, name):
+                notes.append(said)
         shutil.rmtree(shared.class_dir(roster), ignore_errors=True)
-    return ClassResult("teardown", roster, done)
+    return ClassResult("teardown", roster, done, notes)
 
 
 # -- grade ------------------------------------------------------------------------
@@ -290,20 +297,14 @@ def run_grade(args: argparse.Namespace) -> GradeResult:
                 ExitCode.USAGE,
             )
     notes = []
-    if (shared.class_dir(roster) / "recorders.json").exists() and not shared.recorders_alive(
-        roster
-    ):
-        started = [
-            learner
-            for learner in roster.learners
-            if any(e.kind == "start" for e in shared.session(lab, learner).entries())
-        ]
-        if started:
-            shared.record(lab, roster, started)
-            notes.append(
-                "the class's event recorders had stopped and were restarted: steps done "
-                "while they were down leave no evidence"
-            )
+    started = shared.started(lab, roster)
+    if any(not shared.recorded(lab, learner) for learner in started):
+        unrecorded = shared.record(lab, roster, started)
+        notes += sorted(set(unrecorded.values()))
+        notes.append(
+            "the class's event recorders had stopped and were restarted: steps done "
+            "while they were down leave no evidence"
+        )
     progress = Progress(len(learners), "grade")
     results: list[LearnerResult] = grading.grade_all(
         lab,

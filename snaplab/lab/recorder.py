@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from snaplab.errors import ExitCode, SnaplabError
 from snaplab.lab.journal import Entry, Session, now, read
 
 PROBED = {
@@ -291,9 +292,30 @@ def spawn_many(
         if proc.poll() is not None:
             break
         time.sleep(0.05)
-    if waiting:
-        raise RuntimeError(f"the event recorder did not start (see {where}/recorder.log)")
+    if waiting:  # it never listened: stop it, or it retries forever with nobody to stop it
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        for s in sessions:
+            if serves(s, proc.pid):
+                pidfile(s).unlink(missing_ok=True)
+        raise SnaplabError(
+            f"the event recorder did not start: {_last_line(where / 'recorder.log')} "
+            f"(see {where}/recorder.log)",
+            ExitCode.DAEMON_DOWN,
+        )
     return proc.pid
+
+
+def _last_line(log: Path) -> str:
+    try:
+        lines = log.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return "no log"
+    return lines[-1].split(" recorder: ", 1)[-1] if lines else "no log"
 
 
 def caught_up(journal: Path, events_before: int, timeout: float = 3.0) -> bool:
