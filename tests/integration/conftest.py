@@ -34,7 +34,7 @@ KINDS = {
     "killed": "started, then killed -9: a stale socket that refuses connections",
     "setup": "running, never initialised: for `snaplab host setup` to finish",
     "https": "like full, and listening on 127.0.0.1:<free port> (core.https_address)",
-    "classroom": "like https, for a whole class's projects (nobody else's containers)",
+    "classroom": "like full, for a whole class's projects; `class setup` makes it listen",
 }
 
 
@@ -77,7 +77,7 @@ class Spares:
             spare.preseed(preseed(profile=False))
         if kind in ("full", "nodisk", "https", "classroom"):
             spare.import_image(self.tarball)
-        if kind in ("https", "classroom"):
+        if kind == "https":
             spare.listen_https()
         if kind == "stopped":
             spare.shutdown()

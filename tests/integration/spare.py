@@ -103,10 +103,7 @@ class Spare:
 
     def listen_https(self) -> str:
         """Listen on a free loopback port (never another address); return the URL."""
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        self.cli("config", "set", "core.https_address", f"127.0.0.1:{port}")
+        self.cli("config", "set", "core.https_address", free_address())
         return self.url
 
     @property
@@ -171,6 +168,13 @@ class Spare:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def free_address() -> str:
+    """A free port on 127.0.0.1: the only address these machines may listen on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{probe.getsockname()[1]}"
 
 
 def unmount_under(path: Path) -> None:

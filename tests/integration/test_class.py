@@ -29,7 +29,7 @@ from snaplab.lab.journal import Session
 from snaplab.lab.model import Lab, load, render
 from snaplab.transports import Target, connect
 from tests.conftest import Run, snaplab
-from tests.integration.spare import Spare
+from tests.integration.spare import Spare, free_address
 
 pytestmark = pytest.mark.integration
 
@@ -136,7 +136,7 @@ def klass(request, spares) -> Iterator[Klass]:
 def taught(klass: Klass) -> Klass:
     """Set up, then each learner does what their group does."""
     klass.spare.cli("project", "create", "keep-me")  # the host's own: never touched
-    r = klass.run("class", "setup", str(klass.roster), "--jobs", "4")
+    r = klass.run("class", "setup", str(klass.roster), "--jobs", "4", "--listen", free_address())
     assert r.rc == 0, r.err + r.out
     assert "recording" in r.out
 
@@ -308,6 +308,12 @@ def test_teardown_removes_only_what_setup_made(taught: Klass):
     assert taught.lxc(keeper, "list", "--format", "csv", "-c", "n").stdout.split() == ["mine"]
     certs = taught.spare.cli("config", "trust", "list", "--format", "csv").stdout
     assert "snaplab-ko101-" not in certs
+    # a project was kept, so the host still listens for that learner
+    assert taught.spare.cli("config", "get", "core.https_address").stdout.strip()
     taught.lxc(keeper, "delete", "mine")
-    taught.spare.cli("project", "delete", taught.project(keeper))
+    r = taught.run("class", "teardown", str(taught.roster))  # now the last project can go
+    assert r.rc == 0 and "KEPT" not in r.out, r.out
+    assert taught.project(keeper) not in taught.spare.cli("project", "list", "-f", "csv").stdout
+    # setup made the daemon listen; teardown made it stop
+    assert taught.spare.cli("config", "get", "core.https_address").stdout.strip() == ""
     taught.spare.cli("project", "delete", "keep-me")
