@@ -10,11 +10,13 @@ so that drift on a shared host hits both alike.
   2. `snaplab solve snapshots` on a fresh lab    vs  bench/chapter.sh (the bare chapter)
   3. `snaplab doctor --backend B`, and the snapshot/restore times its probe prints
   4. `snaplab host setup` on a host already set up (warm)
+  5. `snaplab class grade` of a 40-learner class: --jobs 1 vs the default, and the cost per
+     learner at 10, 20 and 40 learners (one class, rosters of its first N learners)
 
 Everything it creates is named bench-<run id>-… and removed at the end (Ctrl-C too);
 the lab state lives in a temporary XDG_STATE_HOME. Usage:
 
-  python bench/run.py [--repeat N] [--backends lxd,incus] [--only check,solve,doctor,host]
+  python bench/run.py [--repeat N] [--backends lxd,incus] [--only check,solve,doctor,host,class]
 """
 
 from __future__ import annotations
@@ -45,7 +47,10 @@ LAB = "snapshots"
 SNAPSHOT = "ubuntu-test-1"  # the lab's default snapshot name, which `solve` uses
 IMAGE = "snaplab-lab"
 CLI = {"lxd": "lxc", "incus": "incus"}
-SECTIONS = ("check", "solve", "doctor", "host")
+SECTIONS = ("check", "solve", "doctor", "host", "class")
+CLASS_SIZES = (10, 20, 40)
+CLASS_SOLVED = 4  # learners who finish the lab; the rest have done nothing
+CLASS_TARGET_S = 10.0  # the issue: 40 learners in under 10 s with the default --jobs
 CHECK_TARGET_S = 0.5  # the issue: check under 0.5 s on LXD ...
 CHECK_TARGET_RATIO = 1.0  # ... and no slower than the shell verifier
 SOLVE_TARGET_RATIO = 1.2
@@ -369,6 +374,77 @@ def bench_host(b: Bench) -> dict[str, Any]:
     }
 
 
+# 5. class grade ----------------------------------------------------------------------------
+
+
+def bench_class(b: Bench, backend: str) -> dict[str, Any]:
+    """One class of 40 in projects on this host; rosters of its first 10, 20 and 40 learners."""
+    name = f"b{b.run_id}-{backend}"
+    rosters = {}
+    for n in CLASS_SIZES:
+        rosters[n] = b.state / f"{name}-{n}.csv"
+        rows = [f"l{i:02d},learner {i},local,{backend}" for i in range(1, n + 1)]
+        rosters[n].write_text("id,name,target,backend\n" + "\n".join(rows) + "\n")
+    full = str(rosters[CLASS_SIZES[-1]])
+    out = b.state / f"{name}-book"
+    say(f"{backend}: class — setup of {CLASS_SIZES[-1]} learners (not timed)")
+    try:
+        setup_s, _ = b.snap("class", "setup", full, "--name", name)
+        for i in range(1, CLASS_SOLVED + 1):
+            b.snap("solve", LAB, "--backend", backend, "--project", f"{name}-l{i:02d}")
+
+        def grade(n: int, *jobs: str) -> float:
+            return b.snap(
+                "class", "grade", str(rosters[n]), "--name", name, "--out", str(out), *jobs, ok=(0,)
+            )[0]
+
+        _, first = b.snap("class", "grade", full, "--name", name, "--out", str(out), "--json")
+        book = reply(first, "snaplab class grade --json")
+        solved = [r for r in book["learners"] if r["score"] == r["max_score"]]
+        if len(solved) != CLASS_SOLVED or book["learners"][-1]["status"] != "graded":
+            raise Broken(f"{backend}: the class does not grade as set up: {first.stdout[:300]}")
+        serial, parallel = [], []
+        by_size: dict[int, list[float]] = {n: [] for n in CLASS_SIZES}
+        for i in range(b.doctor_repeat):
+            say(f"{backend}: class grade {i + 1}/{b.doctor_repeat}")
+            serial.append(grade(CLASS_SIZES[-1], "--jobs", "1"))
+            parallel.append(grade(CLASS_SIZES[-1]))
+            for n in CLASS_SIZES[:-1]:
+                by_size[n].append(grade(n))
+        by_size[CLASS_SIZES[-1]] = parallel
+    finally:
+        b.snap("class", "teardown", full, "--name", name, ok=(0, 8))
+    one, many = stats(serial), stats(parallel)
+    per = {n: round(stats(v)["median"] / n, 4) for n, v in by_size.items()}
+    speedup = ratio(one, many)
+    flat = round(per[CLASS_SIZES[-1]] / per[CLASS_SIZES[0]], 2)
+    targets = [
+        goal(
+            f"40 learners < {CLASS_TARGET_S:g} s",
+            many["median"],
+            CLASS_TARGET_S,
+            f"{speedup:.2f}× over --jobs 1",
+        ),
+        goal(
+            "cost per learner at 40 <= at 10",
+            per[CLASS_SIZES[-1]],
+            per[CLASS_SIZES[0]],
+            f"{flat:.2f}×",
+        ),
+    ]
+    return {
+        "setup_seconds": round(setup_s, 2),
+        "jobs_1": one,
+        "jobs_default": many,
+        "speedup": speedup,
+        "per_learner": per,
+        "per_learner_ratio_40_over_10": flat,
+        "by_size": {n: stats(v) for n, v in by_size.items()},
+        "targets": targets,
+        "target_met": all(t["met"] for t in targets),
+    }
+
+
 # output ----------------------------------------------------------------------------------
 
 
@@ -477,6 +553,27 @@ def render(report: dict[str, Any]) -> str:
             )
             out.append(table(rows))
         out += ["  cold: not measured by bench", ""]
+    if res.get("class"):
+        out += [
+            f"5. `snaplab class grade` of {CLASS_SIZES[-1]} learners in projects ({CLASS_SOLVED} solved,",
+            "   the rest idle): --jobs 1 vs the default; per learner = median wall / learners",
+        ]
+        rows = [
+            [
+                "backend",
+                "--jobs 1",
+                "default",
+                "speed-up",
+                *[f"per learner @{n}" for n in CLASS_SIZES],
+            ]
+        ]
+        for be, s in res["class"].items():
+            if "error" not in s:
+                rows.append(
+                    [be, fmt(s["jobs_1"]), fmt(s["jobs_default"]), f"{s['speedup']:.2f}×"]
+                    + [f"{s['per_learner'][n]:.3f}" for n in CLASS_SIZES]
+                )
+        out += [table(rows), *targets(res["class"]), ""]
     out.append(f"bench took {meta['seconds']:.0f} s; figures in {meta['json']}")
     if report["notes"]:
         out.append("notes:")
@@ -567,6 +664,10 @@ def main(argv: list[str] | None = None) -> int:
             }
         if "host" in only:
             results["host"] = guarded(b, "host", lambda: bench_host(b))
+        if "class" in only:
+            results["class"] = {
+                be: guarded(b, f"class/{be}", lambda be=be: bench_class(b, be)) for be in backends
+            }
     except KeyboardInterrupt:
         b.problems.append("interrupted")
         say("interrupted: cleaning up")
