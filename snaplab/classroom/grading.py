@@ -52,7 +52,7 @@ def grade_one(lab: Lab, learner: Learner, lang: str, timeout: float) -> LearnerR
     who = learner.to_dict()
     began = time.monotonic()
     _rang.clear()
-    signal.signal(signal.SIGALRM, _alarm)
+    previous = signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
         session = Session(lab.id, learner.backend, learner.project, learner.instance, learner.url)
@@ -84,6 +84,8 @@ def grade_one(lab: Lab, learner: Learner, lang: str, timeout: float) -> LearnerR
         return LearnerResult.not_graded(
             who, FAILED, f"grading failed: {type(e).__name__}: {e}", time.monotonic() - began
         )
+    finally:
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _project_exists(learner: Learner) -> bool:

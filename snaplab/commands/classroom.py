@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -167,6 +168,7 @@ def run_setup(args: argparse.Namespace) -> ClassResult:
     from snaplab.classroom import shared
 
     lab, roster = _load(args)
+    jobs = _jobs(args)  # every usage error before the daemon is touched
     progress = Progress(len(roster.learners), "setup")
     notes = []
     for name in sorted({learner.backend for learner in roster.local()}):
@@ -176,7 +178,7 @@ def run_setup(args: argparse.Namespace) -> ClassResult:
     done = shared.each(
         roster.learners,
         lambda learner: shared.setup_one(lab, roster, learner),
-        _jobs(args),
+        jobs,
         lambda d: progress.add("failed" if d.error else "ok", f"{d.id}: {d.error or 'ok'}"),
     )
     started = shared.started(lab, roster)
@@ -214,12 +216,13 @@ def run_teardown(args: argparse.Namespace) -> ClassResult:
     from snaplab.classroom import shared
 
     lab, roster = _load(args)
+    jobs = _jobs(args)
     progress = Progress(len(roster.learners), "teardown")
     shared.stop_recorders(roster)
     done = shared.each(
         roster.learners,
         lambda learner: shared.teardown_one(lab, roster, learner),
-        _jobs(args),
+        jobs,
         lambda d: progress.add(
             "failed" if d.error else "kept" if d.kept else "ok",
             f"{d.id}: {d.error or d.kept or 'ok'}",
@@ -285,6 +288,8 @@ def run_grade(args: argparse.Namespace) -> GradeResult:
     lang = detect(getattr(args, "lang", None))
     out = args.out or Path(f"gradebook-{roster.name}")
     jobs = _jobs(args)
+    if not (args.timeout > 0 and math.isfinite(args.timeout)):
+        raise SnaplabError("--timeout must be a number of seconds above 0", ExitCode.USAGE)
     learners = list(roster.learners)
     old = None
     if args.only:
@@ -313,7 +318,8 @@ def run_grade(args: argparse.Namespace) -> GradeResult:
         jobs,
         args.timeout,
         lambda r: progress.add(
-            r.status, f"{r.id}: {r.score}/{r.max_score}" if r.score is not None else r.reason
+            r.status,
+            f"{r.id}: " + (f"{r.score}/{r.max_score}" if r.score is not None else r.reason),
         ),
     )
     steps = [{"id": s.id, "title": s.title.get(lang), "max_points": s.points} for s in lab.steps]
