@@ -179,17 +179,18 @@ def test_daemon_refusal_is_failed_with_its_words(monkeypatch):
 
 
 def test_no_answer_in_time_is_unreachable(monkeypatch):
+    finished = []
+
     def slow(session: Session) -> LabResult:
         time.sleep(3)
+        finished.append(True)  # reached only if the alarm did not cut the check short
         return lab_result(session, passed=9)
 
     check_with(monkeypatch, slow)
-    began = time.monotonic()
     r = grading.grade_one(LAB, learner(), "en", timeout=0.3)
-    assert time.monotonic() - began < 2  # the alarm cut the check short
+    assert not finished
     assert_not_graded(r, UNREACHABLE)
     assert "0.3" in r.reason and "not graded within" in r.reason
-    assert 0.25 <= r.seconds < 2
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
@@ -284,9 +285,7 @@ def test_grade_all_times_out_per_learner_in_workers(monkeypatch):
 
     check_with(monkeypatch, one_hangs)
     learners = class_of_seven()[:3]
-    began = time.monotonic()
     results = grading.grade_all(LAB, learners, "en", 3, 0.5, lambda r: None)
-    assert time.monotonic() - began < 4
     assert [r.status for r in results] == [GRADED, UNREACHABLE, GRADED]
     assert "0.5" in results[1].reason
 
