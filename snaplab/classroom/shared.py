@@ -273,24 +273,13 @@ def recorded(lab: Lab, learner: Learner) -> bool:
     return recorder.alive(session(lab, learner))
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return b""
-
-
 def stop_recorders(roster: Roster) -> None:
-    import os
-    import signal
-
     try:
         pids = json.loads((class_dir(roster) / "recorders.json").read_text())
     except (OSError, ValueError):
         return
     for pid in pids:
-        if b"snaplab.lab.recorder" in _read(Path(f"/proc/{pid}/cmdline")):
-            os.kill(pid, signal.SIGTERM)
+        recorder.terminate(pid)
     (class_dir(roster) / "recorders.json").unlink(missing_ok=True)
 
 

@@ -236,16 +236,32 @@ def serves(session: Session, pid: int) -> bool:
         return False
 
 
-def _cmdline(session: Session) -> bytes:
+def _cmdline(pid: int) -> bytes:
     try:
-        pid = int(pidfile(session).read_text())
         return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError):
+    except OSError:
         return b""
 
 
+def _pid(session: Session) -> int:
+    try:
+        return int(pidfile(session).read_text())
+    except (OSError, ValueError):
+        return 0
+
+
+def is_recorder(pid: int) -> bool:
+    """A pid file can outlive its process, and the pid be reused: ask the process itself."""
+    return pid > 0 and b"snaplab.lab.recorder" in _cmdline(pid)
+
+
 def alive(session: Session) -> bool:
-    return b"snaplab.lab.recorder" in _cmdline(session)
+    return is_recorder(_pid(session))
+
+
+def terminate(pid: int) -> None:
+    if is_recorder(pid):
+        os.kill(pid, signal.SIGTERM)
 
 
 def spawn(session: Session, path: str, timeout: float = 10.0) -> None:
@@ -347,8 +363,9 @@ def count_events(journal: Path) -> int:
 
 def stop(session: Session) -> None:
     """Stop the session's recorder; one that serves other sessions too just lets this one go."""
-    if alive(session) and b"--shared" not in _cmdline(session):
-        os.kill(int(pidfile(session).read_text()), signal.SIGTERM)
+    pid = _pid(session)
+    if b"--shared" not in _cmdline(pid):
+        terminate(pid)
     pidfile(session).unlink(missing_ok=True)
 
 
