@@ -28,7 +28,7 @@ exit codes:
   5  not found: the lab container or the lab image is missing
   6  conflict: a container of that name exists and is not snaplab's
   7  a lab file fails its schema
-  8  host setup could not finish
+  8  host setup (or a learner's class setup) could not finish
   130 interrupted (Ctrl-C)
 
 A first session:  sudo snaplab host setup;  snaplab doctor;  snaplab start snapshots

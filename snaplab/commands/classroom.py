@@ -25,9 +25,24 @@ ROSTER_HELP = (
 )
 
 
+EXAMPLE = """\
+a class, start to end (ko101.csv: id,name,target  /  kim,김민지,local  /  lee,이서준,local):
+  snaplab class setup ko101.csv      # projects ko101-kim, ko101-lee; tokens in access.csv
+  snaplab class grade ko101.csv      # gradebook-ko101/: gradebook.csv .json, junit.xml, report.html
+  snaplab class grade ko101.csv --only kim   # re-grade kim, keep everyone else's row
+  snaplab class teardown ko101.csv   # only what setup made
+
+exit codes: setup/teardown 0, or 8 if some learner's failed; grade 0 when every learner
+graded in the run was graded (whatever the scores), 1 when some could not be; 2 bad roster
+or option (nothing is touched); 3 daemon down.
+"""
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "class",
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         help="instructors: set up, grade and tear down a whole class",
         description="Run a class: `setup` makes a project per learner on this host with the "
         "lab started in it and a token that reaches only that project; `grade` grades every "
@@ -41,7 +56,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         ("grade", run_grade, "grade every learner into a gradebook"),
         ("teardown", run_teardown, "remove what setup made, and nothing else"),
     ):
-        v = verbs.add_parser(name, help=text, description=text)
+        v = verbs.add_parser(
+            name,
+            help=text,
+            description=text,
+            epilog=EXAMPLE,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         v.add_argument("roster", type=Path, help=ROSTER_HELP)
         v.add_argument("--lab", default="snapshots", help="the lab (default: snapshots)")
         v.add_argument("--name", default=None, help="class name (default: the roster's)")
@@ -50,6 +71,11 @@ def register(sub: argparse._SubParsersAction) -> None:
             choices=("lxd", "incus"),
             default=None,
             help="backend for learners whose row names none (default: lxd)",
+        )
+        v.add_argument(
+            "--instance",
+            default=None,
+            help="lab container for learners whose row names none (default: the lab's)",
         )
         v.add_argument(
             "--jobs",
@@ -90,7 +116,7 @@ def _load(args: argparse.Namespace) -> tuple[Any, Roster]:
 
     lab = load(args.lab)
     return lab, roster.load(
-        args.roster, name=args.name, backend=args.backend, instance=lab.instance
+        args.roster, name=args.name, backend=args.backend, instance=args.instance or lab.instance
     )
 
 
