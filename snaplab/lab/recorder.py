@@ -225,6 +225,68 @@ def listen(sessions: list[Session], path: str, shared: bool = False) -> None:
     print(f"{now()} recorder: the daemon closed the event stream", file=sys.stderr, flush=True)
 
 
+def member_logs(sessions: list[Session]) -> None:
+    """On a cluster, also read every other member's own request log.
+
+    `lxc info` sent to the member that holds the container is logged there
+    only: the request log is debug-level, and members pass each other's debug
+    messages on only with --debug. Lifecycle and operation events need none of
+    this; members forward those. The cluster certificate is every member's, so
+    the endpoint's pin and client certificate open each member.
+    """
+    from snaplab import remotes
+    from snaplab.transports import Target, connect
+
+    first = sessions[0]
+    if not first.url:
+        return
+    try:
+        client = connect(Target(first.backend, first.url, first.project)).client
+        env = client.host_info["environment"]
+        if not env.get("server_clustered"):
+            return
+        members = client.api.cluster.members.get(params={"recursion": 1}).json()["metadata"]
+        remote = remotes.find(first.url)
+        crt, key = remotes.client_cert()
+    except Exception as e:  # noqa: BLE001 - the endpoint alone still records all but that
+        print(f"{now()} recorder: cluster members unknown: {e}", file=sys.stderr, flush=True)
+        return
+    for m in members:
+        if m["server_name"] == env.get("server_name"):
+            continue
+        target = Target(first.backend, m["url"], first.project, crt, key, Path(remote.server_cert))
+        args = (sessions, m["server_name"], target)
+        threading.Thread(target=member_log, args=args, daemon=True).start()
+
+
+def member_log(sessions: list[Session], name: str, target: Any) -> None:
+    from pylxd.client import _WebsocketClient
+
+    from snaplab.transports import connect
+
+    me = os.getpid()
+
+    class Own(_WebsocketClient):
+        def received_message(self, message: Any) -> None:
+            event = json.loads(bytes(message.data).decode("utf-8"))
+            if event.get("location") != name:  # another member's: the endpoint's stream has it
+                return
+            for session in sessions:
+                entry = request_entry(event, session)
+                if entry and serves(session, me):
+                    session.append(entry)
+
+    while True:  # a member that restarts closes the stream: reconnect
+        try:
+            ws = connect(target).client.events(websocket_client=Own)
+            ws.resource = "/1.0/events?type=logging&all-projects=true"
+            ws.connect()
+            ws.run()
+        except Exception as e:  # noqa: BLE001 - logged, then retried
+            print(f"{now()} recorder: member {name}: {e}", file=sys.stderr, flush=True)
+        time.sleep(1)
+
+
 def pidfile(session: Session) -> Path:
     return session.dir / "recorder.pid"
 
@@ -378,6 +440,8 @@ def main(argv: list[str] | None = None) -> int:
     spec = json.loads(Path(a.sessions).read_text())
     sessions = [Session(**s) for s in spec["sessions"]]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if a.shared:
+        member_logs(sessions)
     while True:  # a restarted daemon closes the socket: reconnect
         try:
             listen(sessions, spec["file"], a.shared)

@@ -304,9 +304,9 @@ def test_learners_work_through_either_member(cluster):
     c = cluster
     c.need("setup")
     full, snap = c.on("m2"), c.on("m1")
-    # the container on m2, the whole chapter through m1 (the roster's endpoint);
-    # the container on m1, the snapshot through m2: the cluster forwards both ways
-    for who, via, steps in ((full, "m1", LAB.steps), (snap, "m2", (FIRST,))):
+    # the container on m2, the whole chapter through m2 itself (not the roster's endpoint:
+    # its `lxc info` is logged on m2 only); the container on m1, the snapshot through m2
+    for who, via, steps in ((full, "m2", LAB.steps), (snap, "m2", (FIRST,))):
         journal = c.journals[who.id]
         for step in steps:
             for cmd in step.commands["lxd"]:
@@ -351,18 +351,19 @@ def test_grade_through_the_endpoint_equals_check(cluster):
     c.passed.add("grade")
 
 
-def test_info_is_seen_through_the_endpoint_or_its_own_member_only(cluster):
-    """The request log is per member (README, "Beyond one machine"): pinned, not wished."""
+def test_info_is_seen_through_either_member(cluster):
+    """The request log is per member: the recorder reads each member's own (README)."""
     c = cluster
     c.need("grade")
     full, snap = c.on("m2"), c.on("m1")
     # `lxc info` sent to m2 for the container on m2: logged on m2 only, at debug level,
-    # which m2 does not pass on to m1's listeners: the recorder never hears of it
+    # which m2 does not pass on to m1's listeners: the recorder reads m2's log itself
     journal = c.journals[full.id]
     before = infos(journal)
     assert c.run("m2", f"lxc info {full.instance}").returncode == 0
-    assert not wait_for(lambda: infos(journal) > before, timeout=3), "m2's request log reached m1"
-    # the same through m1 is seen (the recorder is listening)
+    assert wait_for(lambda: infos(journal) > before, timeout=10), "m2's request log was missed"
+    # the same through m1, the endpoint
+    before = infos(journal)
     assert c.run("m1", f"lxc info {full.instance}").returncode == 0
     assert wait_for(lambda: infos(journal) > before, timeout=10), "m1's own request log was lost"
     # sent to m2 for the container on m1: m2 forwards the request, m1 handles and logs it
