@@ -79,7 +79,7 @@ def _connect(learner: Learner, project: str = "default") -> Connection:
     return connect(Target(learner.backend, learner.url, project))
 
 
-def admin(backend: str) -> Connection:
+def host_admin(backend: str) -> Connection:
     """The shared host, as its administrator: the local socket's default project."""
     return connect(Target(backend, None, "default"))
 
@@ -103,7 +103,7 @@ def _root_disk(conn: Connection) -> dict[str, str]:
     )
 
 
-def make_project(roster: Roster, learner: Learner, admin: Connection, done: Done) -> None:
+def make_project(roster: Roster, learner: Learner, admin: Connection, done: Done) -> Connection:
     """A restricted project with its own profiles (a learner cannot edit the host's) and the
     host's images (read from the default project, so the image is not copied per learner)."""
     config = {
@@ -123,7 +123,7 @@ def make_project(roster: Roster, learner: Learner, admin: Connection, done: Done
                 ExitCode.CONFLICT,
             )
         api.node(admin.client, f"/1.0/projects/{learner.project}").patch(json={"config": config})
-        return
+        return _connect(learner, learner.project)
     admin.client.api.projects.post(
         json={
             "name": learner.project,
@@ -136,6 +136,7 @@ def make_project(roster: Roster, learner: Learner, admin: Connection, done: Done
     profile.devices = {"root": _root_disk(admin)}
     profile.save()
     done.actions.append(f"project {learner.project}")
+    return inside
 
 
 def make_token(roster: Roster, learner: Learner, admin: Connection, done: Done) -> None:
@@ -185,10 +186,6 @@ def _revoke(admin: Connection, name: str, trusted: bool = False) -> list[str]:
     return gone
 
 
-def addresses(admin: Connection) -> list[str]:
-    return list(admin.client.host_info["environment"].get("addresses") or [])
-
-
 def listen(roster: Roster, admin: Connection, address: str) -> str:
     """Tokens name the addresses the daemon listens on: without one, no learner can use them.
     An address setup sets is written down, so teardown can unset it; one found is kept."""
@@ -206,7 +203,7 @@ def unlisten(roster: Roster, backend: str) -> str:
     if not mark.exists():
         return ""
     address = mark.read_text()
-    conn = admin(backend)
+    conn = host_admin(backend)
     mark.unlink()
     if conn.client.host_info["config"].get("core.https_address", "") != address:
         return ""
@@ -222,9 +219,10 @@ def setup_one(lab: Lab, roster: Roster, learner: Learner) -> Done:
     done = Done(learner.id, learner.project)
     if learner.url is None:
         admin = _connect(learner)
-        make_project(roster, learner, admin, done)
+        conn = make_project(roster, learner, admin, done)
         make_token(roster, learner, admin, done)
-    conn = _connect(learner, learner.project)
+    else:
+        conn = _connect(learner, learner.project)
     sess = session(lab, learner)
     inst = runner.get_instance(conn, learner.instance)
     if inst is not None and any(

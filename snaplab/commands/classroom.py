@@ -198,7 +198,7 @@ def run_setup(args: argparse.Namespace) -> ClassResult:
     progress = Progress(len(roster.learners), "setup")
     notes = []
     for name in sorted({learner.backend for learner in roster.local()}):
-        admin = shared.admin(name)
+        admin = shared.host_admin(name)
         where = shared.listen(roster, admin, args.listen or admin.backend.listen)
         notes.append(f"learners reach this host's {admin.backend.title} at {where}")
     done = shared.each(

@@ -323,7 +323,10 @@ def alive(session: Session) -> bool:
 
 def terminate(pid: int) -> None:
     if is_recorder(pid):
-        os.kill(pid, signal.SIGTERM)
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass  # it ended between the look and the kill
 
 
 def spawn(session: Session, path: str, timeout: float = 10.0) -> None:

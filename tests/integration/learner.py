@@ -100,3 +100,21 @@ class Learner:
 
 def statuses(report: dict) -> dict[str, str]:
     return {s["id"]: s["status"] for s in report["steps"]}
+
+
+def recorders_of(home: Path) -> list[int]:
+    """Recorder processes a class started: their spec lives under its temp home."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmd = (proc / "cmdline").read_bytes() if proc.name.isdigit() else b""
+        except OSError:
+            continue
+        if b"snaplab.lab.recorder" in cmd and str(home).encode() in cmd:
+            pids.append(int(proc.name))
+    return pids
+
+
+def stop(pids: list[int]) -> None:
+    for pid in pids:
+        recorder.terminate(pid)

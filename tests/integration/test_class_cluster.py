@@ -26,7 +26,6 @@ import json
 import os
 import shlex
 import shutil
-import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -42,6 +41,7 @@ from snaplab.lab import recorder
 from snaplab.lab.journal import Session, read
 from snaplab.lab.model import load, render
 from tests.conftest import snaplab
+from tests.integration.learner import recorders_of, stop
 from tests.integration.spare import Spare, SpareError, free_address, wait_for
 
 pytestmark = pytest.mark.integration
@@ -168,27 +168,6 @@ def form_cluster(m1: Spare, m2: Spare, tarball: Path) -> tuple[str, str]:
     )
     m1.import_image(tarball)  # the cluster's image store: every member can use it
     return f"https://{a1}", f"https://{a2}"
-
-
-def recorders_of(home: Path) -> list[int]:
-    """Recorder processes this class started: their spec lives under its temp home."""
-    pids = []
-    for proc in Path("/proc").iterdir():
-        try:
-            cmd = (proc / "cmdline").read_bytes() if proc.name.isdigit() else b""
-        except OSError:
-            continue
-        if b"snaplab.lab.recorder" in cmd and str(home).encode() in cmd:
-            pids.append(int(proc.name))
-    return pids
-
-
-def stop(pids: list[int]) -> None:
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
 
 
 def write_roster(path: Path, url: str) -> None:

@@ -19,7 +19,6 @@ import json
 import os
 import shlex
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -38,6 +37,7 @@ from snaplab.lab import recorder
 from snaplab.lab.journal import Session, read
 from snaplab.lab.model import load, render
 from tests.conftest import Run, snaplab
+from tests.integration.learner import recorders_of, stop
 from tests.integration.spare import Spare, wait_for
 
 pytestmark = pytest.mark.integration
@@ -120,34 +120,6 @@ class Klass:
         return json.loads(self.spare.cli("query", f"/1.0/instances/{instance}").stdout)[
             "created_at"
         ]
-
-
-def recorders_of(home: Path) -> list[int]:
-    """Recorder processes this class started: their spec lives under its temp home."""
-    pids = []
-    for proc in Path("/proc").iterdir():
-        try:
-            cmd = (proc / "cmdline").read_bytes() if proc.name.isdigit() else b""
-        except OSError:
-            continue
-        if b"snaplab.lab.recorder" in cmd and str(home).encode() in cmd:
-            pids.append(int(proc.name))
-    return pids
-
-
-def stop(pids: list[int]) -> None:
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-
-
-def recorder_alive(pid: int) -> bool:
-    try:
-        return b"snaplab.lab.recorder" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
 
 
 def closed_port() -> int:
@@ -265,7 +237,7 @@ def test_setup_starts_each_lab_on_the_learners_host(klass):
 
     # one shared recorder for the daemon, serving both sessions, listening
     pids = k.recorder_pids()
-    assert len(pids) == 1 and recorder_alive(pids[0]), pids
+    assert len(pids) == 1 and recorder.is_recorder(pids[0]), pids
     assert recorders_of(k.home) == pids  # and no other
     assert b"--shared" in Path(f"/proc/{pids[0]}/cmdline").read_bytes()
     for who in LEARNERS:
@@ -279,7 +251,7 @@ def test_setup_starts_each_lab_on_the_learners_host(klass):
     assert [d["actions"] for d in out["learners"]] == [[], []], out
     assert {who.id: k.created_at(who.instance) for who in LEARNERS} == created
     again = k.recorder_pids()
-    assert len(again) == 1 and recorder_alive(again[0]), again
+    assert len(again) == 1 and recorder.is_recorder(again[0]), again
     assert wait_for(lambda: recorders_of(k.home) == again, timeout=10), "old recorder left running"
     k.passed.add("setup")
 
