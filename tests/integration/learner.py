@@ -118,3 +118,13 @@ def recorders_of(home: Path) -> list[int]:
 def stop(pids: list[int]) -> None:
     for pid in pids:
         recorder.terminate(pid)
+
+
+def home_env(home: Path) -> dict[str, str]:
+    """An instructor or learner of their own: config, certificates and journals under `home`."""
+    return {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_STATE_HOME": str(home / "state"),
+        "SNAPLAB_LANG": "en",
+    }

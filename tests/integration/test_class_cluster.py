@@ -41,7 +41,7 @@ from snaplab.lab import recorder
 from snaplab.lab.journal import Session, read
 from snaplab.lab.model import load, render
 from tests.conftest import snaplab
-from tests.integration.learner import recorders_of, stop
+from tests.integration.learner import home_env, recorders_of, stop
 from tests.integration.spare import Spare, SpareError, free_address, wait_for
 
 pytestmark = pytest.mark.integration
@@ -80,12 +80,7 @@ class Cluster:
 
     @property
     def env(self) -> dict[str, str]:
-        return {
-            "HOME": str(self.home),
-            "XDG_CONFIG_HOME": str(self.home / ".config"),
-            "XDG_STATE_HOME": str(self.home / "state"),
-            "SNAPLAB_LANG": "en",
-        }
+        return home_env(self.home)
 
     @property
     def class_dir(self) -> Path:

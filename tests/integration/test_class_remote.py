@@ -37,7 +37,7 @@ from snaplab.lab import recorder
 from snaplab.lab.journal import Session, read
 from snaplab.lab.model import load, render
 from tests.conftest import Run, snaplab
-from tests.integration.learner import recorders_of, stop
+from tests.integration.learner import home_env, recorders_of, stop
 from tests.integration.spare import Spare, wait_for
 
 pytestmark = pytest.mark.integration
@@ -75,12 +75,7 @@ class Klass:
 
     @property
     def env(self) -> dict[str, str]:
-        return {
-            "HOME": str(self.home),
-            "XDG_CONFIG_HOME": str(self.home / ".config"),
-            "XDG_STATE_HOME": str(self.home / "state"),
-            "SNAPLAB_LANG": "en",
-        }
+        return home_env(self.home)
 
     @property
     def name(self) -> str:
