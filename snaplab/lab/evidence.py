@@ -149,7 +149,7 @@ class Timeline:
             (
                 e.when
                 for e in self.events("instance-exec", after=f.started)
-                if not e.own and e.file is False and s in e.snapshots
+                if not e.own and e.file is False and self._existed(s, e.when)
             ),
             None,
         )
@@ -189,6 +189,18 @@ class Timeline:
         until = deleted[0].when if deleted else None
         infos = self.events("info-requested", after=taken, before=until)
         return infos[0].when if infos else None
+
+    def _existed(self, s: str, when: datetime) -> bool:
+        """From the order of the daemon's events, never from a probe taken later.
+
+        A pasted block gives the recorder no time to probe between commands: by
+        the time it probes an exec, the next command may have deleted the snapshot.
+        """
+        made = self.events("instance-snapshot-created", before=when, snapshot=s)
+        if not made:
+            return False
+        gone = self.events("instance-snapshot-deleted", after=made[-1].when, snapshot=s)
+        return not gone or gone[0].when > when
 
     def _running_at(self, when: datetime) -> bool:
         power = self.events("instance-started", *STOPS, before=when)

@@ -82,6 +82,23 @@ def test_a_restore_while_running_is_not_a_restore_of_the_stopped_container():
     assert f.stopped is not None and f.restored is None
 
 
+def test_a_pasted_chapter_whose_probe_came_after_the_delete_still_looked():
+    """The look's probe ran after the next command deleted the snapshot: order decides."""
+    es = chapter()
+    look = es[-2]
+    es[-2] = ev(8, "instance-exec", file=False, snapshots=[])  # probed too late to list S
+    assert look.action == "instance-exec"
+    f = Timeline(es, live()).facts
+    assert f.looked == T0 + timedelta(seconds=8) and f.deleted is not None
+
+
+def test_a_look_after_the_snapshot_was_deleted_does_not_count():
+    es = [e for e in chapter() if e.action != "instance-snapshot-deleted"]
+    es.insert(-1, ev(7.5, "instance-snapshot-deleted", snapshot=S, file=False))
+    f = Timeline(es, live()).facts
+    assert f.started is not None and f.looked is None
+
+
 def test_events_of_starts_own_boot_written_after_its_entry_do_not_count():
     """A re-created container: its boot is logged after `start`'s entry, with an earlier time."""
     boot = Entry(t=at(-0.05), kind="event", action="instance-started", file=False)

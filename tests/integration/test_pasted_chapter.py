@@ -1,0 +1,55 @@
+"""The chapter typed as one pasted block: no pause between commands, full marks every time.
+
+A person pasting the chapter gives the recorder no time to probe between two
+commands, so evidence about the state at an event (did the snapshot still
+exist when the learner looked?) must come from the order of the daemon's own
+events. Ten runs a daemon, because the race this guards against lost marks in
+two runs of three.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests.integration.learner import Learner
+from tests.integration.test_lab_cycle import CHAPTER, USERS
+
+pytestmark = pytest.mark.integration
+
+RUNS = 10
+
+
+def pasted(backend: str, instance: str) -> str:
+    """The chapter as one shell script, shells fed by here-documents, nothing in between."""
+    lines = []
+    for command, stdin, _recorded, _ok in CHAPTER[backend]:
+        command = command.replace("ubuntu-test", instance)
+        if stdin:
+            lines.append(f"{command} <<'EOF'\n" + "\n".join(stdin) + "\nEOF")
+        else:
+            lines.append(f"{command} || true")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("backend", ["lxd", "incus"])
+def test_pasted_chapter_gets_full_marks_every_time(backend, tmp_path):
+    user = USERS[backend]
+    me = Learner(backend, f"paste-{backend}", tmp_path, user=user)
+    scores = []
+    for _ in range(RUNS):
+        with me.started():
+            done = subprocess.run(
+                ["runuser", "-u", user, "--", "sh", "-s"],
+                input=pasted(backend, me.instance),
+                capture_output=True,
+                text=True,
+                cwd="/tmp",
+            )
+            assert "Error: The instance is currently running" in done.stderr, done.stderr
+            _rc, report = me.check()
+            scores.append(report["score"])
+            missing = [s["id"] for s in report["steps"] if s["status"] != "pass"]
+            assert not missing, (scores, missing, report)
+    assert scores == [14] * RUNS
