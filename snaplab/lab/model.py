@@ -11,6 +11,7 @@ import yaml
 
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, text
+from snaplab.lab import coverage
 from snaplab.lab.schema import validate
 from snaplab.paths import data_dir
 
@@ -98,13 +99,20 @@ def parse(doc: dict[str, Any], where: str) -> Lab:
         )
         for s in doc["steps"]
     )
+    checks = data_dir("checks") / doc["checks"]
+    unchecked = coverage.problems([s.id for s in steps], checks)
+    if unchecked:
+        raise SnaplabError(
+            f"{where} is not a valid lab ({len(unchecked)} errors): " + "; ".join(unchecked),
+            ExitCode.LAB_INVALID,
+        )
     defaults = doc.get("defaults") or {}
     return Lab(
         id=doc["id"],
         title=_t(doc["title"]),
         summary=_t(doc["summary"]),
         source=doc["source"],
-        checks=data_dir("checks") / doc["checks"],
+        checks=checks,
         instance=defaults.get("instance", "ubuntu-test"),
         snapshot=defaults.get("snapshot", "snapshot-1"),
         file=doc["file"],
