@@ -2,10 +2,15 @@
 
 Registered through the `pytest11` entry point. It stays out of the way of a run
 that collects no lab checks: it adds options and the `step` marker, and imports
-nothing heavy until a lab check asks for a fixture.
+nothing heavy until a lab check asks for a fixture. Then `pytest
+checks/test_snapshots.py` grades the current learner exactly as `snaplab check`
+does: the same evidence (`runner.gather`), and a failed step reports the lab's
+own message and hint, not an assert dump.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
@@ -21,3 +26,82 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "step(id): the lab step this check grades")
+
+
+class Graded:
+    """One lab's evidence for a plain pytest run, gathered once per module."""
+
+    def __init__(self, config: pytest.Config, module_file: str) -> None:
+        from snaplab import remotes
+        from snaplab.lab import model, runner
+
+        lab = next(
+            (lab for lab in map(model.load, model.lab_ids()) if lab.checks.name == module_file),
+            None,
+        )
+        if lab is None:
+            raise pytest.UsageError(f"{module_file} is not the check module of any snaplab lab")
+        opt = config.getoption
+        remote = remotes.find(opt("--lab-remote")) if opt("--lab-remote") else None
+        session = runner.session_for(
+            lab,
+            opt("--lab-backend") or (remote.backend if remote else None),
+            opt("--lab-instance"),
+            opt("--lab-project") or (remote.project if remote else None),
+            remote.url if remote else None,
+        )
+        self.lab = lab
+        self.evidence, self.base, self.commands = runner.gather(lab, session)
+
+
+def _graded(request: pytest.FixtureRequest) -> Graded:
+    from snaplab.errors import SnaplabError
+
+    cache = request.config.stash.setdefault(_GRADED, {})
+    name = request.path.name
+    if name not in cache:
+        try:
+            cache[name] = Graded(request.config, name)
+        except SnaplabError as e:  # the daemon down, no session: one line, as `check` says it
+            cache[name] = e
+    found = cache[name]
+    if isinstance(found, Exception):
+        pytest.fail(str(found), pytrace=False)
+    return found
+
+
+_GRADED = pytest.StashKey[dict]()
+
+
+@pytest.fixture
+def facts(request: pytest.FixtureRequest) -> Any:
+    return _graded(request).evidence.facts
+
+
+@pytest.fixture
+def live(request: pytest.FixtureRequest) -> Any:
+    return _graded(request).evidence.live
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    """A failed step says what the lab says: its fail message and its hint."""
+    outcome = yield
+    report = outcome.get_result()
+    marker = item.get_closest_marker("step")
+    found = item.config.stash.get(_GRADED, {}).get(item.path.name)
+    if marker is None or not report.failed or not isinstance(found, Graded):
+        return
+    from snaplab.i18n import detect
+    from snaplab.lab.grader import results
+
+    lang = detect(item.config.getoption("--lab-lang"))
+    fill = {"instance": found.base.instance, "snapshot": found.base.snapshot}
+    # this step alone as failed, so it is rendered with its hint
+    outcomes = {s.id: s.id != marker.args[0] for s in found.lab.steps}
+    for step in results(found.lab, outcomes, fill, found.commands):
+        if step.id == marker.args[0]:
+            lines = [step.message.get(lang)]
+            if step.hint:
+                lines.append(("힌트: " if lang == "ko" else "hint: ") + step.hint.get(lang))
+            report.longrepr = "\n".join(lines)

@@ -190,6 +190,14 @@ def settle(session: Session, since: str, timeout: float = 3.0) -> bool:
 
 def check(lab: Lab, session: Session, restart_recorder: bool = True) -> LabResult:
     """`restart_recorder=False`: class grading, whose recorders `class grade` looks after."""
+    evidence, base, commands = gather(lab, session, restart_recorder)
+    return grade(lab, evidence, base, commands)
+
+
+def gather(
+    lab: Lab, session: Session, restart_recorder: bool = True
+) -> tuple[Evidence, LabResult, dict[str, str]]:
+    """Everything a lab's checks are handed: `check` and a plain `pytest` run share it."""
     conn = open_session(session)
     notes = []
     if not any(e.kind == "start" for e in session.entries()):
@@ -249,7 +257,7 @@ def check(lab: Lab, session: Session, restart_recorder: bool = True) -> LabResul
         s.id: "; ".join(render(c, session.instance, snapshot) for c in s.commands[session.backend])
         for s in lab.steps
     }
-    return grade(lab, Evidence(host, live, timeline.facts), base, commands)
+    return Evidence(host, live, timeline.facts), base, commands
 
 
 def finish(lab: Lab, session: Session) -> list[str]:
