@@ -58,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "setup",
         help="install, start and initialise LXD and/or Incus, users and the lab image",
         description="Install LXD 5.0 (Debian) and/or Incus 6.0 (bookworm-backports), start "
-        "the daemons, preseed a dir pool and a root disk, create the book's users "
+        "the daemons, preseed a dir (or --storage btrfs) pool and a root disk, create the book's users "
         "(lxdadmin, incusadmin) and import the offline lab image. Safe to run again: "
         "steps already done are skipped and reported.",
     )
