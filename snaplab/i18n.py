@@ -36,6 +36,18 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "invalid {what} name {name!r}: use 1-63 letters, digits and dashes, starting with a letter",
         "ko": "{what} 이름 {name!r}은(는) 올바르지 않습니다: 영문자로 시작하는 1~63자의 영문자, 숫자, 대시를 사용하세요",
     },
+    "storage_unknown": {
+        "en": "unknown storage driver {storage!r}: choose one of {known}",
+        "ko": "알 수 없는 스토리지 드라이버 {storage!r}입니다: {known} 중에서 고르세요",
+    },
+    "storage_no_zfs": {
+        "en": "ZFS is not available on this host (no kernel module, no Debian package here): use --storage btrfs for cheap snapshots",
+        "ko": "이 호스트에서는 ZFS를 쓸 수 없습니다(커널 모듈도 데비안 패키지도 없습니다): 빠른 스냅샷에는 --storage btrfs를 사용하세요",
+    },
+    "storage_switch": {
+        "en": "[{backend}] the lab pool is already {current}; switching it to {wanted} would move containers snaplab did not create, so nothing was changed: keep --storage {current}, or set up {wanted} on a fresh host",
+        "ko": "[{backend}] 실습 풀은 이미 {current}입니다. {wanted}(으)로 바꾸면 snaplab이 만들지 않은 컨테이너까지 옮겨야 하므로 아무것도 바꾸지 않았습니다: --storage {current}를 유지하거나 새 호스트에서 {wanted}로 설정하세요",
+    },
     "interrupted": {
         "en": "interrupted; what snaplab was making is removed, or left for `snaplab finish` / `snaplab start` to handle",
         "ko": "중단되었습니다. 만들던 것은 삭제했거나, `snaplab finish` 또는 `snaplab start`가 처리할 수 있는 상태로 남아 있습니다",

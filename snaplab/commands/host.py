@@ -58,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "setup",
         help="install, start and initialise LXD and/or Incus, users and the lab image",
         description="Install LXD 5.0 (Debian) and/or Incus 6.0 (bookworm-backports), start "
-        "the daemons, preseed a dir pool and a root disk, create the book's users "
+        "the daemons, preseed a dir (or --storage btrfs) pool and a root disk, create the book's users "
         "(lxdadmin, incusadmin) and import the offline lab image. Safe to run again: "
         "steps already done are skipped and reported.",
     )
@@ -76,6 +76,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="use a remote image (e.g. images:ubuntu/22.04) instead of the "
         "offline busybox image; needs internet",
     )
+    s.add_argument(
+        "--storage",
+        default="dir",
+        choices=("dir", "btrfs", "zfs"),
+        help="the lab pool's driver: dir (default) copies the whole root filesystem on "
+        "every snapshot, btrfs (loop-backed) snapshots in place; zfs is refused here",
+    )
+    s.add_argument(
+        "--pool-size",
+        default="4GiB",
+        metavar="SIZE",
+        help="size of the btrfs pool's loop file (default 4GiB)",
+    )
     s.add_argument("--json", action="store_true")
     s.set_defaults(run=run_setup)
     t = verbs.add_parser("stop", help="stop the daemons that snaplab started (never others)")
@@ -85,12 +98,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_setup(args: argparse.Namespace) -> HostResult:
-    if os.geteuid() != 0:
-        raise SnaplabError(text("not_root"), ExitCode.PERMISSION)
     from snaplab.host import setup
 
+    setup.check_storage(args.storage)  # before root: a refusal needs no privileges
+    if os.geteuid() != 0:
+        raise SnaplabError(text("not_root"), ExitCode.PERMISSION)
     say = setup.stderr
-    opts = setup.Options(bridge=args.bridge, remote_image=args.image)
+    opts = setup.Options(
+        bridge=args.bridge,
+        remote_image=args.image,
+        storage=args.storage,
+        pool_size=args.pool_size,
+    )
     built = setup.image_builder(say)
     result = HostResult("setup", dry_run=args.dry_run)
     began = time.monotonic()

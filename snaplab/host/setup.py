@@ -18,7 +18,9 @@ import yaml
 from pylxd.exceptions import NotFound
 
 from snaplab.backends import Backend
+from snaplab.errors import ExitCode, SnaplabError
 from snaplab.host import daemon, image
+from snaplab.i18n import text
 
 BACKPORTS_FILE = Path("/etc/apt/sources.list.d/snaplab-bookworm-backports.sources")
 BACKPORTS = """Types: deb
@@ -29,6 +31,8 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 """
 IMAGE_CACHE = Path("/var/cache/snaplab")
 BASE_PACKAGES = ("busybox-static",)  # the lab image is built from its binary
+STORAGE = ("dir", "btrfs", "zfs")  # what --storage offers; zfs only to refuse it plainly
+STORAGE_PACKAGES = {"btrfs": ("btrfs-progs",)}  # the daemons shell out to mkfs.btrfs
 
 
 @dataclass
@@ -43,6 +47,8 @@ class Step:
 class Options:
     bridge: bool = False
     remote_image: str | None = None  # e.g. images:ubuntu/22.04 on a host with internet
+    storage: str = "dir"  # the lab pool's driver: dir copies, btrfs snapshots in place
+    pool_size: str = "4GiB"  # btrfs only: the size of its loop file
 
 
 def installed(package: str) -> bool:
@@ -87,10 +93,17 @@ def apt_install(packages: list[str], suite: str | None, say: Callable[[str], Non
         raise subprocess.CalledProcessError(proc.returncode, argv, "\n".join(tail))
 
 
-def preseed(bridge: bool) -> str:
-    """A `dir` pool and a root disk; `lxd init --auto` fails here (no free subnet)."""
+def preseed(bridge: bool, storage: str = "dir", size: str = "4GiB") -> str:
+    """One pool and a root disk; `lxd init --auto` fails here (no free subnet).
+
+    A btrfs pool is loop-backed (a file of `size` under the daemon's directory),
+    so it needs no spare disk.
+    """
+    pool: dict = {"name": "default", "driver": storage}
+    if storage == "btrfs":
+        pool["config"] = {"size": size}
     doc: dict = {
-        "storage_pools": [{"name": "default", "driver": "dir"}],
+        "storage_pools": [pool],
         "profiles": [
             {
                 "name": "default",
@@ -125,6 +138,42 @@ def initialised(backend: Backend) -> bool:
     return bool(pools) and any(
         d.get("type") == "disk" and d.get("path") == "/" for d in devices.values()
     )
+
+
+def check_storage(storage: str) -> None:
+    """ZFS is neither a module nor a package on this kind of host: say so, do not fake it."""
+    if storage not in STORAGE:
+        raise SnaplabError(text("storage_unknown", storage=storage, known=", ".join(STORAGE)))
+    if storage == "zfs":
+        raise SnaplabError(text("storage_no_zfs"), ExitCode.SETUP_FAILED)
+
+
+def pool_driver(backend: Backend) -> str | None:
+    """The driver of the pool the default profile's root disk lives on, if initialised."""
+    from snaplab.transports import Target, connect
+
+    if not daemon.answering(backend):
+        return None
+    client = connect(Target(backend.name)).client
+    devices = client.api.profiles["default"].get().json()["metadata"]["devices"]
+    root = [d for d in devices.values() if d.get("type") == "disk" and d.get("path") == "/"]
+    if not root or not root[0].get("pool"):
+        return None
+    meta = client.api.storage_pools[root[0]["pool"]].get().json()["metadata"]
+    return str(meta["driver"])
+
+
+def check_switch(backend: Backend, current: str | None, wanted: str) -> None:
+    """Refuse to move a host between drivers.
+
+    Moving the default pool means moving every instance on it, including ones
+    snaplab did not create; that is not ours to do, so stop and say how.
+    """
+    if current is not None and current != wanted:
+        raise SnaplabError(
+            text("storage_switch", backend=backend.name, current=current, wanted=wanted),
+            ExitCode.CONFLICT,
+        )
 
 
 def image_fingerprint(backend: Backend) -> str | None:
@@ -202,7 +251,9 @@ def plan(
             True,
             lambda: BACKPORTS_FILE.write_text(BACKPORTS),
         )
-    missing = [p for p in (*backend.packages, *BASE_PACKAGES) if not installed(p)]
+    extra = STORAGE_PACKAGES.get(opts.storage, ())
+    wanted = (*backend.packages, *BASE_PACKAGES, *extra)
+    missing = [p for p in wanted if not installed(p)]
     yield Step(
         name,
         f"install {' '.join(backend.packages)} (apt-get)",
@@ -215,11 +266,16 @@ def plan(
         not daemon.answering(backend),
         lambda: daemon.start(backend) and None,
     )
+    fresh = not initialised(backend)
+    if not fresh:
+        check_switch(backend, pool_driver(backend), opts.storage)
     yield Step(
         name,
-        "initialise: a dir pool and a root disk in the default profile",
-        not initialised(backend),
-        lambda: run(list(backend.preseed), stdin=preseed(opts.bridge)),
+        f"initialise: a {opts.storage} pool and a root disk in the default profile",
+        fresh,
+        lambda: run(
+            list(backend.preseed), stdin=preseed(opts.bridge, opts.storage, opts.pool_size)
+        ),
     )
     yield Step(
         name,

@@ -33,6 +33,7 @@ KINDS = {
     "stopped": "started, then shut down: no socket",
     "killed": "started, then killed -9: a stale socket that refuses connections",
     "setup": "running, never initialised: for `snaplab host setup` to finish",
+    "btrfs": "running, never initialised: for `snaplab host setup --storage btrfs`",
     "https": "like full, and listening on 127.0.0.1:<free port> (core.https_address)",
     "classroom": "like full, for a whole class's projects; `class setup` makes it listen",
 }
