@@ -93,15 +93,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     if marker is None or not report.failed or not isinstance(found, Graded):
         return
     from snaplab.i18n import detect
-    from snaplab.lab.grader import results
+    from snaplab.lab.grader import failure
 
     lang = detect(item.config.getoption("--lab-lang"))
-    fill = {"instance": found.base.instance, "snapshot": found.base.snapshot}
-    # this step alone as failed, so it is rendered with its hint
-    outcomes = {s.id: s.id != marker.args[0] for s in found.lab.steps}
-    for step in results(found.lab, outcomes, fill, found.commands):
-        if step.id == marker.args[0]:
-            lines = [step.message.get(lang)]
-            if step.hint:
-                lines.append(("힌트: " if lang == "ko" else "hint: ") + step.hint.get(lang))
-            report.longrepr = "\n".join(lines)
+    message, hint = failure(found.lab, marker.args[0], found.base, found.commands)
+    label = "힌트" if lang == "ko" else "hint"
+    report.longrepr = f"{message.get(lang)}\n{label}: {hint.get(lang)}"

@@ -148,8 +148,21 @@ def _fmt(t: Text, params: dict[str, str]) -> Text:
     return Text(t.en.format(**params), t.ko.format(**params))
 
 
+def fill_of(base: LabResult) -> dict[str, str]:
+    """The placeholders a lab's messages may use, as the learner's session has them."""
+    return {"instance": base.instance, "snapshot": base.snapshot}
+
+
+def failure(
+    lab: Lab, step_id: str, base: LabResult, command_for: dict[str, str]
+) -> tuple[Text, Text]:
+    """A step's fail message and hint, as `check` words them: what plain pytest reports."""
+    step = next(s for s in lab.steps if s.id == step_id)
+    params = {**fill_of(base), "command": command_for.get(step_id, "")}
+    return _fmt(step.failed, params), _fmt(step.hint, params)
+
+
 def grade(lab: Lab, evidence: Evidence, base: LabResult, command_for: dict[str, str]) -> LabResult:
     outcomes = run_checks(lab, evidence)
-    fill = {"instance": base.instance, "snapshot": base.snapshot}
-    base.steps = results(lab, outcomes, fill, command_for)
+    base.steps = results(lab, outcomes, fill_of(base), command_for)
     return base
