@@ -162,29 +162,24 @@ def entry_for(event: dict[str, Any], session: Session, client: Any, path: str) -
 
 
 def listen(sessions: list[Session], path: str, shared: bool = False) -> None:
-    """Read events on one thread and probe on another.
+    """Read events on one thread and probe on one thread per session.
 
     The daemon drops a listener that falls behind (Incus does so quickly once
     the request log is on), and a probe takes tens of milliseconds: so the
-    socket is drained at once into a queue, and probes happen in order behind it.
+    socket is drained at once into queues, and probes happen in order behind it.
     One process serves every session of one daemon (a class has dozens): the
-    stream covers all projects, and each event goes to the sessions it is about.
+    stream covers all projects, and each event goes to every session's queue.
+    A queue per session keeps one learner's slow probe (the files API waits
+    while a container is being deleted) from holding up everyone else's events.
     """
     from pylxd.client import _WebsocketClient
 
     from snaplab.transports import Target, connect
 
     first = sessions[0]
-    clients: dict[str, Any] = {}
-
-    def client_for(project: str) -> Any:
-        if project not in clients:
-            clients[project] = connect(Target(first.backend, first.url, project)).client
-        return clients[project]
-
-    client = client_for(first.project)
+    client = connect(Target(first.backend, first.url, first.project)).client
     me = os.getpid()
-    inbox: queue.Queue[bytes | None] = queue.Queue()
+    boxes: list[queue.Queue[dict[str, Any] | None]] = [queue.Queue() for _ in sessions]
 
     class Recorder(_WebsocketClient):
         heard = False
@@ -197,22 +192,29 @@ def listen(sessions: list[Session], path: str, shared: bool = False) -> None:
                 for session in sessions:
                     if serves(session, me):
                         session.append(Entry(t=now(), kind="recorder", note="listening"))
-            inbox.put(bytes(message.data))
+            event = json.loads(bytes(message.data).decode("utf-8"))
+            for box in boxes:
+                box.put(event)
 
-    def work() -> None:
-        while (raw := inbox.get()) is not None:
-            event = json.loads(raw.decode("utf-8"))
-            for session in sessions:
-                try:
-                    entry = entry_for(event, session, client_for(session.project), path)
-                    # a session handed to another recorder (or finished) is not ours to write
-                    if entry and serves(session, me):
-                        session.append(entry)
-                except Exception as e:  # noqa: BLE001 - one bad event must not stop the recording
-                    print(f"{now()} recorder: {e}", file=sys.stderr, flush=True)
+    def work(session: Session, box: queue.Queue[dict[str, Any] | None]) -> None:
+        own: Any = None  # a client per thread: pylxd's session is not shared safely
+        while (event := box.get()) is not None:
+            try:
+                if own is None:
+                    own = connect(Target(session.backend, session.url, session.project)).client
+                entry = entry_for(event, session, own, path)
+                # a session handed to another recorder (or finished) is not ours to write
+                if entry and serves(session, me):
+                    session.append(entry)
+            except Exception as e:  # noqa: BLE001 - one bad event must not stop the recording
+                print(f"{now()} recorder: {e}", file=sys.stderr, flush=True)
 
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
+    workers = [
+        threading.Thread(target=work, args=(s, box), daemon=True)
+        for s, box in zip(sessions, boxes, strict=True)
+    ]
+    for w in workers:
+        w.start()
     ws = client.events(websocket_client=Recorder)
     scope = "all-projects=true" if shared else f"project={first.project}"
     ws.resource = f"/1.0/events?type=lifecycle,logging,operation&{scope}"
@@ -220,8 +222,10 @@ def listen(sessions: list[Session], path: str, shared: bool = False) -> None:
         ws.connect()
         ws.run()
     finally:
-        inbox.put(None)
-        worker.join()
+        for box in boxes:
+            box.put(None)
+        for w in workers:
+            w.join()
     print(f"{now()} recorder: the daemon closed the event stream", file=sys.stderr, flush=True)
 
 
