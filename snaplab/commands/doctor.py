@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from dataclasses import dataclass
 
@@ -42,13 +43,46 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="check that this LXD/Incus host is fit for the labs",
         description="Check the kernel, the daemon, socket permissions, storage, the default "
         "profile and the lab image, then run the chapter in miniature on a throwaway "
-        "container and time its snapshot and restore. Exit 0 when the host is fit.",
+        "container and time its snapshot, its restore and the downtime a restore costs "
+        "(stop, restore, start). Exit 0 when the host is fit.",
+        epilog="Example: snaplab doctor --backend lxd --size 500M   (what a 500 MiB container "
+        "pays here)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--backend", default="all", choices=("lxd", "incus", "all"))
     p.add_argument("--project", default=None, help="daemon project (default: default)")
     add_remote(p)
+    p.add_argument(
+        "--size",
+        type=size_mib,
+        default=0,
+        metavar="SIZE",
+        help="also time snapshot, restore and downtime of a throwaway container filled "
+        "to SIZE (e.g. 500M, 2G): what a container of yours would pay on this pool",
+    )
+    p.add_argument(
+        "--pool",
+        default=None,
+        metavar="NAME",
+        help="launch the probes on this storage pool (default: the default profile's)",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable report")
     p.set_defaults(run=run)
+
+
+SIZE = re.compile(r"^(\d+)\s*([kmgt]?)(i?b)?$", re.IGNORECASE)
+
+
+def size_mib(value: str) -> int:
+    """`500M`, `2G`, `512MiB` -> MiB; checked by argparse, before any daemon is asked."""
+    m = SIZE.match(value.strip())
+    scale = {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024 * 1024}
+    if not m:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a size such as 500M or 2G")
+    mib = int(int(m.group(1)) * scale[(m.group(2) or "m").lower()])
+    if mib < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is under 1 MiB")
+    return mib
 
 
 def run(args: argparse.Namespace) -> DoctorResult:
@@ -61,10 +95,11 @@ def run(args: argparse.Namespace) -> DoctorResult:
     for backend in pick(choice):
         t0 = time.monotonic()
         args.backend = backend.name
-        ctx = Context(backend, target(args))
+        ctx = Context(backend, target(args), size_mib=args.size, pool=args.pool)
         try:
             sweep(ctx)
         except Skip:
             pass
-        reports.append(Report(backend.name, run_all(ctx), time.monotonic() - t0))
+        findings = run_all(ctx)
+        reports.append(Report(backend.name, findings, time.monotonic() - t0, ctx.timings))
     return DoctorResult(reports)

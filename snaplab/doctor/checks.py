@@ -32,6 +32,7 @@ from snaplab.transports.local import socket_problem
 Outcome = tuple[Status, str, str]
 PROBE_PREFIX = "snaplab-doctor-"
 PROBE_FILE = "/root/snaplab-probe.txt"
+FILL_FILE = "/root/snaplab-fill"  # --size: random bytes, so no driver can compress them away
 PROBE_RUNNER = "user.snaplab.doctor"  # host:pid of the doctor that launched a probe
 # Where the kernel check looks; tests point these at a fake tree.
 PROC = Path("/proc")
@@ -46,7 +47,9 @@ class Skip(Exception):
 class Context:
     backend: Backend
     target: Target
-    timings: dict[str, float] = field(default_factory=dict)
+    size_mib: int = 0  # --size: also measure a container filled to this size
+    pool: str | None = None  # --pool: measure there instead of the default profile's pool
+    timings: dict[str, dict[str, float]] = field(default_factory=dict)
     _conn: Connection | None = None
     _error: SnaplabError | None = None
 
@@ -166,16 +169,74 @@ def storage(ctx: Context) -> Outcome:
             "no storage pool",
             f"sudo snaplab host setup --backend {ctx.backend.name}  (preseeds a dir pool)",
         )
+    if ctx.pool and ctx.pool not in {p["name"] for p in pools}:
+        known = ", ".join(p["name"] for p in pools)
+        return Status.FAIL, f"no storage pool named {ctx.pool} (there is {known})", ""
     drivers = ", ".join(f"{p['name']} ({p['driver']})" for p in pools)
-    if all(p["driver"] == "dir" for p in pools):
-        return (
-            Status.WARN,
-            f"{drivers}: on dir a snapshot copies the whole root filesystem",
-            f"{ctx.backend.cli} storage create fast btrfs size=4GiB  (copy-on-write: "
-            "snapshots in milliseconds, any snapshot restorable; zfs restores only the latest "
-            "unless zfs.remove_snapshots=true)",
-        )
-    return Status.PASS, drivers, ""
+    measured = sized(ctx) if ctx.size_mib else ""
+    if "sized" in ctx.timings:  # a dir pool warns with its own figure, beside btrfs's
+        on = ctx.pool or _default_pool(ctx)
+        copies = any(p["driver"] == "dir" and p["name"] == on for p in pools)
+    else:
+        copies = all(p["driver"] == "dir" for p in pools)
+    if not copies:
+        return Status.PASS, drivers + (f"; {measured}" if measured else ""), ""
+    on_btrfs = (
+        _reference("btrfs", ctx.backend.name, ctx.size_mib) if "sized" in ctx.timings else None
+    )
+    return (
+        Status.WARN,
+        f"{drivers}: on dir a snapshot copies the whole root filesystem"
+        + (f"; {measured}" if measured else "")
+        + (f"; on btrfs it would be about {on_btrfs:.1f} s" if on_btrfs else ""),
+        f"{ctx.backend.cli} storage create fast btrfs size=4GiB  (copy-on-write: "
+        "snapshots in milliseconds, any snapshot restorable; zfs restores only the latest "
+        "unless zfs.remove_snapshots=true)",
+    )
+
+
+def _default_pool(ctx: Context) -> str | None:
+    devices = ctx.get("/1.0/profiles/default").get("devices", {}).values()
+    return next(
+        (d.get("pool") for d in devices if d.get("type") == "disk" and d.get("path") == "/"), None
+    )
+
+
+def _reference(driver: str, backend: str, size_mib: int) -> float | None:
+    """The snapshot time `make bench` measured on `driver` at the nearest size, if shipped.
+
+    The figure comes from guides/captured/storage.json, the same run the host page charts.
+    """
+    import json
+
+    from snaplab.paths import data_dir
+
+    try:
+        rows = json.loads((data_dir("guides") / "captured" / "storage.json").read_text())["rows"]
+    except (OSError, KeyError, ValueError, FileNotFoundError):
+        return None
+    mine = [r for r in rows if r["driver"] == driver and r["backend"] == backend]
+    if not mine:
+        return None
+    nearest = min(mine, key=lambda r: abs(r["size_mib"] - size_mib))
+    return float(nearest["snapshot"]["median"])
+
+
+def sized(ctx: Context) -> str:
+    """Snapshot and restore cost of a container filled to --size: what an operator's own
+    container would pay, rather than the 2 MB lab container's."""
+    if root_disk(ctx)[0] is not Status.PASS or lab_image(ctx)[0] is not Status.PASS:
+        return "not measured (no root disk or no lab image, see below)"
+    client = ctx.conn.client
+    name = PROBE_PREFIX + uuid.uuid4().hex[:8]
+    try:
+        cost = cycle(client, name, fill_mib=ctx.size_mib, pool=ctx.pool)
+    except (LXDAPIException, instance.OperationFailed) as e:
+        return f"not measured: the daemon refused: {e}"
+    finally:
+        remove_probe(client, name)
+    ctx.timings["sized"] = {"size_mib": ctx.size_mib, **cost.to_dict()}
+    return f"a {ctx.size_mib} MiB container: {cost.describe()}"
 
 
 def root_disk(ctx: Context) -> Outcome:
@@ -227,38 +288,80 @@ def probe(ctx: Context) -> Outcome:
 
 
 def _probe(ctx: Context, client: Any, name: str) -> Outcome:
-    """Launch, snapshot, write, stop, restore, check the file is gone, delete the snapshot."""
-    inst = client.instances.create(
-        {
-            "name": name,
-            "source": {"type": "image", "alias": ALIAS},
-            "config": {instance.LABEL: "doctor", PROBE_RUNNER: _runner()},
-        },
-        wait=True,
-    )
-    inst.start(wait=True)
-    t = time.perf_counter()
-    inst.snapshots.create("before", wait=True)
-    ctx.timings["snapshot"] = time.perf_counter() - t
-    write = instance.execute(client, name, ["touch", PROBE_FILE])
-    if write.rc != 0:
-        return Status.FAIL, f"could not write in the container: {write.stderr.strip()}", ""
-    inst.stop(wait=True, force=True)
-    t = time.perf_counter()
-    inst.restore_snapshot("before", wait=True)
-    ctx.timings["restore"] = time.perf_counter() - t
-    if instance.file_exists(client, name, PROBE_FILE):
+    cost = cycle(client, name, pool=ctx.pool)
+    ctx.timings["lab"] = cost.to_dict()
+    if cost.survived:
         return (
             Status.FAIL,
             "the file written after the snapshot survived the restore",
             "check the storage driver's logs",
         )
+    return Status.PASS, cost.describe(), ""
+
+
+@dataclass
+class Cost:
+    """What the chapter's cycle cost, in seconds. Downtime is what a restore takes the
+    service away for: the stop as the chapter types it (not forced), the restore, the start."""
+
+    snapshot: float = 0.0
+    stop: float = 0.0
+    restore: float = 0.0
+    start: float = 0.0
+    survived: bool = False  # the file written after the snapshot was still there
+
+    @property
+    def downtime(self) -> float:
+        return self.stop + self.restore + self.start
+
+    def to_dict(self) -> dict[str, float]:
+        return {
+            "snapshot": round(self.snapshot, 3),
+            "restore": round(self.restore, 3),
+            "downtime": round(self.downtime, 3),
+            "stop": round(self.stop, 3),
+            "start": round(self.start, 3),
+        }
+
+    def describe(self) -> str:
+        return (
+            f"snapshot {self.snapshot:.2f} s, restore {self.restore:.2f} s, downtime "
+            f"{self.downtime:.2f} s = stop {self.stop:.2f} + restore + start {self.start:.2f}"
+        )
+
+
+def cycle(client: Any, name: str, fill_mib: int = 0, pool: str | None = None) -> Cost:
+    """The chapter in miniature on a labelled throwaway container, timed step by step:
+    launch (and fill), snapshot, write a file, stop, restore, start, delete the snapshot."""
+    config = {"name": name, "source": {"type": "image", "alias": ALIAS}}
+    config["config"] = {instance.LABEL: "doctor", PROBE_RUNNER: _runner()}
+    if pool:
+        config["devices"] = {"root": {"type": "disk", "path": "/", "pool": pool}}
+    inst = client.instances.create(config, wait=True)
+    inst.start(wait=True)
+    if fill_mib:
+        fill = ["dd", "if=/dev/urandom", f"of={FILL_FILE}", "bs=1048576", f"count={fill_mib}"]
+        done = instance.execute(client, name, fill, timeout=900)
+        if done.rc != 0:
+            raise instance.OperationFailed(f"could not fill the container: {done.stderr.strip()}")
+    cost = Cost()
+    t = time.perf_counter()
+    inst.snapshots.create("before", wait=True)
+    cost.snapshot = time.perf_counter() - t
+    write = instance.execute(client, name, ["touch", PROBE_FILE])
+    if write.rc != 0:
+        raise instance.OperationFailed(f"could not write in the container: {write.stderr.strip()}")
+    for step, act in (
+        ("stop", lambda: inst.stop(wait=True)),
+        ("restore", lambda: inst.restore_snapshot("before", wait=True)),
+        ("start", lambda: inst.start(wait=True)),
+    ):
+        t = time.perf_counter()
+        act()
+        setattr(cost, step, time.perf_counter() - t)
+    cost.survived = instance.file_exists(client, name, PROBE_FILE)
     inst.snapshots.get("before").delete(wait=True)
-    return (
-        Status.PASS,
-        f"snapshot {ctx.timings['snapshot']:.2f} s, restore {ctx.timings['restore']:.2f} s",
-        "",
-    )
+    return cost
 
 
 def _runner() -> str:

@@ -32,6 +32,7 @@ class Report:
     backend: str
     findings: list[Finding] = field(default_factory=list)
     seconds: float = 0.0
+    timings: dict[str, dict[str, float]] = field(default_factory=dict)  # "lab", "sized"
 
     @property
     def fit(self) -> bool:
@@ -43,4 +44,5 @@ class Report:
             "fit": self.fit,
             "seconds": round(self.seconds, 2),
             "checks": [f.to_dict() for f in self.findings],
+            "timings": self.timings,
         }

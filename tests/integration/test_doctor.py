@@ -29,18 +29,19 @@ pytestmark = pytest.mark.integration
 BACKENDS = ["lxd", "incus"]
 CHECK_IDS = ["kernel", "installed", "socket", "api", "storage", "root-disk", "image", "probe"]
 AFTER_API = ["storage", "root-disk", "image", "probe"]
-TIMINGS = re.compile(r"^snapshot \d+\.\d\d s, restore \d+\.\d\d s$")
+COST = r"snapshot \d+\.\d\d s, restore \d+\.\d\d s, downtime \d+\.\d\d s = stop \d+\.\d\d \+ restore \+ start \d+\.\d\d"
+TIMINGS = re.compile(f"^{COST}$")
 
 
 def doctor(
     cli: Callable[..., Run],
     backend: str,
-    *,
+    *extra: str,
     env: dict[str, str] | None = None,
     user: str | None = None,
 ) -> tuple[Run, dict, dict[str, dict]]:
     """Run `snaplab doctor --json` for one backend; (run, report, checks by id)."""
-    r = cli("doctor", "--backend", backend, "--json", env=env, user=user)
+    r = cli("doctor", "--backend", backend, "--json", *extra, env=env, user=user)
     data = json.loads(r.out)
     assert len(data["reports"]) == 1
     report = data["reports"][0]
@@ -86,7 +87,8 @@ def test_daemon_stopped_json_has_the_documented_shape(cli, spares, backend):
     assert data["fit"] is False
     assert len(data["reports"]) == 1
     report = data["reports"][0]
-    assert set(report) == {"backend", "fit", "seconds", "checks"}
+    assert set(report) == {"backend", "fit", "seconds", "checks", "timings"}
+    assert report["timings"] == {}  # nothing could be timed on a stopped daemon
     assert report["backend"] == backend and report["fit"] is False
     assert isinstance(report["seconds"], int | float) and report["seconds"] >= 0
     assert [c["id"] for c in report["checks"]] == CHECK_IDS
@@ -260,13 +262,29 @@ def test_probe_passes_on_the_main_daemon_and_reports_timings(cli, backend, user)
     assert r.rc == ExitCode.OK and report["fit"] is True
 
 
-@pytest.mark.parametrize("moment", ["created", "running"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_size_times_a_filled_container_and_names_the_figure(cli, backend):
+    r, report, checks = doctor(cli, backend, "--size", "20M")
+    assert r.rc == ExitCode.OK, r.err
+    sized = report["timings"]["sized"]
+    assert sized["size_mib"] == 20
+    assert sized["downtime"] == pytest.approx(sized["stop"] + sized["restore"] + sized["start"], abs=0.002)
+    detail = checks["storage"]["detail"]
+    assert re.search(f"a 20 MiB container: {COST}", detail), detail
+    assert checks["storage"]["status"] == "WARN"  # the main daemons' pool is dir
+    assert TIMINGS.match(checks["probe"]["detail"]), checks["probe"]["detail"]
+    lab = report["timings"]["lab"]
+    assert set(lab) == {"snapshot", "restore", "downtime", "stop", "start"}
+
+
+@pytest.mark.parametrize("moment", ["created", "running", "filling"])
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_interrupted_probe_removes_its_container(spares, backend, moment):
     spare = spares.get(backend, "full")
     assert spare.instances(PROBE_PREFIX) == []
+    size = ["--size", "300M"] if moment == "filling" else []  # still writing when interrupted
     proc = subprocess.Popen(
-        cli_argv("doctor", "--backend", backend),
+        cli_argv("doctor", "--backend", backend, *size),
         env=cli_env(spare.env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -279,7 +297,7 @@ def test_interrupted_probe_removes_its_container(spares, backend, moment):
             if proc.poll() is not None:
                 return ["<doctor finished>"]
             names = spare.instances(PROBE_PREFIX)
-            if names and moment == "running" and spare.state(names[0]) != "RUNNING":
+            if names and moment != "created" and spare.state(names[0]) != "RUNNING":
                 return None
             return names or None
 

@@ -6,6 +6,8 @@ given, or a socket path where nothing listens.
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import shutil
 import socket
@@ -20,7 +22,7 @@ import pytest
 from pylxd.exceptions import LXDAPIException, NotFound
 
 from snaplab.backends import BACKENDS, Backend, get_backend
-from snaplab.commands.doctor import DoctorResult
+from snaplab.commands.doctor import DoctorResult, size_mib
 from snaplab.doctor import checks
 from snaplab.doctor.checks import CHECKS, Context, Skip
 from snaplab.doctor.results import Finding, Report, Status
@@ -256,6 +258,92 @@ def test_storage_passes_with_a_copy_on_write_pool():
     )
 
 
+def test_storage_fails_on_a_pool_that_is_not_there():
+    ctx = Canned(FIT)
+    ctx.pool = "fast"
+    assert checks.storage(ctx) == (Status.FAIL, "no storage pool named fast (there is default)", "")
+
+
+def sized_context(monkeypatch, driver: str, reference: dict | None) -> Canned:
+    """--size 500: the measured cycle is canned, and so is the bench's shipped figure."""
+    cost = checks.Cost(snapshot=3.8, stop=0.6, restore=0.3, start=0.1)
+    monkeypatch.setattr(checks, "cycle", lambda client, name, fill_mib, pool: cost)
+    monkeypatch.setattr(checks, "remove_probe", lambda client, name: None)
+    monkeypatch.setattr(checks, "_reference", lambda d, b, mib: (reference or {}).get(d))
+    ctx = Canned({**FIT, "/1.0/storage-pools": [{"name": "default", "driver": driver}]})
+    ctx.size_mib = 500
+    ctx._conn = cast(Any, SimpleNamespace(client=None))
+    return ctx
+
+
+def test_sized_dir_warns_with_the_figure_measured_here_and_btrfs_beside_it(monkeypatch):
+    ctx = sized_context(monkeypatch, "dir", {"btrfs": 0.09})
+    status, detail, _ = checks.storage(ctx)
+    assert status is Status.WARN
+    assert "a 500 MiB container: snapshot 3.80 s, restore 0.30 s, downtime 1.00 s" in detail
+    assert detail.endswith("on btrfs it would be about 0.1 s")
+    assert ctx.timings["sized"] == {
+        "size_mib": 500, "snapshot": 3.8, "restore": 0.3, "downtime": 1.0, "stop": 0.6,
+        "start": 0.1,
+    }  # fmt: skip
+
+
+def test_sized_dir_without_a_shipped_btrfs_figure_claims_none(monkeypatch):
+    status, detail, _ = checks.storage(sized_context(monkeypatch, "dir", None))
+    assert status is Status.WARN and "btrfs it would" not in detail
+
+
+def test_sized_btrfs_passes_with_its_figure(monkeypatch):
+    status, detail, _ = checks.storage(sized_context(monkeypatch, "btrfs", None))
+    assert status is Status.PASS
+    assert detail.startswith("default (btrfs); a 500 MiB container: snapshot 3.80 s")
+
+
+def test_sized_is_not_measured_without_an_image(monkeypatch):
+    ctx = sized_context(monkeypatch, "dir", {"btrfs": 0.09})
+    ctx.answers["/1.0/images/aliases"] = []
+    status, detail, _ = checks.storage(ctx)
+    assert status is Status.WARN
+    assert "not measured (no root disk or no lab image" in detail
+    assert "sized" not in ctx.timings and "btrfs it would" not in detail
+
+
+def test_reference_reads_the_nearest_size_of_the_shipped_bench(monkeypatch, tmp_path):
+    rows = [
+        {"backend": "lxd", "driver": "btrfs", "size_mib": s, "snapshot": {"median": m}}
+        for s, m in ((10, 0.05), (100, 0.07), (500, 0.11))
+    ]
+    (tmp_path / "captured").mkdir()
+    (tmp_path / "captured" / "storage.json").write_text(json.dumps({"rows": rows}))
+    monkeypatch.setattr("snaplab.paths.data_dir", lambda kind: tmp_path)
+    assert checks._reference("btrfs", "lxd", 400) == 0.11
+    assert checks._reference("btrfs", "incus", 400) is None
+    assert checks._reference("dir", "lxd", 400) is None
+
+
+def test_downtime_is_stop_restore_and_start():
+    cost = checks.Cost(snapshot=0.2, stop=2.5, restore=0.25, start=0.5)
+    assert cost.downtime == 3.25
+    assert cost.describe() == (
+        "snapshot 0.20 s, restore 0.25 s, downtime 3.25 s = stop 2.50 + restore + start 0.50"
+    )
+
+
+@pytest.mark.parametrize(
+    "value, mib",
+    [("500M", 500), ("500m", 500), ("2G", 2048), ("512MiB", 512), ("100MB", 100), ("10", 10),
+     ("2048K", 2)],
+)  # fmt: skip
+def test_size_option_reads_the_usual_units(value, mib):
+    assert size_mib(value) == mib
+
+
+@pytest.mark.parametrize("value", ["", "5Q", "-1M", "1.5G", "100K", "M"])
+def test_size_option_refuses_what_is_not_a_size(value):
+    with pytest.raises(argparse.ArgumentTypeError):
+        size_mib(value)
+
+
 @pytest.mark.parametrize(
     "devices",
     [
@@ -457,6 +545,7 @@ def test_json_shape_and_rendering():
             Finding("probe", "end-to-end", Status.FAIL, "broke", "look at logs"),
         ],
         seconds=1.234,
+        timings={"lab": {"snapshot": 0.1, "restore": 0.1, "downtime": 0.8}},
     )
     data = DoctorResult([report]).to_dict()
     assert data == {
@@ -489,6 +578,7 @@ def test_json_shape_and_rendering():
                         "fix": "look at logs",
                     },
                 ],
+                "timings": {"lab": {"snapshot": 0.1, "restore": 0.1, "downtime": 0.8}},
             }
         ],
     }
