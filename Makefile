@@ -11,14 +11,14 @@ SNAPLAB := $(VENV)/bin/snaplab
 # can run the same installed snaplab: a pyenv under /root is not theirs to read.
 BASEPY  ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 
-.PHONY: install host demo test unit integration lint bench clean site capture chromium
+.PHONY: install host demo test unit integration lint bench storage-figures clean site capture chromium
 
 $(VENV)/.deps: pyproject.toml
 	@command -v apt-get >/dev/null && ! $(BASEPY) -c 'import ensurepip' 2>/dev/null && \
 	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv; } || true
 	$(BASEPY) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q hatchling ".[dev,docs]"
+	$(PY) -m pip install -q hatchling ".[dev,docs,bench]"
 	touch $@
 
 # Reinstalled as a wheel each time: proves labs/checks/guides ship as package data,
@@ -51,8 +51,8 @@ demo: host
 	@echo; $(SNAPLAB) guides build
 
 lint: install
-	$(VENV)/bin/ruff check snaplab tests checks
-	$(VENV)/bin/ruff format --check snaplab tests checks
+	$(VENV)/bin/ruff check snaplab tests checks bench
+	$(VENV)/bin/ruff format --check snaplab tests checks bench
 	$(VENV)/bin/mypy
 
 unit: install
@@ -83,6 +83,11 @@ chromium:
 
 bench: host
 	$(PY) bench/run.py
+
+# The host page's storage figures and charts (a few minutes): run on the machine the page
+# should describe, then commit guides/captured/storage.*
+storage-figures: host
+	$(PY) bench/run.py --only storage --publish
 
 clean:
 	rm -rf build dist site .mypy_cache .ruff_cache

@@ -12,11 +12,14 @@ so that drift on a shared host hits both alike.
   4. `snaplab host setup` on a host already set up (warm)
   5. `snaplab class grade` of a 40-learner class: --jobs 1 vs the default, and the cost per
      learner at 10, 20 and 40 learners (one class, rosters of its first N learners)
+  6. storage: snapshot, restore and restore downtime against container size (10, 100 and
+     500 MiB) on dir and on a loop-backed btrfs pool, through `snaplab doctor --size`
+     (bench/storage.py); --publish writes the figures and charts to guides/captured/
 
 Everything it creates is named bench-<run id>-… and removed at the end (Ctrl-C too);
 the lab state lives in a temporary XDG_STATE_HOME. Usage:
 
-  python bench/run.py [--repeat N] [--backends lxd,incus] [--only check,solve,doctor,host,class]
+  python bench/run.py [--repeat N] [--backends lxd,incus] [--only check,...,storage] [--publish]
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import storage
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 OUT = ROOT / "build" / "bench.json"
@@ -47,7 +52,8 @@ LAB = "snapshots"
 SNAPSHOT = "ubuntu-test-1"  # the lab's default snapshot name, which `solve` uses
 IMAGE = "snaplab-lab"
 CLI = {"lxd": "lxc", "incus": "incus"}
-SECTIONS = ("check", "solve", "doctor", "host", "class")
+SECTIONS = ("check", "solve", "doctor", "host", "class", "storage")
+CAPTURED = ROOT / "guides" / "captured"  # where --publish puts the storage figures
 CLASS_SIZES = (10, 20, 40)
 CLASS_SOLVED = 4  # learners who finish the lab; the rest have done nothing
 CLASS_TARGET_S = 10.0  # the issue: 40 learners in under 10 s with the default --jobs
@@ -58,7 +64,6 @@ SOLVE_TARGET_RATIO = 1.2
 REINSTALLING = re.compile(
     r"ModuleNotFoundError|ImportError|cannot import name|No such file or directory: '/"
 )
-PROBE = re.compile(r"snapshot ([0-9.]+) s, restore ([0-9.]+) s")
 
 
 class Broken(Exception):
@@ -311,7 +316,8 @@ def bench_solve(b: Bench, backend: str) -> dict[str, Any]:
 
 
 def bench_doctor(b: Bench, backend: str) -> dict[str, Any]:
-    walls, own, snaps, restores = [], [], [], []
+    walls, own = [], []
+    probe: dict[str, list[float]] = {"snapshot": [], "restore": [], "downtime": []}
     statuses: dict[str, str] = {}
     for i in range(b.doctor_repeat):
         say(f"{backend}: doctor {i + 1}/{b.doctor_repeat}")
@@ -328,18 +334,12 @@ def bench_doctor(b: Bench, backend: str) -> dict[str, Any]:
             raise Broken(f"{backend}: doctor says the host is not fit: {'; '.join(bad)}")
         walls.append(wall)
         own.append(report["seconds"])
-        probe = next(c for c in report["checks"] if c["id"] == "probe")
-        m = PROBE.search(probe["detail"])
-        if not m:
-            raise Broken(f"{backend}: doctor's probe detail has no times: {probe['detail']!r}")
-        snaps.append(float(m.group(1)))
-        restores.append(float(m.group(2)))
+        for op, samples in probe.items():
+            samples.append(report["timings"]["lab"][op])
     return {
         "wall": stats(walls),
         "doctor_seconds": stats(own),
-        "probe_snapshot": stats(snaps),
-        "probe_restore": stats(restores),
-        "probe_resolution_s": 0.01,  # doctor prints its times to two decimals
+        **{f"probe_{op}": stats(samples) for op, samples in probe.items()},
         "statuses": statuses,
     }
 
@@ -517,12 +517,13 @@ def render(report: dict[str, Any]) -> str:
         out += [table(rows), *targets(res["solve"]), ""]
     if res.get("doctor"):
         out += [
-            "3. `snaplab doctor --backend B --json`; probe times as doctor prints them (to 0.01 s)"
+            "3. `snaplab doctor --backend B --json`; the lab probe's times from its JSON",
+            "   (downtime = stop + restore + start)",
         ]
-        rows = [["backend", "wall", "doctor's own", "probe snapshot", "probe restore"]]
+        rows = [["backend", "wall", "doctor's own", "probe snapshot", "restore", "downtime"]]
         for be, s in res["doctor"].items():
             if "error" in s:
-                rows.append([be, f"BROKEN: {s['error']}", "", "", ""])
+                rows.append([be, f"BROKEN: {s['error']}", "", "", "", ""])
                 continue
             rows.append(
                 [
@@ -531,6 +532,7 @@ def render(report: dict[str, Any]) -> str:
                     fmt(s["doctor_seconds"]),
                     fmt(s["probe_snapshot"]),
                     fmt(s["probe_restore"]),
+                    fmt(s["probe_downtime"]),
                 ]
             )
         out += [table(rows), ""]
@@ -574,6 +576,8 @@ def render(report: dict[str, Any]) -> str:
                     + [f"{s['per_learner'][n]:.3f}" for n in CLASS_SIZES]
                 )
         out += [table(rows), *targets(res["class"]), ""]
+    if res.get("storage"):
+        out += storage.render(res["storage"], fmt, table)
     out.append(f"bench took {meta['seconds']:.0f} s; figures in {meta['json']}")
     if report["notes"]:
         out.append("notes:")
@@ -625,6 +629,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--json", type=Path, default=OUT, help=f"where the figures go (default: {OUT})")
     p.add_argument(
+        "--publish",
+        action="store_true",
+        help="also write the storage figures and charts to guides/captured/ (then commit them)",
+    )
+    p.add_argument(
         "--snaplab",
         default=os.environ.get("SNAPLAB")
         or shutil.which("snaplab", path=str(Path(sys.executable).parent))
@@ -668,6 +677,13 @@ def main(argv: list[str] | None = None) -> int:
             results["class"] = {
                 be: guarded(b, f"class/{be}", lambda be=be: bench_class(b, be)) for be in backends
             }
+        if "storage" in only:
+            results["storage"] = {
+                be: guarded(
+                    b, f"storage/{be}", lambda be=be: storage.measure(b, be, stats, say, Broken)
+                )
+                for be in backends
+            }
     except KeyboardInterrupt:
         b.problems.append("interrupted")
         say("interrupted: cleaning up")
@@ -684,6 +700,10 @@ def main(argv: list[str] | None = None) -> int:
             f"left behind: {be} container {i} ({CLI[be]} delete --force {i})" for be, i in b.plain
         ]
 
+    if results.get("storage"):
+        for into in (args.json.parent, *([CAPTURED] if args.publish else [])):
+            for path in storage.write(results["storage"], b.doctor_repeat, into):
+                b.notes.append(f"wrote {path}")
     report = {
         "meta": {
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -397,6 +397,36 @@ def config_file() -> Path:
     raise FileNotFoundError("snaplab's mkdocs.yml is missing from this installation")
 
 
+GROWS_OVER = 0.05  # seconds per 100 MiB: below this, an operation is called flat
+
+
+def storage_figures(captured: Path) -> dict[str, Any]:
+    """`make bench --publish`'s storage run, with what the host page says of it worked out."""
+    path = captured / "storage.json"
+    missing = [p for p in (path, *(captured / f"storage.{x}.svg" for x in LANGS)) if not p.exists()]
+    if missing:
+        raise SnaplabError(
+            both(
+                f"{missing[0]} is missing: measure it with `make storage-figures` "
+                "(the storage section of make bench, published to guides/captured/)",
+                f"{missing[0]} 파일이 없습니다: `make storage-figures`(make bench의 storage "
+                "구간을 guides/captured/에 기록)로 측정하세요",
+            ),
+            ExitCode.LAB_INVALID,
+        )
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["grows_over"] = GROWS_OVER
+    data["growing"] = [
+        {"backend": be, "driver": d, "op": op, "slope": slope}
+        for be, per in data["slopes"].items()
+        for d, ops in per.items()
+        for op, slope in ops.items()
+        if slope > GROWS_OVER
+    ]
+    data["worst_downtime"] = max(r["downtime"]["median"] for r in data["rows"])
+    return data
+
+
 def render(out: Path, src: Path | None = None) -> dict[str, list[str]]:
     """Write out/docs (the Markdown) and out/mkdocs.yml (the site config with its nav)."""
     src = src or data_dir("guides")
@@ -409,6 +439,12 @@ def render(out: Path, src: Path | None = None) -> dict[str, list[str]]:
     if not host_json.exists():
         raise _stale(host_json, MISSING)
     host = json.loads(host_json.read_text(encoding="utf-8"))
+    storage = storage_figures(src / "captured")
+    (docs / "assets").mkdir()
+    for lang in LANGS:
+        shutil.copyfile(
+            src / "captured" / f"storage.{lang}.svg", docs / "assets" / f"storage.{lang}.svg"
+        )
     pages: dict[str, list[str]] = {lang: [] for lang in LANGS}
     for page in sorted((src / "pages").iterdir()):
         m = re.fullmatch(r"(.+)\.(ko|en)\.md(\.j2)?", page.name)
@@ -417,7 +453,9 @@ def render(out: Path, src: Path | None = None) -> dict[str, list[str]]:
         name, lang, template = m.groups()
         target = docs / f"{name}.{lang}.md"
         if template:
-            context = {"lang": lang, "labs": labs, "host": host, "titles": TITLES}
+            context = {
+                "lang": lang, "labs": labs, "host": host, "storage": storage, "titles": TITLES,
+            }  # fmt: skip
             text = env.get_template(f"pages/{page.name}").render(context)
             target.write_text(text, encoding="utf-8")
         else:

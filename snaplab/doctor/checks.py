@@ -342,6 +342,8 @@ def cycle(client: Any, name: str, fill_mib: int = 0, pool: str | None = None) ->
     if fill_mib:
         fill = ["dd", "if=/dev/urandom", f"of={FILL_FILE}", "bs=1048576", f"count={fill_mib}"]
         done = instance.execute(client, name, fill, timeout=900)
+        if done.rc == 0:  # else the snapshot would pay for writing the fill back to disk
+            done = instance.execute(client, name, ["sync"], timeout=900)
         if done.rc != 0:
             raise instance.OperationFailed(f"could not fill the container: {done.stderr.strip()}")
     cost = Cost()

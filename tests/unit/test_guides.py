@@ -142,6 +142,44 @@ def test_a_capture_that_does_not_pass_a_step_is_refused(src, tmp_path):
         guides.render(tmp_path / "out", src)
 
 
+def test_the_host_page_shows_the_storage_figures_and_their_chart(built):
+    docs = built.site.parent / "docs"
+    figures = json.loads((data_dir("guides") / "captured" / "storage.json").read_text())
+    for lang in ("ko", "en"):
+        page = (docs / f"host.{lang}.md").read_text()
+        assert f"](assets/storage.{lang}.svg)" in page
+        assert (docs / "assets" / f"storage.{lang}.svg").is_file()
+        assert figures["machine"] in page and figures["date"] in page
+        first = figures["rows"][0]
+        assert f"| {first['size_mib']} MiB | {first['snapshot']['median']:.2f} (" in page
+
+
+def test_what_grows_with_size_is_worked_out_from_the_slopes(src):
+    path = src / "captured" / "storage.json"
+    doc = json.loads(path.read_text())
+    doc["slopes"] = {
+        "lxd": {
+            "dir": {"snapshot": 0.45, "restore": 0.04, "downtime": 0.06},
+            "btrfs": {"snapshot": 0.0, "restore": 0.0, "downtime": 0.01},
+        }
+    }
+    path.write_text(json.dumps(doc))
+    figures = guides.storage_figures(src / "captured")
+    assert [(g["driver"], g["op"]) for g in figures["growing"]] == [
+        ("dir", "snapshot"),
+        ("dir", "downtime"),
+    ]
+    assert figures["worst_downtime"] == max(r["downtime"]["median"] for r in doc["rows"])
+
+
+def test_missing_storage_figures_say_how_to_measure_them(src, tmp_path):
+    (src / "captured" / "storage.ko.svg").unlink()
+    with pytest.raises(SnaplabError) as caught:
+        guides.render(tmp_path / "out", src)
+    assert caught.value.code == ExitCode.LAB_INVALID
+    assert "storage.ko.svg" in str(caught.value) and "make storage-figures" in str(caught.value)
+
+
 def test_proven_reports_a_delete_that_was_not_refused():
     todo = guides.blocks(LAB, "lxd")
     doc = json.loads((data_dir("guides") / "captured" / "snapshots-lxd-en.json").read_text())
