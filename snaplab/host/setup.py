@@ -19,7 +19,7 @@ from pylxd.exceptions import NotFound
 
 from snaplab.backends import Backend
 from snaplab.errors import ExitCode, SnaplabError
-from snaplab.host import daemon, image
+from snaplab.host import command, daemon, image
 from snaplab.i18n import text
 
 BACKPORTS_FILE = Path("/etc/apt/sources.list.d/snaplab-bookworm-backports.sources")
@@ -30,7 +30,8 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 """
 IMAGE_CACHE = Path("/var/cache/snaplab")
-BASE_PACKAGES = ("busybox-static",)  # the lab image is built from its binary
+# busybox-static: the lab image is built from its binary; sudo: the guide types `sudo snaplab`
+BASE_PACKAGES = ("busybox-static", "sudo")
 STORAGE = ("dir", "btrfs", "zfs")  # what --storage offers; zfs only to refuse it plainly
 STORAGE_PACKAGES = {"btrfs": ("btrfs-progs",)}  # the daemons shell out to mkfs.btrfs
 
@@ -282,6 +283,19 @@ def plan(
         f"create user {backend.user} in group {backend.group}",
         not user_ok(backend),
         lambda: make_user(backend),
+    )
+    # host-wide: the second backend finds them done
+    yield Step(
+        name,
+        f"put snaplab on every user's PATH ({command.LINK})",
+        not command.on_path(),
+        command.link,
+    )
+    yield Step(
+        name,
+        f"let the book's users use sudo ({command.SUDOERS})",
+        not command.sudo_ok(),
+        command.allow_sudo,
     )
     if opts.remote_image:
         yield Step(

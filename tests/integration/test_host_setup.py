@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 
 import pytest
@@ -118,3 +119,29 @@ def test_setup_as_a_user_in_no_group_exits_4(cli, nogroup_user):
     r = cli("host", "setup", user=nogroup_user)
     assert r.rc == ExitCode.PERMISSION
     assert len(r.lines) == 1 and "root" in r.lines[0]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_book_user_finds_snaplab_and_sudo_in_a_login_shell(cli, backend):
+    """The README and the guide type `snaplab …` and `sudo snaplab host …` as these users."""
+    require_set_up(cli)
+    user = get_backend(backend).user
+    shell = subprocess.run(
+        ["runuser", "-l", user, "-c", "command -v snaplab && snaplab --version && sudo -n id -u"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert shell.returncode == 0, shell.stderr
+    where, version, uid = shell.stdout.split("\n")[:3]
+    assert where == "/usr/local/bin/snaplab"
+    assert version.startswith("snaplab ")
+    assert uid == "0"
+    dry = subprocess.run(
+        ["runuser", "-l", user, "-c", "sudo snaplab host setup --dry-run"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.strip() == "dry run: 0 step(s) would change this host"
