@@ -23,7 +23,7 @@ import time
 import warnings
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.lab.journal import Entry, Session, now, read
@@ -52,8 +52,7 @@ def probe(client: Any, instance: str, path: str) -> dict[str, Any]:
         return {"file": None, "snapshots": [], "status": "Missing"}
     return {
         "file": found,
-        # in a project, each URL ends in ?project=P
-        "snapshots": sorted(s.split("?")[0].rsplit("/", 1)[-1] for s in snaps),
+        "snapshots": sorted(last_part(s) for s in snaps),
         "status": state.get("status", ""),
     }
 
@@ -68,6 +67,13 @@ def _file(client: Any, instance: str, path: str) -> bool | None:
         except Exception:  # noqa: BLE001 - transient; None means "unknown", never "absent"
             time.sleep(0.1)
     return None
+
+
+def last_part(url: str) -> str:
+    """The name at the end of a URL the daemon sent: without the ?project=P it adds outside
+    the default project, and percent-decoded, so `업그레이드-전` or `50%` is the name the
+    learner typed, not its %-encoding."""
+    return unquote(url.split("?")[0].rstrip("/").rsplit("/", 1)[-1])
 
 
 INFO = "info-requested"  # our name for a GET of the instance with recursion, what `info` sends
@@ -144,9 +150,9 @@ def entry_for(event: dict[str, Any], session: Session, client: Any, path: str) -
     context = meta.get("context") or {}
     snapshot = ""
     if "/snapshots/" in source:
-        snapshot = source.split("/snapshots/", 1)[1].split("?")[0]
+        snapshot = last_part(source)
     elif action == "instance-restored":
-        snapshot = str(context.get("snapshot", "")).split("?")[0].rsplit("/", 1)[-1]
+        snapshot = last_part(str(context.get("snapshot", "")))
     command = context.get("command") or []
     entry = Entry(
         t=event.get("timestamp") or now(),

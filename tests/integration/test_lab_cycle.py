@@ -129,3 +129,23 @@ def test_korean_report_uses_the_seed_terms(tmp_path):
         assert "hint" in r.out and "score: 0/14" in r.out
     finally:
         me.snaplab("finish")
+
+
+@pytest.mark.parametrize("name", ["업그레이드-전", "v1.2_50%"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_any_name_the_daemon_accepts_grades_in_full_and_reads_as_typed(tmp_path, backend, name):
+    """A Korean name, `%`, dots and underscores: the chapter says any name will do."""
+    me = Learner(backend, f"name-{backend}", tmp_path)
+    with me.started():
+        for i, (command, stdin, recorded, ok) in enumerate(CHAPTER[backend]):
+            typed = command.replace("ubuntu-test-1", name).replace("ubuntu-test", me.instance)
+            me.type(typed, stdin, recorded=recorded, ok=ok)
+            if i == 0:  # while they work: the name as typed, never its %-encoding
+                r = me.snaplab("check")
+                assert name in r.out and "%25" not in r.out and "%EC" not in r.out, r.out
+        rc, report = me.check()
+        assert rc == 0 and report["score"] == report["max_score"], report
+        assert report["snapshot"] == name
+        junit = tmp_path / "grade.xml"
+        assert me.snaplab("grade", "--junit", str(junit)).rc == 0
+        assert name in junit.read_text(encoding="utf-8")
