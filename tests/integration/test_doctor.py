@@ -268,7 +268,9 @@ def test_size_times_a_filled_container_and_names_the_figure(cli, backend):
     assert r.rc == ExitCode.OK, r.err
     sized = report["timings"]["sized"]
     assert sized["size_mib"] == 20
-    assert sized["downtime"] == pytest.approx(sized["stop"] + sized["restore"] + sized["start"], abs=0.002)
+    assert sized["downtime"] == pytest.approx(
+        sized["stop"] + sized["restore"] + sized["start"], abs=0.002
+    )
     detail = checks["storage"]["detail"]
     assert re.search(f"a 20 MiB container: {COST}", detail), detail
     assert checks["storage"]["status"] == "WARN"  # the main daemons' pool is dir
