@@ -36,6 +36,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "invalid {what} name {name!r}: use 1-63 letters, digits and dashes, starting with a letter",
         "ko": "{what} 이름 {name!r}은(는) 올바르지 않습니다: 영문자로 시작하는 1~63자의 영문자, 숫자, 대시를 사용하세요",
     },
+    "bad_snapshot_name": {
+        "en": "invalid snapshot name {name!r}: any name will do but one with a slash or a space",
+        "ko": "스냅샷 이름 {name!r}은(는) 쓸 수 없습니다: 슬래시(/)나 공백만 없으면 어떤 이름이든 됩니다",
+    },
     "storage_unknown": {
         "en": "unknown storage driver {storage!r}: choose one of {known}",
         "ko": "알 수 없는 스토리지 드라이버 {storage!r}입니다: {known} 중에서 고르세요",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from snaplab.commands.common import add_lab, lab_session
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.lab import recorder
-from snaplab.lab.model import check_name, render
+from snaplab.lab.model import check_snapshot_name, render
 
 
 @dataclass
@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> SolveResult:
     lab, session = lab_session(args)
-    snapshot = check_name(args.snapshot or lab.snapshot, "snapshot")
+    snapshot = check_snapshot_name(args.snapshot or lab.snapshot)
     result = SolveResult(lab.id)
     for step in lab.steps:
         for cmd in step.commands[session.backend]:

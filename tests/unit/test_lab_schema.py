@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from snaplab.errors import ExitCode, SnaplabError
-from snaplab.lab.model import load, parse
+from snaplab.lab.model import check_snapshot_name, load, parse
 from snaplab.lab.schema import validate
 from snaplab.paths import data_dir
 
@@ -76,3 +76,16 @@ def test_not_a_mapping_at_all():
         parse(["a", "list"], "x.yaml")  # type: ignore[arg-type]
     assert caught.value.code == ExitCode.LAB_INVALID
     assert "lab: must be a mapping" in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["ubuntu-test-1", "업그레이드-전", "v1.2_50%", "café", "1st"])
+def test_a_snapshot_name_is_free_as_the_chapter_says(name):
+    assert check_snapshot_name(name) == name
+
+
+@pytest.mark.parametrize("name", ["", "a/b", "two words", "tab\there"])
+def test_a_snapshot_name_with_a_slash_or_a_space_is_refused_in_both_languages(name):
+    with pytest.raises(SnaplabError) as caught:
+        check_snapshot_name(name)
+    assert caught.value.code == ExitCode.USAGE
+    assert "slash" in caught.value.render("en") and "슬래시" in caught.value.render("ko")
