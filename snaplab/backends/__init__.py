@@ -29,6 +29,7 @@ class Backend:
     apt_suite: str | None = None  # None: the release's own suite
     env_dir: str = ""  # LXD_DIR / INCUS_DIR: a second daemon beside the first
     listen: str = "127.0.0.1:8443"  # where a class reaches it, if it does not listen yet
+    source_encodings: int = 1  # times a lifecycle event's source URL is percent-encoded
 
     @property
     def socket(self) -> Path:

@@ -80,6 +80,7 @@ class LearnerResult:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     graded_at: str = ""  # RFC 3339 UTC
+    snapshot: str = ""  # the snapshot name as the learner typed it (any name will do)
 
     @property
     def complete(self) -> bool:
@@ -112,6 +113,7 @@ class LearnerResult:
             notes=[n.get(lang) for n in result.notes],
             seconds=round(seconds, 3),
             graded_at=now(),
+            snapshot=result.snapshot,
         )
 
     @classmethod
@@ -196,7 +198,7 @@ def to_junit(book: Gradebook) -> str:
             timestamp=r.graded_at,
         )
         props = ET.SubElement(suite, "properties")
-        for name in ("name", "target", "project", "backend", "instance", "score", "max_score"):
+        for name in (*WHO[1:], "snapshot", "score", "max_score"):
             value = getattr(r, name)
             ET.SubElement(props, "property", name=name, value="" if value is None else str(value))
         if not graded:

@@ -70,10 +70,22 @@ def _file(client: Any, instance: str, path: str) -> bool | None:
 
 
 def last_part(url: str) -> str:
-    """The name at the end of a URL the daemon sent: without the ?project=P it adds outside
-    the default project, and percent-decoded, so `업그레이드-전` or `50%` is the name the
-    learner typed, not its %-encoding."""
-    return unquote(url.split("?")[0].rstrip("/").rsplit("/", 1)[-1])
+    """The name at the end of a URL the daemon listed, without the ?project=P it adds outside
+    the default project. Lists and a restore's context carry names as typed (`업그레이드-전`)."""
+    return url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+
+
+def source_name(source: str, backend: str) -> str:
+    """The snapshot named by a lifecycle event's source, as the learner typed it.
+
+    The source is percent-encoded, and LXD 5.0 encodes it twice (Backend.source_encodings).
+    """
+    from snaplab.backends import get_backend
+
+    name = last_part(source)
+    for _ in range(get_backend(backend).source_encodings):
+        name = unquote(name)
+    return name
 
 
 INFO = "info-requested"  # our name for a GET of the instance with recursion, what `info` sends
@@ -150,7 +162,7 @@ def entry_for(event: dict[str, Any], session: Session, client: Any, path: str) -
     context = meta.get("context") or {}
     snapshot = ""
     if "/snapshots/" in source:
-        snapshot = last_part(source)
+        snapshot = source_name(source, session.backend)
     elif action == "instance-restored":
         snapshot = last_part(str(context.get("snapshot", "")))
     command = context.get("command") or []

@@ -85,6 +85,7 @@ class LabResult:
             ("max_score", self.max_score),
             ("instance", self.instance),
             ("project", self.project),
+            ("snapshot", self.snapshot),
         ):
             ET.SubElement(props, "property", name=name, value=str(value))
         for s in self.steps:

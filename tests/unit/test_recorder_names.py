@@ -1,5 +1,7 @@
-"""The recorder reads snapshot names out of URLs the daemon sends: percent-encoded, and with
-?project=P outside the default project. Every name the daemon accepts must come back as typed."""
+"""The recorder reads snapshot names out of what the daemon sends. Seen on the real daemons:
+a lifecycle event's source is percent-encoded (twice by LXD 5.0, once by Incus 6.0), while
+the snapshot list and a restore's context carry the name as typed. Every name the daemon
+accepts must come back as the learner typed it."""
 
 from __future__ import annotations
 
@@ -7,52 +9,63 @@ from urllib.parse import quote
 
 import pytest
 
+from snaplab.backends import get_backend
 from snaplab.lab.journal import Session
-from snaplab.lab.recorder import entry_for, last_part
+from snaplab.lab.recorder import entry_for, last_part, source_name
 
-NAMES = ["ubuntu-test-1", "업그레이드-전", "café-avant", "50%done", "v1.2_final", "a b"]
+NAMES = ["ubuntu-test-1", "업그레이드-전", "café-avant", "50%done", "v1.2_final", "a%41"]
+
+
+def source(backend: str, name: str) -> str:
+    encoded = name
+    for _ in range(get_backend(backend).source_encodings):
+        encoded = quote(encoded, safe="-_.")
+    return f"/1.0/instances/ubuntu-test/snapshots/{encoded}"
+
+
+def test_the_encodings_are_what_the_daemons_send():
+    """`lxc monitor` on LXD 5.0.2 and Incus 6.0.4, for a snapshot named 업-전."""
+    assert source("lxd", "업-전").endswith("/%25EC%2597%2585-%25EC%25A0%2584")
+    assert source("incus", "업-전").endswith("/%EC%97%85-%EC%A0%84")
 
 
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("project", ["default", "ko101-s01"])
-def test_a_snapshot_url_gives_back_the_name_as_typed(name, project):
-    url = f"/1.0/instances/ubuntu-test/snapshots/{quote(name, safe='')}"
-    if project != "default":
-        url += f"?project={project}"
-    assert last_part(url) == name
+@pytest.mark.parametrize("backend", ["lxd", "incus"])
+def test_a_source_gives_back_the_name_as_typed(name, backend):
+    assert source_name(source(backend, name), backend) == name
+    assert source_name(source(backend, name) + "?project=ko101-s01", backend) == name
 
 
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("action", ["instance-snapshot-created", "instance-snapshot-deleted"])
-def test_a_snapshot_event_is_journalled_under_the_typed_name(monkeypatch, name, action):
-    monkeypatch.setattr("snaplab.lab.recorder.probe", lambda client, instance, path: {})
-    session = Session("snapshots", "lxd", "default", "ubuntu-test")
-    event = {
+def test_a_listed_name_is_taken_as_it_is(name):
+    assert last_part(f"/1.0/instances/ubuntu-test/snapshots/{name}?project=p") == name
+
+
+def event(action: str, src: str, context: dict | None = None) -> dict:
+    return {
         "type": "lifecycle",
         "timestamp": "2026-12-04T10:00:00Z",
-        "metadata": {
-            "action": action,
-            "source": f"/1.0/instances/ubuntu-test/snapshots/{quote(name, safe='')}",
-            "context": {},
-        },
+        "metadata": {"action": action, "source": src, "context": context or {}},
     }
-    entry = entry_for(event, session, client=None, path="/root/this_file.txt")
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("backend", ["lxd", "incus"])
+@pytest.mark.parametrize("action", ["instance-snapshot-created", "instance-snapshot-deleted"])
+def test_a_snapshot_event_is_journalled_under_the_typed_name(monkeypatch, name, backend, action):
+    monkeypatch.setattr("snaplab.lab.recorder.probe", lambda client, instance, path: {})
+    session = Session("snapshots", backend, "default", "ubuntu-test")
+    entry = entry_for(event(action, source(backend, name)), session, None, "/root/f")
     assert entry is not None and entry.snapshot == name
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_a_restore_event_names_the_snapshot_as_typed(monkeypatch, name):
+@pytest.mark.parametrize("backend", ["lxd", "incus"])
+def test_a_restore_event_names_the_snapshot_as_typed(monkeypatch, name, backend):
     monkeypatch.setattr("snaplab.lab.recorder.probe", lambda client, instance, path: {})
-    session = Session("snapshots", "incus", "default", "ubuntu-test")
-    snapshot_url = f"/1.0/instances/ubuntu-test/snapshots/{quote(name, safe='')}"
-    event = {
-        "type": "lifecycle",
-        "timestamp": "2026-12-04T10:00:00Z",
-        "metadata": {
-            "action": "instance-restored",
-            "source": "/1.0/instances/ubuntu-test",
-            "context": {"snapshot": snapshot_url},
-        },
-    }
-    entry = entry_for(event, session, client=None, path="/root/this_file.txt")
+    session = Session("snapshots", backend, "default", "ubuntu-test")
+    restored = event(
+        "instance-restored", "/1.0/instances/ubuntu-test", {"snapshot": f"ubuntu-test/{name}"}
+    )
+    entry = entry_for(restored, session, None, "/root/f")
     assert entry is not None and entry.snapshot == name
