@@ -44,6 +44,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "unknown storage driver {storage!r}: choose one of {known}",
         "ko": "알 수 없는 스토리지 드라이버 {storage!r}입니다: {known} 중에서 고르세요",
     },
+    "image_unknown": {
+        "en": "unknown lab image {image!r}: use busybox, debian or a remote image as REMOTE:ALIAS",
+        "ko": "알 수 없는 실습 이미지 {image!r}입니다: busybox, debian 또는 REMOTE:ALIAS 형식의 원격 이미지를 사용하세요",
+    },
+    "mmdebstrap_failed": {
+        "en": "mmdebstrap could not build the Debian image: {reason} (full log: {log})",
+        "ko": "mmdebstrap이 데비안 이미지를 만들지 못했습니다: {reason} (전체 로그: {log})",
+    },
     "storage_no_zfs": {
         "en": "ZFS is not available on this host (no kernel module, no Debian package here): use --storage btrfs for cheap snapshots",
         "ko": "이 호스트에서는 ZFS를 쓸 수 없습니다(커널 모듈도 데비안 패키지도 없습니다): 빠른 스냅샷에는 --storage btrfs를 사용하세요",

@@ -71,10 +71,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     s.add_argument(
         "--image",
-        metavar="REMOTE:ALIAS",
-        default=None,
-        help="use a remote image (e.g. images:ubuntu/22.04) instead of the "
-        "offline busybox image; needs internet",
+        metavar="busybox|debian|REMOTE:ALIAS",
+        default="busybox",
+        help="the lab image: busybox (default, built offline in a second), debian (a Debian 12 "
+        "minbase with a real bash, built from Debian's packages with mmdebstrap), or a remote "
+        "image such as images:ubuntu/22.04 (needs an image server)",
     )
     s.add_argument(
         "--storage",
@@ -101,12 +102,13 @@ def run_setup(args: argparse.Namespace) -> HostResult:
     from snaplab.host import setup
 
     setup.check_storage(args.storage)  # before root: a refusal needs no privileges
+    setup.check_image(args.image)
     if os.geteuid() != 0:
         raise SnaplabError(text("not_root"), ExitCode.PERMISSION)
     say = setup.stderr
     opts = setup.Options(
         bridge=args.bridge,
-        remote_image=args.image,
+        image=args.image,
         storage=args.storage,
         pool_size=args.pool_size,
     )

@@ -95,7 +95,7 @@ def busybox_version(busybox: Path) -> str:
     return head.split()[1].lstrip("v") if head.startswith("BusyBox") else "unknown"
 
 
-def _add(
+def member(
     tar: tarfile.TarFile,
     name: str,
     *,
@@ -123,15 +123,17 @@ def build(busybox: Path = BUSYBOX) -> Image:
     version = busybox_version(busybox)
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as tar:
-        _add(tar, "metadata.yaml", data=metadata(version).encode(), mode=0o644)
-        _add(tar, "rootfs", mode=0o755)
+        member(tar, "metadata.yaml", data=metadata(version).encode(), mode=0o644)
+        member(tar, "rootfs", mode=0o755)
         for d in DIRS:
-            _add(tar, f"rootfs/{d}", mode=0o1777 if d == "tmp" else 0o700 if d == "root" else 0o755)
-        _add(tar, "rootfs/bin/busybox", data=busybox.read_bytes())
+            member(
+                tar, f"rootfs/{d}", mode=0o1777 if d == "tmp" else 0o700 if d == "root" else 0o755
+            )
+        member(tar, "rootfs/bin/busybox", data=busybox.read_bytes())
         for path in applets(busybox):
-            _add(tar, f"rootfs/{path}", link="/bin/busybox")
+            member(tar, f"rootfs/{path}", link="/bin/busybox")
         for path, text in sorted(FILES.items()):
-            _add(
+            member(
                 tar,
                 f"rootfs/{path}",
                 data=text.encode(),

@@ -19,7 +19,7 @@ from pylxd.exceptions import NotFound
 
 from snaplab.backends import Backend
 from snaplab.errors import ExitCode, SnaplabError
-from snaplab.host import command, daemon, image
+from snaplab.host import command, daemon, debian_image, image
 from snaplab.i18n import text
 
 BACKPORTS_FILE = Path("/etc/apt/sources.list.d/snaplab-bookworm-backports.sources")
@@ -34,6 +34,8 @@ IMAGE_CACHE = Path("/var/cache/snaplab")
 BASE_PACKAGES = ("busybox-static", "sudo")
 STORAGE = ("dir", "btrfs", "zfs")  # what --storage offers; zfs only to refuse it plainly
 STORAGE_PACKAGES = {"btrfs": ("btrfs-progs",)}  # the daemons shell out to mkfs.btrfs
+IMAGES = ("busybox", "debian")  # what --image builds here; REMOTE:ALIAS copies instead
+IMAGE_PACKAGES = {"debian": ("mmdebstrap",)}
 
 
 @dataclass
@@ -47,7 +49,7 @@ class Step:
 @dataclass
 class Options:
     bridge: bool = False
-    remote_image: str | None = None  # e.g. images:ubuntu/22.04 on a host with internet
+    image: str = "busybox"  # or debian, or REMOTE:ALIAS (e.g. images:ubuntu/22.04, needs internet)
     storage: str = "dir"  # the lab pool's driver: dir copies, btrfs snapshots in place
     pool_size: str = "4GiB"  # btrfs only: the size of its loop file
 
@@ -149,6 +151,11 @@ def check_storage(storage: str) -> None:
         raise SnaplabError(text("storage_no_zfs"), ExitCode.SETUP_FAILED)
 
 
+def check_image(name: str) -> None:
+    if name not in IMAGES and ":" not in name:
+        raise SnaplabError(text("image_unknown", image=name))
+
+
 def pool_driver(backend: Backend) -> str | None:
     """The driver of the pool the default profile's root disk lives on, if initialised."""
     from snaplab.transports import Target, connect
@@ -190,12 +197,35 @@ def image_fingerprint(backend: Backend) -> str | None:
     return str(r.json()["metadata"]["target"])
 
 
-def import_image(backend: Backend, built: image.Image) -> None:
-    path = built.write(IMAGE_CACHE / "snaplab-lab.tar.gz")
-    if run([backend.cli, "image", "info", built.fingerprint], check=False):
-        run([backend.cli, "image", "import", str(path)])
+def image_os(backend: Backend) -> str | None:
+    """The `os` property of the image the alias points at: which of ours it is."""
+    from snaplab.transports import Target, connect
+
+    target = image_fingerprint(backend)
+    if target is None:
+        return None
+    meta = connect(Target(backend.name)).client.api.images[target].get().json()["metadata"]
+    return meta.get("properties", {}).get("os")
+
+
+def import_image(backend: Backend, paths: list[Path], fingerprint: str) -> None:
+    """Import unless the daemon holds it already, then point the alias at it.
+
+    The image the alias pointed at before stays: it may be a user's.
+    """
+    if run([backend.cli, "image", "info", fingerprint], check=False):
+        run([backend.cli, "image", "import", *map(str, paths)])
     run([backend.cli, "image", "alias", "delete", image.ALIAS], check=False)
-    run([backend.cli, "image", "alias", "create", image.ALIAS, built.fingerprint])
+    run([backend.cli, "image", "alias", "create", image.ALIAS, fingerprint])
+
+
+def import_busybox(backend: Backend, built: image.Image) -> None:
+    import_image(backend, [built.write(IMAGE_CACHE / "snaplab-lab.tar.gz")], built.fingerprint)
+
+
+def import_debian(backend: Backend) -> None:
+    made = debian_image.files(IMAGE_CACHE)
+    import_image(backend, [made.meta, made.rootfs], made.fingerprint)
 
 
 def copy_remote_image(backend: Backend, remote: str) -> None:
@@ -252,7 +282,7 @@ def plan(
             True,
             lambda: BACKPORTS_FILE.write_text(BACKPORTS),
         )
-    extra = STORAGE_PACKAGES.get(opts.storage, ())
+    extra = (*STORAGE_PACKAGES.get(opts.storage, ()), *IMAGE_PACKAGES.get(opts.image, ()))
     wanted = (*backend.packages, *BASE_PACKAGES, *extra)
     missing = [p for p in wanted if not installed(p)]
     yield Step(
@@ -297,12 +327,25 @@ def plan(
         not command.sudo_ok(),
         command.allow_sudo,
     )
-    if opts.remote_image:
+    if ":" in opts.image:
         yield Step(
             name,
-            f"copy {opts.remote_image} as {image.ALIAS}",
+            f"copy {opts.image} as {image.ALIAS}",
             image_fingerprint(backend) is None,
-            lambda: copy_remote_image(backend, opts.remote_image or ""),
+            lambda: copy_remote_image(backend, opts.image),
+        )
+    elif opts.image == "debian":
+        yield Step(
+            name,
+            f"build the Debian 12 lab image in {IMAGE_CACHE} (mmdebstrap)",
+            not debian_image.files(IMAGE_CACHE).exist(),
+            lambda: debian_image.build(IMAGE_CACHE, daemon.LOG_DIR / "mmdebstrap.log", say),
+        )
+        yield Step(
+            name,
+            f"import the Debian lab image as {image.ALIAS}",
+            image_os(backend) != debian_image.OS,
+            lambda: import_debian(backend),
         )
     else:
         current = image_fingerprint(backend)
@@ -311,7 +354,7 @@ def plan(
             name,
             f"import the offline lab image as {image.ALIAS}",
             stale,
-            lambda: import_image(backend, built()),
+            lambda: import_busybox(backend, built()),
         )
 
 

@@ -34,6 +34,7 @@ KINDS = {
     "killed": "started, then killed -9: a stale socket that refuses connections",
     "setup": "running, never initialised: for `snaplab host setup` to finish",
     "btrfs": "running, never initialised: for `snaplab host setup --storage btrfs`",
+    "debian": "running, never initialised: for `snaplab host setup --image debian`",
     "https": "like full, and listening on 127.0.0.1:<free port> (core.https_address)",
     "classroom": "like full, for a whole class's projects; `class setup` makes it listen",
 }
