@@ -118,7 +118,9 @@ def slopes(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     for d in DRIVERS:
         mine = [r for r in rows if r["driver"] == d]
         out[d] = {
+            # + 0.0: a flat line prints as +0.000, not -0.000
             op: round(100 * slope([(r["size_mib"], t) for r in mine for t in r[op]["samples"]]), 3)
+            + 0.0
             for op in OPS
         }
     return out
