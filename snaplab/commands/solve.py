@@ -64,7 +64,11 @@ def run(args: argparse.Namespace) -> SolveResult:
             if session.project != "default":  # the client's own flag, not part of the guide
                 argv[1:1] = ["--project", session.project]
             done = subprocess.run(argv, input=stdin, capture_output=True, text=True)
-            if cmd.recorded:
+            if cmd.recorded and cmd.stdin:
+                # A person's pace matters in one place only: after a shell in the container,
+                # the recorder must look inside (did the file appear?) before the next command
+                # (a stop and restore) rewinds it. Every other step is graded from the order
+                # of the daemon's own events, so solve runs on at once (as a paste would).
                 recorder.caught_up(session.journal, before)
             if done.stdout.strip():
                 print(done.stdout.rstrip(), file=sys.stderr)
