@@ -5,7 +5,8 @@ that collects no lab checks: it adds options and the `step` marker, and imports
 nothing heavy until a lab check asks for a fixture. Then `pytest
 checks/test_snapshots.py` grades the current learner exactly as `snaplab check`
 does: the same evidence (`runner.gather`), and a failed step reports the lab's
-own message and hint, not an assert dump.
+own message and hint, not an assert dump. It also registers the `lxd://` and `incus://`
+testinfra hosts (snaplab/infra).
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from snaplab.infra import register
+
     config.addinivalue_line("markers", "step(id): the lab step this check grades")
+    register()  # --hosts=lxd://NAME and incus://NAME, in anyone's testinfra suite
 
 
 class Graded:
