@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from snaplab.commands.common import add_lang
 from snaplab.errors import ExitCode, SnaplabError
 
 if TYPE_CHECKING:
@@ -85,7 +84,6 @@ def register(sub: argparse._SubParsersAction) -> None:
             help="learners handled at once (default: two per CPU core)",
         )
         v.add_argument("--json", action="store_true", help="machine-readable output")
-        add_lang(v)
         v.set_defaults(run=verb_run)
     setup = verbs.choices["setup"]
     setup.add_argument(

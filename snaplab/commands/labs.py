@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from snaplab.commands.common import add_lang
 from snaplab.errors import ExitCode
 from snaplab.lab.model import Lab, lab_ids, load
 
@@ -40,7 +39,6 @@ class LabsResult:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("labs", help="list the labs", description="List the labs snaplab ships.")
     p.add_argument("--json", action="store_true")
-    add_lang(p)
     p.set_defaults(run=run)
 
 

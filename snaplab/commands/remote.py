@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from snaplab import remotes
-from snaplab.commands.common import add_lang
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.lab.model import check_name
 from snaplab.transports import Target, connect
@@ -70,15 +69,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--backend", choices=("lxd", "incus"), default=None, help="default: what the server is"
     )
     a.add_argument("--project", default="default", help="daemon project (default: default)")
-    add_lang(a)
     a.set_defaults(run=add)
     ls = verbs.add_parser("list", help="the stored remotes")
     ls.add_argument("--json", action="store_true")
-    add_lang(ls)
     ls.set_defaults(run=list_)
     rm = verbs.add_parser("remove", help="forget a remote and its pinned certificate")
     rm.add_argument("name")
-    add_lang(rm)
     rm.set_defaults(run=remove)
 
 
