@@ -66,6 +66,18 @@ class Text:
     def __str__(self) -> str:
         return self.en
 
+    def __bool__(self) -> bool:
+        return bool(self.en or self.ko)
+
+    def __add__(self, other: Text | str) -> Text:
+        """Join pieces of a message: a str (a path, a number) goes into both languages."""
+        if isinstance(other, Text):
+            return Text(self.en + other.en, self.ko + other.ko)
+        return Text(self.en + other, self.ko + other)
+
+    def __radd__(self, other: str) -> Text:
+        return Text(other + self.en, other + self.ko)
+
 
 def text(key: str, **params: object) -> Text:
     entry = CATALOG[key]
@@ -74,6 +86,15 @@ def text(key: str, **params: object) -> Text:
 
 def both(en: str, ko: str) -> Text:
     return Text(en, ko)
+
+
+def same(words: str) -> Text:
+    """What reads the same in both languages: a command, a path, the daemon's own words."""
+    return Text(words, words)
+
+
+def as_text(message: str | Text) -> Text:
+    return message if isinstance(message, Text) else same(message)
 
 
 def detect(flag: str | None = None) -> str:
