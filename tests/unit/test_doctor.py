@@ -605,3 +605,40 @@ def test_json_shape_and_rendering():
         "        fix: look at logs",
         "  => incus is NOT fit for the labs (1.2 s)",
     ]
+
+
+def test_the_report_reads_in_korean(monkeypatch):
+    """Titles, details with their figures, fixes and the verdict: no English left but commands."""
+    ctx = sized_context(monkeypatch, "dir", {"btrfs": 0.09})
+    storage = checks.storage(ctx)
+    findings = [
+        Finding("storage", CHECKS[4].title, *storage),
+        Finding(
+            "probe", CHECKS[7].title, Status.PASS, checks.Cost(0.08, 0.5, 0.12, 0.3).describe()
+        ),
+        Finding("image", CHECKS[6].title, *checks.lab_image(Canned({"/1.0/images/aliases": []}))),
+    ]
+    ko = DoctorResult([Report("lxd", findings, seconds=2.5)]).render("ko").splitlines()
+    assert ko[0] == "lxd:"
+    assert ko[1].startswith(
+        "  WARN  스토리지 풀과 드라이버: default (dir): dir에서는 스냅샷이 루트 파일시스템 전체를 "
+        "복사합니다; 500 MiB 컨테이너: 스냅샷 3.80초, 복원 0.30초, 중단 시간 1.00초"
+    )
+    assert ko[1].endswith("; btrfs라면 약 0.1초입니다")
+    assert ko[2].startswith(
+        "        해결: lxc storage create fast btrfs size=4GiB  (copy-on-write: "
+    )
+    assert ko[3] == (
+        "  PASS  스냅샷과 복원 전체 과정: 스냅샷 0.08초, 복원 0.12초, 중단 시간 0.92초 "
+        "= 정지 0.50 + 복원 + 시작 0.30"
+    )
+    assert ko[4] == f"  FAIL  실습 이미지: 별칭이 {ALIAS}인 이미지가 없습니다"
+    assert ko[5] == "        해결: sudo snaplab host setup --backend lxd  (오프라인으로 만듭니다)"
+    assert ko[6] == "  => lxd은(는) 실습에 적합하지 않습니다 (2.5초)"
+    en = DoctorResult([Report("lxd", findings, seconds=2.5)]).render("en")
+    assert "on dir a snapshot copies" in en and "스냅샷" not in en
+
+
+def test_every_check_has_a_korean_title():
+    for check in CHECKS:
+        assert check.title.ko and check.title.ko != check.title.en, check.id
