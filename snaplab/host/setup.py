@@ -20,7 +20,7 @@ from pylxd.exceptions import NotFound
 from snaplab.backends import Backend
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.host import command, daemon, image
-from snaplab.i18n import text
+from snaplab.i18n import Text, both, text
 
 BACKPORTS_FILE = Path("/etc/apt/sources.list.d/snaplab-bookworm-backports.sources")
 BACKPORTS = """Types: deb
@@ -39,7 +39,7 @@ STORAGE_PACKAGES = {"btrfs": ("btrfs-progs",)}  # the daemons shell out to mkfs.
 @dataclass
 class Step:
     backend: str
-    title: str
+    title: Text  # --json shows the English, the progress lines the reader's language
     needed: bool
     do: Callable[[], object]  # what it returns is ignored
 
@@ -248,7 +248,7 @@ def plan(
     if backend.apt_suite and not backports_enabled():
         yield Step(
             name,
-            f"enable Debian {backend.apt_suite}",
+            both(f"enable Debian {backend.apt_suite}", f"데비안 {backend.apt_suite} 저장소 켜기"),
             True,
             lambda: BACKPORTS_FILE.write_text(BACKPORTS),
         )
@@ -257,13 +257,16 @@ def plan(
     missing = [p for p in wanted if not installed(p)]
     yield Step(
         name,
-        f"install {' '.join(backend.packages)} (apt-get)",
+        both(
+            f"install {' '.join(backend.packages)} (apt-get)",
+            f"{' '.join(backend.packages)} 설치 (apt-get)",
+        ),
         bool(missing),
         lambda: apt_install(missing, backend.apt_suite, say),
     )
     yield Step(
         name,
-        f"start the {backend.title} daemon",
+        both(f"start the {backend.title} daemon", f"{backend.title} 데몬 시작"),
         not daemon.answering(backend),
         lambda: daemon.start(backend) and None,
     )
@@ -272,7 +275,10 @@ def plan(
         check_switch(backend, pool_driver(backend), opts.storage)
     yield Step(
         name,
-        f"initialise: a {opts.storage} pool and a root disk in the default profile",
+        both(
+            f"initialise: a {opts.storage} pool and a root disk in the default profile",
+            f"초기화: {opts.storage} 풀과 기본 프로필의 루트 디스크",
+        ),
         fresh,
         lambda: run(
             list(backend.preseed), stdin=preseed(opts.bridge, opts.storage, opts.pool_size)
@@ -280,27 +286,39 @@ def plan(
     )
     yield Step(
         name,
-        f"create user {backend.user} in group {backend.group}",
+        both(
+            f"create user {backend.user} in group {backend.group}",
+            f"{backend.group} 그룹에 사용자 {backend.user} 만들기",
+        ),
         not user_ok(backend),
         lambda: make_user(backend),
     )
     # host-wide: the second backend finds them done
     yield Step(
         name,
-        f"put snaplab on every user's PATH ({command.LINK})",
+        both(
+            f"put snaplab on every user's PATH ({command.LINK})",
+            f"모든 사용자의 PATH에 snaplab 넣기 ({command.LINK})",
+        ),
         not command.on_path(),
         command.link,
     )
     yield Step(
         name,
-        f"let the book's users use sudo ({command.SUDOERS})",
+        both(
+            f"let the book's users use sudo ({command.SUDOERS})",
+            f"책의 사용자가 sudo를 쓰도록 허용 ({command.SUDOERS})",
+        ),
         not command.sudo_ok(),
         command.allow_sudo,
     )
     if opts.remote_image:
         yield Step(
             name,
-            f"copy {opts.remote_image} as {image.ALIAS}",
+            both(
+                f"copy {opts.remote_image} as {image.ALIAS}",
+                f"{opts.remote_image}을(를) {image.ALIAS}(으)로 복사",
+            ),
             image_fingerprint(backend) is None,
             lambda: copy_remote_image(backend, opts.remote_image or ""),
         )
@@ -309,19 +327,27 @@ def plan(
         stale = current is None or not image.BUSYBOX.exists() or current != built().fingerprint
         yield Step(
             name,
-            f"import the offline lab image as {image.ALIAS}",
+            both(
+                f"import the offline lab image as {image.ALIAS}",
+                f"오프라인 실습 이미지를 {image.ALIAS}(으)로 가져오기",
+            ),
             stale,
             lambda: import_image(backend, built()),
         )
 
 
-def image_builder(say: Callable[[str], None]) -> Callable[[], image.Image]:
+def image_builder(say: Callable[[Text], None]) -> Callable[[], image.Image]:
     """Build the image at most once per run, and only when first asked for."""
     cache: list[image.Image] = []
 
     def get() -> image.Image:
         if not cache:
-            say("    building the lab image from busybox-static")
+            say(
+                both(
+                    "    building the lab image from busybox-static",
+                    "    busybox-static으로 실습 이미지를 만드는 중",
+                )
+            )
             cache.append(image.build())
         return cache[0]
 
