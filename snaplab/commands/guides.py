@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from snaplab.errors import ExitCode, SnaplabError
-from snaplab.i18n import both
+from snaplab.i18n import both, detect
 
 if TYPE_CHECKING:
     from snaplab import guides
@@ -118,4 +118,5 @@ def run_capture(args: argparse.Namespace) -> CaptureResult:
         )
     from snaplab import guides
 
-    return CaptureResult(guides.capture(args.into, lambda m: print(m, file=sys.stderr)))
+    lang = detect(getattr(args, "lang", None))
+    return CaptureResult(guides.capture(args.into, lambda m: print(m.get(lang), file=sys.stderr)))

@@ -29,9 +29,12 @@ class LabsResult:
         }
 
     def render(self, lang: str) -> str:
+        def size(lab: Lab) -> str:
+            n, points = len(lab.steps), lab.max_score
+            return f"{n}단계, {points}점" if lang == "ko" else f"{n} steps, {points} points"
+
         return "\n".join(
-            f"{lab.id:12} {lab.title.get(lang)} ({len(lab.steps)} steps, "
-            f"{lab.max_score} points)\n{'':12} {lab.summary.get(lang)}"
+            f"{lab.id:12} {lab.title.get(lang)} ({size(lab)})\n{'':12} {lab.summary.get(lang)}"
             for lab in self.labs
         )
 
