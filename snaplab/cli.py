@@ -16,6 +16,7 @@ from typing import Any
 
 from snaplab import __version__, i18n
 from snaplab.commands import COMMANDS
+from snaplab.commands.common import add_lang
 from snaplab.errors import ExitCode, SnaplabError
 
 EPILOG = """\
@@ -33,13 +34,46 @@ exit codes:
 
 A first session:  sudo snaplab host setup;  snaplab doctor;  snaplab start snapshots
 """
+KOREAN = "한국어 메시지: --lang ko (또는 SNAPLAB_LANG=ko)"  # the one Korean line of --help
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line and exit code 2, like every other error."""
+    """argparse, but a usage error is one line and exit code 2, like every other error.
+
+    `main` prefixes "snaplab:", so the line names only the verb: argparse's own words
+    stay English, behind a Korean lead.
+    """
 
     def error(self, message: str) -> Any:
-        raise SnaplabError(f"{self.prog}: {message} (see `{self.prog} --help`)", ExitCode.USAGE)
+        verb = self.prog.removeprefix("snaplab").strip()
+        where = f"{verb}: {message}" if verb else message
+        raise SnaplabError(
+            i18n.both(
+                f"{where} (see `{self.prog} --help`)",
+                f"사용법 오류: {where} (`{self.prog} --help`를 참고하세요)",
+            ),
+            ExitCode.USAGE,
+        )
+
+
+def _every_verb(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """The parsers under `parser`, at every depth (`host`, `host setup`, ...)."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):  # aliases share a parser
+                found += [child, *_every_verb(child)]
+    return found
+
+
+def _lang_in(argv: Sequence[str]) -> str | None:
+    """--lang as typed, read before parsing, so a usage error is in that language too."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.partition("=")[2]
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in COMMANDS:
         module.register(sub)
+    parser.epilog = f"{EPILOG}\n{KOREAN}\n"
+    for verb in _every_verb(parser):  # --lang after any verb, and the Korean pointer in its help
+        add_lang(verb)
+        verb.epilog = f"{verb.epilog}\n\n{KOREAN}" if verb.epilog else KOREAN
     return parser
 
 
@@ -69,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)  # clean-up paths run on `kill` too
     # pylxd warns about every API field it does not model; learners need none of it
     warnings.filterwarnings("ignore", category=UserWarning, module="pylxd")
-    lang = i18n.detect(None)
+    lang = i18n.detect(_lang_in(sys.argv[1:] if argv is None else argv))
     try:
         args = build_parser().parse_args(argv)
         lang = i18n.detect(args.lang)
@@ -93,7 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not isinstance(e, LXDAPIException):
             raise
         # the daemon said no to something we did not foresee: its words, one line
-        print(f"snaplab: the daemon refused: {e}", file=sys.stderr)
+        refused = i18n.both(f"the daemon refused: {e}", f"데몬이 요청을 거부했습니다: {e}")
+        print(f"snaplab: {refused.get(lang)}", file=sys.stderr)
         return int(ExitCode.DAEMON_DOWN)
     except KeyboardInterrupt:
         print(f"snaplab: {i18n.text('interrupted').get(lang)}", file=sys.stderr)

@@ -221,8 +221,12 @@ def capture_lab(lab: Lab, backend: str, lang: str) -> dict[str, Any]:
         ran = [runner.type(block) for block in todo]
     problems = proven(lab, todo, ran)
     if problems:
+        found = "; ".join(problems)
         raise SnaplabError(
-            f"the {backend} run does not prove the guide: " + "; ".join(problems),
+            both(
+                f"the {backend} run does not prove the guide: {found}",
+                f"{backend} 실행으로 안내서를 증명하지 못했습니다: {found}",
+            ),
             ExitCode.NOT_PASSING,
         )
     return {
@@ -254,15 +258,19 @@ def capture_host() -> dict[str, Any]:
     for backend in BACKENDS:
         doctors[backend] = _run_as(f"snaplab doctor --backend {backend}", USERS[backend])
         if doctors[backend]["rc"] != 0:
+            last = doctors[backend]["stdout"].strip().splitlines()[-1]
             raise SnaplabError(
-                f"snaplab doctor --backend {backend} says this host is not fit: "
-                + doctors[backend]["stdout"].strip().splitlines()[-1],
+                both(
+                    f"snaplab doctor --backend {backend} says this host is not fit: {last}",
+                    f"snaplab doctor --backend {backend}에 따르면 이 호스트는 실습에 적합하지 "
+                    f"않습니다: {last}",
+                ),
                 ExitCode.NOT_PASSING,
             )
     return {"date": date.today().isoformat(), "setup": setup, "doctor": doctors}
 
 
-def capture(into: Path, say: Callable[[str], None]) -> list[Path]:
+def capture(into: Path, say: Callable[[Text], None]) -> list[Path]:
     """Run every lab page's blocks for real, both daemons, both languages, and store it all."""
     if os.geteuid() != 0:
         raise SnaplabError(
@@ -281,13 +289,22 @@ def capture(into: Path, say: Callable[[str], None]) -> list[Path]:
     def one_backend(backend: str) -> None:  # LXD and Incus side by side: halves the wait
         for lab, b, lang in runs:
             if b == backend:
-                say(f"capturing {lab.id} on {b} ({lang})")
+                say(
+                    both(
+                        f"capturing {lab.id} on {b} ({lang})", f"{b}에서 {lab.id} 캡처 중 ({lang})"
+                    )
+                )
                 results[into / f"{lab.id}-{b}-{lang}.json"] = capture_lab(lab, b, lang)
 
     with ThreadPoolExecutor(max_workers=len(BACKENDS)) as pool:
         for f in [pool.submit(one_backend, b) for b in BACKENDS]:
             f.result()
-    say("capturing the host page (host setup --dry-run, doctor)")
+    say(
+        both(
+            "capturing the host page (host setup --dry-run, doctor)",
+            "호스트 페이지 캡처 중 (host setup --dry-run, doctor)",
+        )
+    )
     results[into / "host.json"] = capture_host()
     into.mkdir(parents=True, exist_ok=True)
     for path, doc in sorted(results.items()):
@@ -511,7 +528,11 @@ def build(out: Path, src: Path | None = None) -> Built:
     """Render, then `mkdocs build --strict`: a broken link or a missing page fails the build."""
     if find_spec("mkdocs") is None or find_spec("material") is None:
         raise SnaplabError(
-            "mkdocs-material is not installed here: pip install 'snaplab[docs]' (make site)",
+            both(
+                "mkdocs-material is not installed here: pip install 'snaplab[docs]' (make site)",
+                "이 환경에는 mkdocs-material이 설치되어 있지 않습니다: "
+                "pip install 'snaplab[docs]' (make site)",
+            ),
             ExitCode.NOT_FOUND,
         )
     began = time.monotonic()
@@ -526,8 +547,12 @@ def build(out: Path, src: Path | None = None) -> Built:
     )
     if done.returncode != 0:
         said = [ln for ln in done.stderr.splitlines() if ln.startswith(("WARNING", "ERROR"))]
+        why = " | ".join(said or done.stderr.splitlines()[-3:])
         raise SnaplabError(
-            "mkdocs build --strict failed: " + " | ".join(said or done.stderr.splitlines()[-3:]),
+            both(
+                f"mkdocs build --strict failed: {why}",
+                f"mkdocs build --strict가 실패했습니다: {why}",
+            ),
             ExitCode.NOT_PASSING,
         )
     return Built(out / "site", pages, time.monotonic() - began)

@@ -60,6 +60,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "[{backend}] the lab pool is already {current}; switching it to {wanted} would move containers snaplab did not create, so nothing was changed: keep --storage {current}, or set up {wanted} on a fresh host",
         "ko": "[{backend}] 실습 풀은 이미 {current}입니다. {wanted}(으)로 바꾸면 snaplab이 만들지 않은 컨테이너까지 옮겨야 하므로 아무것도 바꾸지 않았습니다: --storage {current}를 유지하거나 새 호스트에서 {wanted}로 설정하세요",
     },
+    "wrong_backend": {
+        "en": "{where} is {server}, not {backend}: use --backend {server}",
+        "ko": "{where}은(는) {backend}이(가) 아니라 {server}입니다: --backend {server}를 사용하세요",
+    },
     "interrupted": {
         "en": "interrupted; what snaplab was making is removed, or left for `snaplab finish` / `snaplab start` to handle",
         "ko": "중단되었습니다. 만들던 것은 삭제했거나, `snaplab finish` 또는 `snaplab start`가 처리할 수 있는 상태로 남아 있습니다",
@@ -78,6 +82,18 @@ class Text:
     def __str__(self) -> str:
         return self.en
 
+    def __bool__(self) -> bool:
+        return bool(self.en or self.ko)
+
+    def __add__(self, other: Text | str) -> Text:
+        """Join pieces of a message: a str (a path, a number) goes into both languages."""
+        if isinstance(other, Text):
+            return Text(self.en + other.en, self.ko + other.ko)
+        return Text(self.en + other, self.ko + other)
+
+    def __radd__(self, other: str) -> Text:
+        return Text(other + self.en, other + self.ko)
+
 
 def text(key: str, **params: object) -> Text:
     entry = CATALOG[key]
@@ -86,6 +102,15 @@ def text(key: str, **params: object) -> Text:
 
 def both(en: str, ko: str) -> Text:
     return Text(en, ko)
+
+
+def same(words: str) -> Text:
+    """What reads the same in both languages: a command, a path, the daemon's own words."""
+    return Text(words, words)
+
+
+def as_text(message: str | Text) -> Text:
+    return message if isinstance(message, Text) else same(message)
 
 
 def detect(flag: str | None = None) -> str:

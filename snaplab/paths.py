@@ -31,19 +31,28 @@ def state_dir() -> Path:
 def writable_dir(path: Path) -> Path:
     """Make sure this user can keep records here, or say so in one line (never a traceback)."""
     from snaplab.errors import ExitCode, SnaplabError
+    from snaplab.i18n import both
 
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise SnaplabError(
-            f"cannot create snaplab's state directory {path} ({e.strerror}): "
-            "set XDG_STATE_HOME to a directory you own",
+            both(
+                f"cannot create snaplab's state directory {path} ({e.strerror}): "
+                "set XDG_STATE_HOME to a directory you own",
+                f"snaplab 상태 디렉터리 {path}을(를) 만들 수 없습니다({e.strerror}): "
+                "XDG_STATE_HOME을 본인이 소유한 디렉터리로 지정하세요",
+            ),
             ExitCode.PERMISSION,
         ) from None
     if not os.access(path, os.W_OK | os.X_OK):
         raise SnaplabError(
-            f"snaplab's state directory {path} is not writable by you: "
-            "set XDG_STATE_HOME to a directory you own",
+            both(
+                f"snaplab's state directory {path} is not writable by you: "
+                "set XDG_STATE_HOME to a directory you own",
+                f"snaplab 상태 디렉터리 {path}에 쓸 권한이 없습니다: "
+                "XDG_STATE_HOME을 본인이 소유한 디렉터리로 지정하세요",
+            ),
             ExitCode.PERMISSION,
         )
     return path

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from snaplab.errors import ExitCode, SnaplabError
+from snaplab.i18n import Text, both
 
 DEFAULT_PORT = 8443
 _URLSAFE = str.maketrans("-_", "+/")  # either base64 alphabet
@@ -34,7 +35,7 @@ _URLSAFE = str.maketrans("-_", "+/")  # either base64 alphabet
 class CertificateMismatch(SnaplabError):
     """The server presented a certificate other than the one pinned or vouched for."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: Text) -> None:
         super().__init__(message, ExitCode.PERMISSION)
 
 
@@ -106,21 +107,33 @@ def check_vouched(url: str, presented_pem: str, token: Token) -> None:
     got = fingerprint(presented_pem)
     if got != token.fingerprint:
         raise CertificateMismatch(
-            f"the server at {url} presented certificate SHA256 {got}, but the token was "
-            f"issued by SHA256 {token.fingerprint}: not trusting it (is {url} the server "
-            "that made the token?)"
+            both(
+                f"the server at {url} presented certificate SHA256 {got}, but the token was "
+                f"issued by SHA256 {token.fingerprint}: not trusting it (is {url} the server "
+                "that made the token?)",
+                f"{url}의 서버가 인증서 SHA256 {got}을(를) 제시했지만 토큰을 발급한 인증서는 "
+                f"SHA256 {token.fingerprint}입니다: 신뢰하지 않습니다({url}이(가) 토큰을 만든 "
+                "서버가 맞나요?)",
+            )
         )
 
 
 def mismatch(url: str, name: str | None, presented: str, pinned: str) -> CertificateMismatch:
     again = (
-        f"`snaplab remote remove {name}` and add it again"
+        both(
+            f"`snaplab remote remove {name}` and add it again",
+            f"`snaplab remote remove {name}`를 실행한 뒤 다시 추가하세요",
+        )
         if name
-        else "remove the remote and add it again"
+        else both("remove the remote and add it again", "원격을 지우고 다시 추가하세요")
     )
     return CertificateMismatch(
-        f"the server at {url} presented certificate SHA256 {presented}, not the pinned "
-        f"{pinned}: if the server was rebuilt, {again}"
+        both(
+            f"the server at {url} presented certificate SHA256 {presented}, not the pinned "
+            f"{pinned}: if the server was rebuilt, {again.en}",
+            f"{url}의 서버가 고정된 인증서 {pinned}이(가) 아닌 SHA256 {presented}을(를) "
+            f"제시했습니다: 서버를 다시 만들었다면 {again.ko}",
+        )
     )
 
 
@@ -128,12 +141,19 @@ def host_port(url: str) -> tuple[str, int]:
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname or parts.path.strip("/"):
         raise SnaplabError(
-            f"{url!r} is not an HTTPS remote URL: use https://HOST[:PORT]", ExitCode.USAGE
+            both(
+                f"{url!r} is not an HTTPS remote URL: use https://HOST[:PORT]",
+                f"{url!r}은(는) HTTPS 원격 URL이 아닙니다: https://HOST[:PORT] 형식을 사용하세요",
+            ),
+            ExitCode.USAGE,
         )
     try:
         port = parts.port or DEFAULT_PORT
     except ValueError:
-        raise SnaplabError(f"{url!r} has an invalid port", ExitCode.USAGE) from None
+        raise SnaplabError(
+            both(f"{url!r} has an invalid port", f"{url!r}의 포트가 올바르지 않습니다"),
+            ExitCode.USAGE,
+        ) from None
     return parts.hostname, port
 
 
@@ -186,8 +206,12 @@ def load() -> dict[str, Remote]:
             name: Remote(name=name, **fields) for name, fields in doc.get("remotes", {}).items()
         }
     except (yaml.YAMLError, TypeError, AttributeError) as e:
+        why = str(e).replace("\n", " ")
         raise SnaplabError(
-            f"{path} is not a valid remotes file ({e}): fix or remove it".replace("\n", " "),
+            both(
+                f"{path} is not a valid remotes file ({why}): fix or remove it",
+                f"{path}은(는) 올바른 원격 목록 파일이 아닙니다({why}): 고치거나 지우세요",
+            ),
             ExitCode.USAGE,
         ) from None
 
@@ -209,9 +233,13 @@ def save(remotes: dict[str, Remote]) -> None:
 def get(name: str) -> Remote:
     remote = load().get(name)
     if remote is None:
+        add = f"`snaplab remote add {name} https://HOST:PORT --token TOKEN`"
         raise SnaplabError(
-            f"no remote named {name!r}: `snaplab remote list` shows them, "
-            f"`snaplab remote add {name} https://HOST:PORT --token TOKEN` adds one",
+            both(
+                f"no remote named {name!r}: `snaplab remote list` shows them, {add} adds one",
+                f"{name!r}(이)라는 원격이 없습니다: `snaplab remote list`로 목록을 보고 "
+                f"{add}(으)로 추가하세요",
+            ),
             ExitCode.USAGE,
         )
     return remote
@@ -225,10 +253,15 @@ def find(ref: str) -> Remote:
     for remote in load().values():
         if remote.url == url:
             return remote
+    add = f"`snaplab remote add NAME {ref} --token TOKEN`"
+    trust = "`lxc config trust add --name NAME` or `incus config trust add NAME`"
     raise SnaplabError(
-        f"{ref} is not a stored remote: add it first with "
-        f"`snaplab remote add NAME {ref} --token TOKEN` (a token from `lxc config trust add "
-        "--name NAME` or `incus config trust add NAME` on the server), then use --remote NAME",
+        both(
+            f"{ref} is not a stored remote: add it first with {add} (a token from {trust} "
+            "on the server), then use --remote NAME",
+            f"{ref}은(는) 저장된 원격이 아닙니다: 먼저 {add}(으)로 추가한 뒤(토큰은 서버에서 "
+            f"{trust.replace(' or ', ' 또는 ')}(으)로 만듭니다) --remote NAME을 사용하세요",
+        ),
         ExitCode.USAGE,
     )
 
@@ -293,7 +326,11 @@ def fetch_certificate(url: str, timeout: float = 10) -> str:
     try:
         return ssl.get_server_certificate((host, port), timeout=timeout)
     except (OSError, ssl.SSLError) as e:
+        why = e.strerror if isinstance(e, OSError) and e.strerror else e
         raise SnaplabError(
-            f"nothing answers TLS at {url} ({e.strerror if isinstance(e, OSError) and e.strerror else e})",
+            both(
+                f"nothing answers TLS at {url} ({why})",
+                f"{url}에서 TLS로 응답하는 것이 없습니다({why})",
+            ),
             ExitCode.DAEMON_DOWN,
         ) from None

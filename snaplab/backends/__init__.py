@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from snaplab.errors import ExitCode, SnaplabError
+from snaplab.i18n import both
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,11 @@ def get_backend(name: str) -> Backend:
     except KeyError:
         known = ", ".join(BACKENDS)
         raise SnaplabError(
-            f"unknown backend {name!r}: use one of {known}", ExitCode.USAGE
+            both(
+                f"unknown backend {name!r}: use one of {known}",
+                f"알 수 없는 백엔드 {name!r}입니다: {known} 중 하나를 사용하세요",
+            ),
+            ExitCode.USAGE,
         ) from None
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from snaplab.classroom.gradebook import FAILED, UNREACHABLE, LearnerResult
 from snaplab.classroom.roster import Learner
 from snaplab.errors import ExitCode, SnaplabError
+from snaplab.i18n import both
 from snaplab.lab.journal import Session
 from snaplab.lab.model import Lab
 
@@ -65,8 +66,9 @@ def grade_one(lab: Lab, learner: Learner, lang: str, timeout: float) -> LearnerR
                 reason = _missing_project(learner, lang)
             return LearnerResult.not_graded(who, status, reason, time.monotonic() - began)
         except LXDAPIException as e:
+            refused = both(f"the daemon refused: {e}", f"데몬이 요청을 거부했습니다: {e}")
             return LearnerResult.not_graded(
-                who, FAILED, f"the daemon refused: {e}", time.monotonic() - began
+                who, FAILED, refused.get(lang), time.monotonic() - began
             )
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
@@ -81,9 +83,9 @@ def grade_one(lab: Lab, learner: Learner, lang: str, timeout: float) -> LearnerR
         )
         return LearnerResult.not_graded(who, UNREACHABLE, reason, time.monotonic() - began)
     except Exception as e:  # noqa: BLE001 - one learner's surprise must not end the class's run
-        return LearnerResult.not_graded(
-            who, FAILED, f"grading failed: {type(e).__name__}: {e}", time.monotonic() - began
-        )
+        why = f"{type(e).__name__}: {e}"
+        failed = both(f"grading failed: {why}", f"채점하지 못했습니다: {why}")
+        return LearnerResult.not_graded(who, FAILED, failed.get(lang), time.monotonic() - began)
     finally:
         signal.signal(signal.SIGALRM, previous)
 
@@ -146,9 +148,10 @@ def grade_all(
             try:
                 result = future.result()
             except Exception as e:  # noqa: BLE001 - a worker died (killed, out of memory)
-                result = LearnerResult.not_graded(
-                    learner.to_dict(), FAILED, f"the grading worker died: {e}", 0.0
+                died = both(
+                    f"the grading worker died: {e}", f"채점 작업 프로세스가 죽었습니다: {e}"
                 )
+                result = LearnerResult.not_graded(learner.to_dict(), FAILED, died.get(lang), 0.0)
             by_id[learner.id] = result
             progress(result)
     return [by_id[learner.id] for learner in learners]

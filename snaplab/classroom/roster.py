@@ -16,6 +16,7 @@ import yaml
 
 from snaplab import remotes
 from snaplab.errors import ExitCode, SnaplabError
+from snaplab.i18n import Text, as_text, both
 from snaplab.lab.model import check_name
 
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")  # learner ids and project names
@@ -23,11 +24,21 @@ CLASS = re.compile(r"^[a-z0-9][a-z0-9-]{0,23}$")  # short and lowercase: it pref
 BACKENDS = ("lxd", "incus")
 REQUIRED = ("id", "name", "target")
 COLUMNS = (*REQUIRED, "project", "backend", "instance")
-ID_RULE = "use 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit"
-CLASS_RULE = "use 1-24 lowercase letters, digits or '-', starting with a letter or digit"
-SAME_RULE = "give one a different project or instance"
-TARGET_RULE = "use local or https://HOST[:PORT] (port 1-65535; no path, query or user)"
-LIST_HINT = "the ids are the id column (CSV) or id: keys (YAML) of"
+ID_RULE = both(
+    "use 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit",
+    "영문자나 숫자로 시작하는 1~63자의 영문자, 숫자, '_', '.', '-'를 사용하세요",
+)
+CLASS_RULE = both(
+    "use 1-24 lowercase letters, digits or '-', starting with a letter or digit",
+    "영문 소문자나 숫자로 시작하는 1~24자의 영문 소문자, 숫자, '-'를 사용하세요",
+)
+SAME_RULE = both(
+    "give one a different project or instance", "둘 중 하나에 다른 project나 instance를 지정하세요"
+)
+TARGET_RULE = both(
+    "use local or https://HOST[:PORT] (port 1-65535; no path, query or user)",
+    "local 또는 https://HOST[:PORT]를 사용하세요(포트 1~65535, 경로·쿼리·사용자 정보 없이)",
+)
 _NULL = "tag:yaml.org,2002:null"
 
 
@@ -60,9 +71,14 @@ class Roster:
         for learner in self.learners:
             if learner.id.casefold() == learner_id.casefold():
                 return learner
+        n = len(self.learners)
         raise SnaplabError(
-            f"no learner {learner_id!r} in class {self.name} ({len(self.learners)} learners): "
-            f"{LIST_HINT} {self.path}",
+            both(
+                f"no learner {learner_id!r} in class {self.name} ({n} learners): the ids are "
+                f"the id column (CSV) or id: keys (YAML) of {self.path}",
+                f"수업 {self.name}에 학습자 {learner_id!r}이(가) 없습니다(학습자 {n}명): id는 "
+                f"{self.path}의 id 열(CSV) 또는 id: 키(YAML)입니다",
+            ),
             ExitCode.USAGE,
         )
 
@@ -83,7 +99,7 @@ class _Row:
         return self.lines.get(key, self.line)
 
 
-Errors = list[tuple[int, str]]
+Errors = list[tuple[int, Text]]
 
 
 def _url(target: str) -> str | None:
@@ -100,16 +116,25 @@ def _url(target: str) -> str | None:
         return None
 
 
-def _problem(key: str, value: str) -> str | None:
+def _not_a_backend(value: str) -> Text:
+    return both(
+        f"backend {value!r} is not lxd or incus", f"backend {value!r}은(는) lxd나 incus가 아닙니다"
+    )
+
+
+def _problem(key: str, value: str) -> Text | None:
     if key == "backend" and value not in BACKENDS:
-        return f"backend {value!r} is not lxd or incus"
+        return _not_a_backend(value)
     if key == "instance":
         try:
             check_name(value, "instance")
         except SnaplabError as e:
-            return str(e)
+            return as_text(e.message)
     if key in ("id", "project") and not ID.match(value):
-        return f"invalid {key} {value!r}: {ID_RULE}"
+        return both(
+            f"invalid {key} {value!r}: {ID_RULE.en}",
+            f"{key} {value!r}은(는) 올바르지 않습니다: {ID_RULE.ko}",
+        )
     return None
 
 
@@ -128,21 +153,54 @@ def _read_csv(text: str, errors: Errors) -> list[_Row]:
                 header = [c.lower() for c in cells]
                 for i, c in enumerate(header):
                     if c not in COLUMNS:
+                        cols = ", ".join(COLUMNS)
                         errors.append(
-                            (line, f"unknown column {c!r} (columns: {', '.join(COLUMNS)})")
+                            (
+                                line,
+                                both(
+                                    f"unknown column {c!r} (columns: {cols})",
+                                    f"알 수 없는 열 {c!r}입니다(열: {cols})",
+                                ),
+                            )
                         )
                     elif c in header[:i]:
-                        errors.append((line, f"column {c!r} appears twice"))
-                missing = [c for c in REQUIRED if c not in header]
+                        errors.append(
+                            (
+                                line,
+                                both(
+                                    f"column {c!r} appears twice", f"열 {c!r}이(가) 두 번 나옵니다"
+                                ),
+                            )
+                        )
+                missing = ", ".join(c for c in REQUIRED if c not in header)
                 if missing:
-                    errors.append((line, f"the header lacks {', '.join(missing)}"))
+                    errors.append(
+                        (
+                            line,
+                            both(
+                                f"the header lacks {missing}",
+                                f"머리글 행에 {missing}이(가) 없습니다",
+                            ),
+                        )
+                    )
                     return rows
                 continue
             if any(cells[len(header) :]):
-                errors.append((line, f"{len(cells)} cells, the header has {len(header)} columns"))
+                n, width = len(cells), len(header)
+                errors.append(
+                    (
+                        line,
+                        both(
+                            f"{n} cells, the header has {width} columns",
+                            f"칸이 {n}개인데 머리글 행의 열은 {width}개입니다",
+                        ),
+                    )
+                )
             rows.append(_Row(line, {k: v for k, v in zip(header, cells, strict=False) if v}))
     except csv.Error as e:
-        errors.append((reader.line_num, f"not readable as CSV: {e}"))
+        errors.append(
+            (reader.line_num, both(f"not readable as CSV: {e}", f"CSV로 읽을 수 없습니다: {e}"))
+        )
     return rows
 
 
@@ -151,9 +209,20 @@ def _mapping(node: yaml.MappingNode, keys: tuple[str, ...], errors: Errors) -> d
     for k, v in node.value:
         key, line = str(k.value), k.start_mark.line + 1
         if key not in keys:
-            errors.append((line, f"unknown key {key!r} (keys: {', '.join(keys)})"))
+            known = ", ".join(keys)
+            errors.append(
+                (
+                    line,
+                    both(
+                        f"unknown key {key!r} (keys: {known})",
+                        f"알 수 없는 키 {key!r}입니다(키: {known})",
+                    ),
+                )
+            )
         elif key in found:
-            errors.append((line, f"key {key!r} appears twice"))
+            errors.append(
+                (line, both(f"key {key!r} appears twice", f"키 {key!r}이(가) 두 번 나옵니다"))
+            )
         else:
             found[key] = v
     return found
@@ -164,7 +233,9 @@ def _put(row: _Row, key: str, node: yaml.Node, errors: Errors) -> None:
     line = node.start_mark.line + 1
     if not isinstance(node, yaml.ScalarNode):
         row.lines[key], row.broken = line, True  # given, if wrongly: not also "missing"
-        errors.append((line, f"{key} must be a single value"))
+        errors.append(
+            (line, both(f"{key} must be a single value", f"{key}에는 값 하나만 쓸 수 있습니다"))
+        )
     elif node.tag != _NULL and str(node.value).strip():
         row.values[key], row.lines[key] = str(node.value).strip(), line
 
@@ -173,9 +244,15 @@ def _read_yaml(text: str, path: Path, errors: Errors) -> tuple[list[_Row], _Row]
     try:
         root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as e:
-        msg = f"{path} is not valid YAML: {e}".replace("\n", " ")
-        raise SnaplabError(msg, ExitCode.USAGE) from None
-    shape = f"{path} is not a roster: expected a mapping with a learners: list"
+        why = str(e).replace("\n", " ")
+        raise SnaplabError(
+            both(f"{path} is not valid YAML: {why}", f"{path}은(는) 올바른 YAML이 아닙니다: {why}"),
+            ExitCode.USAGE,
+        ) from None
+    shape = both(
+        f"{path} is not a roster: expected a mapping with a learners: list",
+        f"{path}은(는) 명단이 아닙니다: learners: 목록이 있는 매핑이어야 합니다",
+    )
     meta = _Row(1)
     if root is None:  # an empty file
         return [], meta
@@ -189,17 +266,31 @@ def _read_yaml(text: str, path: Path, errors: Errors) -> tuple[list[_Row], _Row]
         for key, node in _mapping(defaults, ("backend", "instance"), errors).items():
             _put(meta, key, node, errors)
     elif defaults is not None and defaults.tag != _NULL:
-        errors.append((defaults.start_mark.line + 1, "defaults must be a mapping"))
+        errors.append(
+            (
+                defaults.start_mark.line + 1,
+                both("defaults must be a mapping", "defaults는 매핑이어야 합니다"),
+            )
+        )
     learners = top.get("learners")
     if learners is None or learners.tag == _NULL:
         return [], meta
     if not isinstance(learners, yaml.SequenceNode):
-        raise SnaplabError(f"{shape} (line {learners.start_mark.line + 1})", ExitCode.USAGE)
+        n = learners.start_mark.line + 1
+        raise SnaplabError(both(f"{shape.en} (line {n})", f"{shape.ko}({n}행)"), ExitCode.USAGE)
     rows: list[_Row] = []
     for item in learners.value:
         row = _Row(item.start_mark.line + 1)
         if not isinstance(item, yaml.MappingNode):
-            errors.append((row.line, "a learner is a mapping: {id: ..., name: ..., target: ...}"))
+            errors.append(
+                (
+                    row.line,
+                    both(
+                        "a learner is a mapping: {id: ..., name: ..., target: ...}",
+                        "학습자 항목은 매핑이어야 합니다: {id: ..., name: ..., target: ...}",
+                    ),
+                )
+            )
             continue
         for key, node in _mapping(item, COLUMNS, errors).items():
             _put(row, key, node, errors)
@@ -215,22 +306,38 @@ def load(
     instance: str = "ubuntu-test",
 ) -> Roster:
     if backend is not None and backend not in BACKENDS:
-        raise SnaplabError(f"backend {backend!r} is not lxd or incus", ExitCode.USAGE)
+        raise SnaplabError(_not_a_backend(backend), ExitCode.USAGE)
     check_name(instance, "instance")
     if name is not None and not CLASS.match(name):
-        raise SnaplabError(f"invalid class name {name!r}: {CLASS_RULE}", ExitCode.USAGE)
+        raise SnaplabError(_bad_class(name), ExitCode.USAGE)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".yaml", ".yml"):
-        raise SnaplabError(f"{path}: a roster is a .csv, .yaml or .yml file", ExitCode.USAGE)
+        raise SnaplabError(
+            both(
+                f"{path}: a roster is a .csv, .yaml or .yml file",
+                f"{path}: 명단은 .csv, .yaml, .yml 파일이어야 합니다",
+            ),
+            ExitCode.USAGE,
+        )
     try:
         text = path.read_text(encoding="utf-8-sig")  # a spreadsheet's "CSV UTF-8" has a BOM
     except UnicodeDecodeError:
         raise SnaplabError(
-            f"{path} is not UTF-8 text: save it as UTF-8 (a spreadsheet's 'CSV UTF-8')",
+            both(
+                f"{path} is not UTF-8 text: save it as UTF-8 (a spreadsheet's 'CSV UTF-8')",
+                f"{path}은(는) UTF-8 텍스트가 아닙니다: UTF-8로 저장하세요(스프레드시트의 "
+                "'CSV UTF-8')",
+            ),
             ExitCode.USAGE,
         ) from None
     except OSError as e:
-        raise SnaplabError(f"cannot read roster {path}: {e.strerror}", ExitCode.USAGE) from None
+        raise SnaplabError(
+            both(
+                f"cannot read roster {path}: {e.strerror}",
+                f"명단 {path}을(를) 읽을 수 없습니다: {e.strerror}",
+            ),
+            ExitCode.USAGE,
+        ) from None
 
     errors: Errors = []
     if suffix == ".csv":
@@ -238,19 +345,25 @@ def load(
     else:
         rows, meta = _read_yaml(text, path, errors)
     if not rows and not errors:
-        raise SnaplabError(f"{path} lists no learners", ExitCode.USAGE)
+        raise SnaplabError(
+            both(f"{path} lists no learners", f"{path}에 학습자가 없습니다"), ExitCode.USAGE
+        )
     cls = name or meta.values.get("class") or path.stem
     if not CLASS.match(cls) and "class" in meta.values:
-        errors.append((meta.at("class"), f"invalid class name {cls!r}: {CLASS_RULE}"))
+        errors.append((meta.at("class"), _bad_class(cls)))
     elif not CLASS.match(cls):  # never `name`, checked above: the file's stem
         raise SnaplabError(
-            f"{path}: the file name {cls!r} is not a class name ({CLASS_RULE}): "
-            "pass --name NAME or set class: in the YAML",
+            both(
+                f"{path}: the file name {cls!r} is not a class name ({CLASS_RULE.en}): "
+                "pass --name NAME or set class: in the YAML",
+                f"{path}: 파일 이름 {cls!r}은(는) 수업 이름으로 쓸 수 없습니다"
+                f"({CLASS_RULE.ko}): --name NAME을 주거나 YAML에 class:를 쓰세요",
+            ),
             ExitCode.USAGE,
         )
     for key in ("backend", "instance"):
         if key in meta.values and (p := _problem(key, meta.values[key])):
-            errors.append((meta.at(key), f"defaults: {p}"))
+            errors.append((meta.at(key), "defaults: " + p))
 
     learners: list[Learner] = []
     ids: dict[str, _Row] = {}
@@ -258,7 +371,7 @@ def load(
     for row in rows:
         before, v = len(errors), row.values
         errors += [
-            (row.line, f"missing {key}")
+            (row.line, both(f"missing {key}", f"{key}이(가) 없습니다"))
             for key in REQUIRED
             if key not in v and key not in row.lines
         ]
@@ -267,16 +380,41 @@ def load(
                 errors.append((row.at(key), p))
         target, url = v.get("target", "local"), None
         if target != "local" and (url := _url(target)) is None:
-            errors.append((row.at("target"), f"target {target!r} is not accepted: {TARGET_RULE}"))
+            errors.append(
+                (
+                    row.at("target"),
+                    both(
+                        f"target {target!r} is not accepted: {TARGET_RULE.en}",
+                        f"target {target!r}은(는) 쓸 수 없습니다: {TARGET_RULE.ko}",
+                    ),
+                )
+            )
         lid = v.get("id", "")
         first = ids.setdefault(lid.casefold(), row) if lid else row
         if first is not row:
-            errors.append((row.at("id"), f"duplicate id {lid!r} (first on line {first.line})"))
+            errors.append(
+                (
+                    row.at("id"),
+                    both(
+                        f"duplicate id {lid!r} (first on line {first.line})",
+                        f"중복된 id {lid!r}입니다(처음 나온 곳: {first.line}행)",
+                    ),
+                )
+            )
         if len(errors) > before or row.broken:
             continue
         project = v.get("project") or (f"{cls}-{lid}" if url is None else "default")
         if "project" not in v and (p := _problem("project", project)):
-            errors.append((row.line, f"{p} (made from the class name and id: set project)"))
+            errors.append(
+                (
+                    row.line,
+                    p
+                    + both(
+                        " (made from the class name and id: set project)",
+                        "(수업 이름과 id로 만든 값입니다: project를 지정하세요)",
+                    ),
+                )
+            )
             continue
         kind = v.get("backend") or meta.values.get("backend") or backend or "lxd"
         box = v.get("instance") or meta.values.get("instance") or instance
@@ -285,14 +423,34 @@ def load(
         if other is learner:
             learners.append(learner)
         else:
-            same = f"the same container as {other.id!r} (line {other.line})"
-            errors.append((row.line, f"learner {lid!r} has {same}: {SAME_RULE}"))
+            errors.append(
+                (
+                    row.line,
+                    both(
+                        f"learner {lid!r} has the same container as {other.id!r} "
+                        f"(line {other.line}): {SAME_RULE.en}",
+                        f"학습자 {lid!r}의 컨테이너가 {other.id!r}({other.line}행)의 것과 같습니다: "
+                        f"{SAME_RULE.ko}",
+                    ),
+                )
+            )
 
     if errors:
         errors.sort(key=lambda e: e[0])  # stable: each line's errors stay in the order found
         raise SnaplabError(
-            f"{path} is not a valid roster ({len(errors)} errors): "
-            + "; ".join(f"line {n}: {m}" for n, m in errors),
+            both(
+                f"{path} is not a valid roster ({len(errors)} errors): "
+                + "; ".join(f"line {n}: {m.en}" for n, m in errors),
+                f"{path}은(는) 올바른 명단이 아닙니다(오류 {len(errors)}개): "
+                + "; ".join(f"{n}행: {m.ko}" for n, m in errors),
+            ),
             ExitCode.USAGE,
         )
     return Roster(cls, path, tuple(learners))
+
+
+def _bad_class(name: str) -> Text:
+    return both(
+        f"invalid class name {name!r}: {CLASS_RULE.en}",
+        f"수업 이름 {name!r}은(는) 올바르지 않습니다: {CLASS_RULE.ko}",
+    )

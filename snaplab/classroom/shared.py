@@ -29,6 +29,7 @@ from pylxd.exceptions import LXDAPIException, NotFound
 from snaplab import instance as api
 from snaplab.classroom.roster import Learner, Roster
 from snaplab.errors import ExitCode, SnaplabError
+from snaplab.i18n import Text, as_text, both, same
 from snaplab.lab import recorder, runner
 from snaplab.lab.journal import Session
 from snaplab.lab.model import Lab
@@ -55,23 +56,30 @@ def owner(roster: Roster) -> str:
     return f"class:{roster.name}"
 
 
+NOTHING = same("")
+
+
 @dataclass
 class Done:
-    """What setup or teardown did for one learner."""
+    """What setup or teardown did for one learner, in both languages (the JSON: English)."""
 
     id: str
     project: str
-    actions: list[str] = field(default_factory=list)
+    actions: list[Text] = field(default_factory=list)
     token: str = ""
-    error: str = ""
-    kept: str = ""  # teardown left something that is not snaplab's, and why
+    error: Text = NOTHING
+    kept: Text = NOTHING  # teardown left something that is not snaplab's, and why
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"id": self.id, "project": self.project, "actions": self.actions}
+        d: dict[str, Any] = {
+            "id": self.id,
+            "project": self.project,
+            "actions": [a.en for a in self.actions],
+        }
         if self.error:
-            d["error"] = self.error
+            d["error"] = self.error.en
         if self.kept:
-            d["kept"] = self.kept
+            d["kept"] = self.kept.en
         return d
 
 
@@ -98,7 +106,10 @@ def _root_disk(conn: Connection) -> dict[str, str]:
         if dev.get("type") == "disk" and dev.get("path") == "/":
             return {"type": "disk", "path": "/", "pool": dev["pool"]}
     raise SnaplabError(
-        "the host's default profile has no root disk: run `sudo snaplab host setup`",
+        both(
+            "the host's default profile has no root disk: run `sudo snaplab host setup`",
+            "호스트의 기본 프로필에 루트 디스크가 없습니다: `sudo snaplab host setup`을 실행하세요",
+        ),
         ExitCode.SETUP_FAILED,
     )
 
@@ -118,8 +129,13 @@ def make_project(roster: Roster, learner: Learner, admin: Connection, done: Done
     if existing is not None:
         if existing.get("config", {}).get(OWNER_KEY) != owner(roster):
             raise SnaplabError(
-                f"project {learner.project} exists and is not this class's: snaplab leaves it "
-                f"alone; give {learner.id} another project in the roster",
+                both(
+                    f"project {learner.project} exists and is not this class's: snaplab leaves "
+                    f"it alone; give {learner.id} another project in the roster",
+                    f"프로젝트 {learner.project}이(가) 이미 있고 이 수업의 것이 아닙니다. snaplab은 "
+                    f"이 프로젝트를 건드리지 않습니다: 명단에서 {learner.id}에게 다른 프로젝트를 "
+                    "지정하세요",
+                ),
                 ExitCode.CONFLICT,
             )
         api.node(admin.client, f"/1.0/projects/{learner.project}").patch(json={"config": config})
@@ -135,7 +151,7 @@ def make_project(roster: Roster, learner: Learner, admin: Connection, done: Done
     profile = inside.client.profiles.get("default")
     profile.devices = {"root": _root_disk(admin)}
     profile.save()
-    done.actions.append(f"project {learner.project}")
+    done.actions.append(both(f"project {learner.project}", f"프로젝트 {learner.project}"))
     return inside
 
 
@@ -163,7 +179,7 @@ def make_token(roster: Roster, learner: Learner, admin: Connection, done: Done) 
         "expires_at": meta.get("expiresAt") or "0001-01-01T00:00:00Z",
     }
     done.token = base64.b64encode(json.dumps(doc).encode()).decode()
-    done.actions.append("token")
+    done.actions.append(both("token", "토큰"))
 
 
 def _certificates(admin: Connection, name: str) -> list[str]:
@@ -171,18 +187,18 @@ def _certificates(admin: Connection, name: str) -> list[str]:
     return [c["fingerprint"] for c in certs["metadata"] if c.get("name") == name]
 
 
-def _revoke(admin: Connection, name: str, trusted: bool = False) -> list[str]:
+def _revoke(admin: Connection, name: str, trusted: bool = False) -> list[Text]:
     """Pending tokens by that name and, with `trusted`, the certificates they became."""
     gone = []
     for fp in _certificates(admin, name) if trusted else []:
         api.node(admin.client, f"/1.0/certificates/{fp}").delete()
-        gone.append(f"certificate {fp[:12]}")
+        gone.append(both(f"certificate {fp[:12]}", f"인증서 {fp[:12]}"))
     ops = api.node(admin.client, "/1.0/operations").get(params={"recursion": 1}).json()
     for op in (ops["metadata"] or {}).get("running", []) or []:
         request = (op.get("metadata") or {}).get("request") or {}
         if op.get("class") == "token" and request.get("name") == name:
             api.node(admin.client, f"/1.0/operations/{op['id']}").delete()
-            gone.append("unused token")
+            gone.append(both("unused token", "쓰지 않은 토큰"))
     return gone
 
 
@@ -197,18 +213,22 @@ def listen(roster: Roster, admin: Connection, address: str) -> str:
     return address
 
 
-def unlisten(roster: Roster, backend: str) -> str:
+def unlisten(roster: Roster, backend: str) -> Text | None:
     """Undo what `listen` set, unless someone has changed it since."""
     mark = class_dir(roster) / f"listen-{backend}"
     if not mark.exists():
-        return ""
+        return None
     address = mark.read_text()
     conn = host_admin(backend)
     mark.unlink()
     if conn.client.host_info["config"].get("core.https_address", "") != address:
-        return ""
+        return None
     _set_address(conn, "")
-    return f"{conn.backend.title} no longer listens on {address} (setup had made it listen)"
+    title = conn.backend.title
+    return both(
+        f"{title} no longer listens on {address} (setup had made it listen)",
+        f"{title}은(는) 이제 {address}에서 연결을 받지 않습니다(setup이 열어 두었던 주소입니다)",
+    )
 
 
 def _set_address(conn: Connection, address: str) -> None:
@@ -230,11 +250,11 @@ def setup_one(lab: Lab, roster: Roster, learner: Learner) -> Done:
     ):
         return done  # begun already: a stopped container may be the learner's step, not ours
     runner.start(lab, sess, conn, record=False)
-    done.actions.append(f"lab in {learner.instance}")
+    done.actions.append(both(f"lab in {learner.instance}", f"{learner.instance}에 실습"))
     return done
 
 
-def record(lab: Lab, roster: Roster, learners: Iterable[Learner]) -> dict[str, str]:
+def record(lab: Lab, roster: Roster, learners: Iterable[Learner]) -> dict[str, Text]:
     """One shared recorder per daemon, replacing the class's earlier ones.
 
     A daemon whose recorder cannot start (host down, pin refused) stops no other:
@@ -244,7 +264,7 @@ def record(lab: Lab, roster: Roster, learners: Iterable[Learner]) -> dict[str, s
     for learner in learners:
         groups.setdefault((learner.backend, learner.url), []).append(learner)
     pids: list[int] = []
-    unrecorded: dict[str, str] = {}
+    unrecorded: dict[str, Text] = {}
     for (backend, url), members in groups.items():
         sessions = [session(lab, learner) for learner in members]
         try:
@@ -252,7 +272,11 @@ def record(lab: Lab, roster: Roster, learners: Iterable[Learner]) -> dict[str, s
                 recorder.spawn_many(sessions, lab.file, class_dir(roster), timeout=10, shared=True)
             )
         except SnaplabError as e:
-            why = f"nothing records {url or f'the local {backend}'}: {e.render('en')}"
+            said = as_text(e.message)
+            why = both(
+                f"nothing records {url or f'the local {backend}'}: {said.en}",
+                f"{url or f'로컬 {backend}'}을(를) 기록하는 것이 없습니다: {said.ko}",
+            )
             unrecorded.update({learner.id: why for learner in members})
     (class_dir(roster) / "recorders.json").write_text(json.dumps(pids))
     return unrecorded
@@ -291,16 +315,18 @@ def teardown_one(lab: Lab, roster: Roster, learner: Learner) -> Done:
         if found is None or found.get("config", {}).get(OWNER_KEY) != owner(roster):
             shutil.rmtree(sess.dir, ignore_errors=True)
             return done  # not this class's project: nothing in it is ours
-        done.actions += runner.finish(lab, sess)
+        done.actions += map(same, runner.finish(lab, sess))  # container names
         try:
             api.node(admin.client, f"/1.0/projects/{learner.project}").delete()
-            done.actions.append(f"project {learner.project}")
+            done.actions.append(both(f"project {learner.project}", f"프로젝트 {learner.project}"))
         except LXDAPIException as e:
-            done.kept = (
-                f"kept project {learner.project}: it holds things snaplab did not make ({e})"
+            done.kept = both(
+                f"kept project {learner.project}: it holds things snaplab did not make ({e})",
+                f"프로젝트 {learner.project}을(를) 남겼습니다: snaplab이 만들지 않은 것이 들어 "
+                f"있습니다({e})",
             )
         return done
-    done.actions += runner.finish(lab, sess)
+    done.actions += map(same, runner.finish(lab, sess))
     return done
 
 
@@ -316,9 +342,10 @@ def each(
         try:
             done = work(learner)
         except SnaplabError as e:
-            done = Done(learner.id, learner.project, error=e.render("en"))
+            done = Done(learner.id, learner.project, error=as_text(e.message))
         except LXDAPIException as e:
-            done = Done(learner.id, learner.project, error=f"the daemon refused: {e}")
+            refused = both(f"the daemon refused: {e}", f"데몬이 요청을 거부했습니다: {e}")
+            done = Done(learner.id, learner.project, error=refused)
         progress(done)
         return done
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from snaplab.commands.common import add_lang
 from snaplab.errors import ExitCode, SnaplabError
+from snaplab.i18n import Text, both, detect
 
 if TYPE_CHECKING:
     from snaplab.classroom.gradebook import Gradebook, LearnerResult
@@ -85,7 +85,6 @@ def register(sub: argparse._SubParsersAction) -> None:
             help="learners handled at once (default: two per CPU core)",
         )
         v.add_argument("--json", action="store_true", help="machine-readable output")
-        add_lang(v)
         v.set_defaults(run=verb_run)
     setup = verbs.choices["setup"]
     setup.add_argument(
@@ -124,24 +123,38 @@ def _jobs(args: argparse.Namespace) -> int:
     from snaplab.classroom.grading import default_jobs
 
     if args.jobs is not None and args.jobs < 1:
-        raise SnaplabError("--jobs must be 1 or more", ExitCode.USAGE)
+        raise SnaplabError(
+            both("--jobs must be 1 or more", "--jobs는 1 이상이어야 합니다"), ExitCode.USAGE
+        )
     return args.jobs or default_jobs()
+
+
+TALLY = {
+    "ok": "완료",
+    "failed": "실패",
+    "kept": "남김",
+    "graded": "채점됨",
+    "unreachable": "연결 불가",
+}  # the progress tally's words, in Korean
 
 
 class Progress:
     """A live line on a terminal; one line per learner in a log (CI, a pipe)."""
 
-    def __init__(self, total: int, what: str) -> None:
-        self.total, self.what = total, what
+    def __init__(self, total: int, what: str, lang: str = "en") -> None:
+        self.total, self.what, self.lang = total, what, lang
         self.counts: dict[str, int] = {}
         self.n = 0
         self.tty = sys.stderr.isatty()
         self.began = time.monotonic()
 
-    def add(self, status: str, line: str) -> None:
+    def add(self, status: str, line: str | Text) -> None:
         self.n += 1
         self.counts[status] = self.counts.get(status, 0) + 1
-        tally = " · ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
+        words = TALLY if self.lang == "ko" else {}
+        tally = " · ".join(f"{words.get(k, k)} {v}" for k, v in sorted(self.counts.items()))
+        if isinstance(line, Text):
+            line = line.get(self.lang)
         if self.tty:
             width = 24
             bar = "#" * (width * self.n // self.total)
@@ -161,7 +174,7 @@ class ClassResult:
     verb: str
     roster: Roster
     done: list[Done]
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
 
     @property
@@ -173,17 +186,23 @@ class ClassResult:
             "class": self.roster.name,
             "verb": self.verb,
             "learners": [d.to_dict() for d in self.done],
-            "notes": self.notes,
+            "notes": [n.en for n in self.notes],
             "files": [str(f) for f in self.files],
         }
 
     def render(self, lang: str) -> str:
-        lines = [f"class {self.roster.name}: {self.verb}"]
+        ko = lang == "ko"
+        lines = [f"{'수업' if ko else 'class'} {self.roster.name}: {self.verb}"]
         for d in self.done:
-            what = "; ".join(x for x in (", ".join(d.actions), d.kept) if x) or "nothing to do"
-            mark = "FAILED" if d.error else "KEPT" if d.kept else "ok"
-            lines.append(f"  {mark:6} {d.id:16} {d.error or what}")
-        lines += [f"  {n}" for n in self.notes]
+            did = ", ".join(a.get(lang) for a in d.actions)
+            what = "; ".join(x for x in (did, d.kept.get(lang)) if x)
+            what = what or ("할 일 없음" if ko else "nothing to do")
+            if ko:
+                mark = "실패" if d.error else "남김" if d.kept else "완료"
+            else:
+                mark = "FAILED" if d.error else "KEPT" if d.kept else "ok"
+            lines.append(f"  {mark:6} {d.id:16} {d.error.get(lang) if d.error else what}")
+        lines += [f"  {n.get(lang)}" for n in self.notes]
         return "\n".join(lines)
 
 
@@ -195,26 +214,38 @@ def run_setup(args: argparse.Namespace) -> ClassResult:
 
     lab, roster = _load(args)
     jobs = _jobs(args)  # every usage error before the daemon is touched
-    progress = Progress(len(roster.learners), "setup")
+    lang = detect(getattr(args, "lang", None))
+    progress = Progress(len(roster.learners), "setup", lang)
     notes = []
     for name in sorted({learner.backend for learner in roster.local()}):
         admin = shared.host_admin(name)
         where = shared.listen(roster, admin, args.listen or admin.backend.listen)
-        notes.append(f"learners reach this host's {admin.backend.title} at {where}")
+        title = admin.backend.title
+        notes.append(
+            both(
+                f"learners reach this host's {title} at {where}",
+                f"학습자는 이 호스트의 {title}에 {where}(으)로 접속합니다",
+            )
+        )
     done = shared.each(
         roster.learners,
         lambda learner: shared.setup_one(lab, roster, learner),
         jobs,
-        lambda d: progress.add("failed" if d.error else "ok", f"{d.id}: {d.error or 'ok'}"),
+        lambda d: progress.add("failed" if d.error else "ok", f"{d.id}: " + _outcome(d)),
     )
     started = shared.started(lab, roster)
     if started:
         unrecorded = shared.record(lab, roster, started)
         for d in done:
             if d.id in unrecorded and not d.error:
-                d.error = f"the lab runs, but {unrecorded[d.id]}"
-        recording = len(started) - len(unrecorded)
-        notes.append(f"recording {recording} learner(s) until `snaplab class teardown`")
+                d.error = both("the lab runs, but ", "실습은 실행 중이지만 ") + unrecorded[d.id]
+        n = len(started) - len(unrecorded)
+        notes.append(
+            both(
+                f"recording {n} learner(s) until `snaplab class teardown`",
+                f"`snaplab class teardown` 전까지 학습자 {n}명의 단계를 기록합니다",
+            )
+        )
     files = []
     tokens = [d for d in done if d.token]
     if tokens:
@@ -228,12 +259,24 @@ def run_setup(args: argparse.Namespace) -> ClassResult:
                 w.writerow([d.id, names[d.id], d.project, d.token])
         files.append(path)
         cli = "incus" if roster.local()[0].backend == "incus" else "lxc"
-        notes.append(
-            f"hand each learner their own line of {path} (secret, one use); they run: "
+        commands = (
             f"`{cli} remote add classroom TOKEN`, `{cli} remote switch classroom`, "
             f"`{cli} project switch PROJECT`"
         )
+        notes.append(
+            both(
+                f"hand each learner their own line of {path} (secret, one use); they run: "
+                + commands,
+                f"학습자마다 {path}에서 자기 줄만 전해 주세요(비밀이며 한 번만 쓸 수 있습니다). "
+                f"학습자가 실행할 명령: {commands}",
+            )
+        )
     return ClassResult("setup", roster, done, notes, files)
+
+
+def _outcome(d: Done) -> Text:
+    """One learner's progress line: what went wrong or was kept, else ok."""
+    return d.error or d.kept or both("ok", "완료")
 
 
 def run_teardown(args: argparse.Namespace) -> ClassResult:
@@ -243,18 +286,17 @@ def run_teardown(args: argparse.Namespace) -> ClassResult:
 
     lab, roster = _load(args)
     jobs = _jobs(args)
-    progress = Progress(len(roster.learners), "teardown")
+    progress = Progress(len(roster.learners), "teardown", detect(getattr(args, "lang", None)))
     shared.stop_recorders(roster)
     done = shared.each(
         roster.learners,
         lambda learner: shared.teardown_one(lab, roster, learner),
         jobs,
         lambda d: progress.add(
-            "failed" if d.error else "kept" if d.kept else "ok",
-            f"{d.id}: {d.error or d.kept or 'ok'}",
+            "failed" if d.error else "kept" if d.kept else "ok", f"{d.id}: " + _outcome(d)
         ),
     )
-    notes = []
+    notes: list[Text] = []
     if not any(d.error or d.kept for d in done):
         # the daemon stops listening only when no learner of the class may still need it
         for name in sorted({learner.backend for learner in roster.local()}):
@@ -272,7 +314,7 @@ class GradeResult:
     book: Gradebook
     files: list[Path]
     fresh: list[LearnerResult]  # graded in this run (all, or those --only named)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
 
     @property
     def code(self) -> ExitCode:
@@ -281,14 +323,18 @@ class GradeResult:
         return ExitCode.OK if ok else ExitCode.NOT_PASSING
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.book.to_dict(), "files": [str(f) for f in self.files], "notes": self.notes}
+        notes = [n.en for n in self.notes]
+        return {**self.book.to_dict(), "files": [str(f) for f in self.files], "notes": notes}
 
     def render(self, lang: str) -> str:
+        from snaplab.classroom.gradebook import LABELS
+
         ko = lang == "ko"
         lines = []
         for r in self.book.learners:
             score = f"{r.score}/{r.max_score}" if r.score is not None else "-"
-            lines.append(f"  {r.id:16} {score:>7}  {r.status:11} {r.reason}")
+            status = LABELS[lang].get(r.status, r.status)
+            lines.append(f"  {r.id:16} {score:>7}  {status:11} {r.reason}")
         c = self.book.counts()
         lines.append(
             (
@@ -301,21 +347,26 @@ class GradeResult:
                 f"unreachable {c['unreachable']}"
             )
         )
-        lines += [f"  ! {n}" for n in self.notes]
+        lines += [f"  ! {n.get(lang)}" for n in self.notes]
         lines += [f"  {'파일' if ko else 'wrote'}: {f}" for f in self.files]
         return "\n".join(lines)
 
 
 def run_grade(args: argparse.Namespace) -> GradeResult:
     from snaplab.classroom import gradebook, grading, shared
-    from snaplab.i18n import detect
 
     lab, roster = _load(args)
     lang = detect(getattr(args, "lang", None))
     out = args.out or Path(f"gradebook-{roster.name}")
     jobs = _jobs(args)
     if not (args.timeout > 0 and math.isfinite(args.timeout)):
-        raise SnaplabError("--timeout must be a number of seconds above 0", ExitCode.USAGE)
+        raise SnaplabError(
+            both(
+                "--timeout must be a number of seconds above 0",
+                "--timeout은 0보다 큰 초 단위 숫자여야 합니다",
+            ),
+            ExitCode.USAGE,
+        )
     learners = list(roster.learners)
     old = None
     if args.only:
@@ -323,20 +374,28 @@ def run_grade(args: argparse.Namespace) -> GradeResult:
         old = gradebook.read(out)
         if old is None:
             raise SnaplabError(
-                f"no gradebook in {out} to merge into: grade the whole class first "
-                f"(without --only), or point --out at it",
+                both(
+                    f"no gradebook in {out} to merge into: grade the whole class first "
+                    f"(without --only), or point --out at it",
+                    f"{out}에 합칠 성적표가 없습니다: 먼저 --only 없이 수업 전체를 채점하거나 "
+                    "--out으로 성적표가 있는 곳을 지정하세요",
+                ),
                 ExitCode.USAGE,
             )
-    notes = []
+    notes: list[Text] = []
     started = shared.started(lab, roster)
     if any(not shared.recorded(lab, learner) for learner in started):
         unrecorded = shared.record(lab, roster, started)
-        notes += sorted(set(unrecorded.values()))
+        notes += sorted(set(unrecorded.values()), key=lambda n: n.en)
         notes.append(
-            "the class's event recorders had stopped and were restarted: steps done "
-            "while they were down leave no evidence"
+            both(
+                "the class's event recorders had stopped and were restarted: steps done "
+                "while they were down leave no evidence",
+                "수업의 이벤트 기록기가 멈춰 있어 다시 시작했습니다: 멈춰 있는 동안 한 단계는 "
+                "증거가 남지 않습니다",
+            )
         )
-    progress = Progress(len(learners), "grade")
+    progress = Progress(len(learners), "grade", lang)
     results: list[LearnerResult] = grading.grade_all(
         lab,
         learners,

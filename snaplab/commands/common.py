@@ -45,7 +45,8 @@ def target(args: argparse.Namespace) -> Target:
 
 
 def add_lang(parser: argparse.ArgumentParser) -> None:
-    """--lang after the verb too (`snaplab check snapshots --lang ko`)."""
+    """--lang after the verb too (`snaplab doctor --lang ko`); `cli.build_parser` adds it
+    to every verb, so no verb registers its own."""
     parser.add_argument(
         "--lang",
         choices=i18n.LANGS,
@@ -69,7 +70,6 @@ def add_lab(parser: argparse.ArgumentParser, json_flag: bool = True) -> None:
     add_remote(parser)
     if json_flag:
         parser.add_argument("--json", action="store_true", help="machine-readable output")
-    add_lang(parser)
 
 
 def lab_session(args: argparse.Namespace) -> tuple[Lab, Session]:

@@ -11,6 +11,7 @@ from snaplab.backends import pick
 from snaplab.commands.common import add_remote, stored_remote, target
 from snaplab.doctor.results import Report, Status
 from snaplab.errors import ExitCode
+from snaplab.i18n import both
 
 
 @dataclass
@@ -26,14 +27,22 @@ class DoctorResult:
 
     def render(self, lang: str) -> str:
         lines = []
+        fix = "해결" if lang == "ko" else "fix"
         for r in self.reports:
             lines.append(f"{r.backend}:")
             for f in r.findings:
-                lines.append(f"  {f.status.value:4}  {f.title}: {f.detail}")
+                lines.append(f"  {f.status.value:4}  {f.title.get(lang)}: {f.detail.get(lang)}")
                 if f.fix and f.status is not Status.PASS:
-                    lines.append(f"        fix: {f.fix}")
-            verdict = "fit for the labs" if r.fit else "NOT fit for the labs"
-            lines.append(f"  => {r.backend} is {verdict} ({r.seconds:.1f} s)")
+                    lines.append(f"        {fix}: {f.fix.get(lang)}")
+            verdict = both(
+                f"{r.backend} is fit for the labs ({r.seconds:.1f} s)"
+                if r.fit
+                else f"{r.backend} is NOT fit for the labs ({r.seconds:.1f} s)",
+                f"{r.backend}은(는) 실습에 적합합니다 ({r.seconds:.1f}초)"
+                if r.fit
+                else f"{r.backend}은(는) 실습에 적합하지 않습니다 ({r.seconds:.1f}초)",
+            )
+            lines.append(f"  => {verdict.get(lang)}")
         return "\n".join(lines)
 
 

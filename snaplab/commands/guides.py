@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from snaplab.commands.common import add_lang
 from snaplab.errors import ExitCode, SnaplabError
-from snaplab.i18n import both
+from snaplab.i18n import both, detect
 
 if TYPE_CHECKING:
     from snaplab import guides
@@ -80,7 +79,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--out", type=Path, default=Path("build"), help="where docs/ and site/ go (default: build)"
     )
     b.add_argument("--json", action="store_true")
-    add_lang(b)
     b.set_defaults(run=run_build)
     c = verbs.add_parser(
         "capture",
@@ -98,7 +96,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="where to write (default: guides/captured, in the checkout you run it from)",
     )
     c.add_argument("--json", action="store_true")
-    add_lang(c)
     c.set_defaults(run=run_capture)
 
 
@@ -121,4 +118,5 @@ def run_capture(args: argparse.Namespace) -> CaptureResult:
         )
     from snaplab import guides
 
-    return CaptureResult(guides.capture(args.into, lambda m: print(m, file=sys.stderr)))
+    lang = detect(getattr(args, "lang", None))
+    return CaptureResult(guides.capture(args.into, lambda m: print(m.get(lang), file=sys.stderr)))

@@ -6,19 +6,28 @@ import argparse
 import os
 import subprocess
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from snaplab.backends import pick
 from snaplab.errors import ExitCode, SnaplabError
-from snaplab.i18n import text
+from snaplab.i18n import Text, both, detect, text
 
 
 @dataclass
 class StepResult:
     backend: str
-    title: str
+    title: Text
     changed: bool
     seconds: float
+
+    def to_dict(self) -> dict:
+        return {
+            "backend": self.backend,
+            "title": self.title.en,  # the JSON is English, for scripts
+            "changed": self.changed,
+            "seconds": self.seconds,
+        }
 
 
 @dataclass
@@ -35,16 +44,47 @@ class HostResult:
             "dry_run": self.dry_run,
             "seconds": round(self.seconds, 2),
             "changed": any(s.changed for s in self.steps),
-            "steps": [asdict(s) for s in self.steps],
+            "steps": [s.to_dict() for s in self.steps],
         }
 
     def render(self, lang: str) -> str:
-        changed = [s for s in self.steps if s.changed]
+        n, s = len([s for s in self.steps if s.changed]), f"{self.seconds:.1f}"
         if self.dry_run:
-            return f"dry run: {len(changed)} step(s) would change this host"
-        if not changed:
-            return f"nothing to do: the host is already set up ({self.seconds:.1f} s)"
-        return f"host {self.action}: {len(changed)} step(s) changed ({self.seconds:.1f} s)"
+            said = both(
+                f"dry run: {n} step(s) would change this host",
+                f"시험 실행(dry run): 단계 {n}개가 이 호스트를 바꾸게 됩니다",
+            )
+        elif not n and self.action == "stop":
+            said = both(
+                f"nothing to stop: no daemon snaplab started is running ({s} s)",
+                f"멈출 것이 없습니다: snaplab이 시작한 데몬 중 실행 중인 것이 없습니다 ({s}초)",
+            )
+        elif not n:
+            said = both(
+                f"nothing to do: the host is already set up ({s} s)",
+                f"할 일이 없습니다: 호스트가 이미 준비되어 있습니다 ({s}초)",
+            )
+        elif self.action == "stop":
+            said = both(
+                f"host stop: {n} daemon(s) stopped ({s} s)",
+                f"host stop: 데몬 {n}개를 멈췄습니다 ({s}초)",
+            )
+        else:
+            said = both(
+                f"host {self.action}: {n} step(s) changed ({s} s)",
+                f"host {self.action}: 단계 {n}개를 실행했습니다 ({s}초)",
+            )
+        return said.get(lang)
+
+
+def speaker(lang: str) -> Callable[[str | Text], None]:
+    """Progress lines on stderr, in the reader's language (apt's package names as they are)."""
+    from snaplab.host import setup
+
+    def say(message: str | Text) -> None:
+        setup.stderr(message.get(lang) if isinstance(message, Text) else message)
+
+    return say
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -105,7 +145,8 @@ def run_setup(args: argparse.Namespace) -> HostResult:
     setup.check_image(args.image)
     if os.geteuid() != 0:
         raise SnaplabError(text("not_root"), ExitCode.PERMISSION)
-    say = setup.stderr
+    lang = detect(getattr(args, "lang", None))
+    say = speaker(lang)
     opts = setup.Options(
         bridge=args.bridge,
         image=args.image,
@@ -118,23 +159,28 @@ def run_setup(args: argparse.Namespace) -> HostResult:
     for backend in pick(args.backend):
         for step in setup.plan(backend, opts, say, built):
             t0 = time.monotonic()
+            where, en, ko = f"[{step.backend}]", step.title.en, step.title.ko
             if not step.needed:
-                say(f"[{step.backend}] {step.title}: already done")
+                say(both(f"{where} {en}: already done", f"{where} {ko}: 이미 되어 있습니다"))
             elif args.dry_run:
-                say(f"[{step.backend}] would {step.title}")
+                say(both(f"{where} would {en}", f"{where} 할 일: {ko}"))
             else:
-                say(f"[{step.backend}] {step.title} ...")
+                say(f"{where} {step.title.get(lang)} ...")
                 try:
                     step.do()
                 except (subprocess.CalledProcessError, OSError) as e:
                     detail = getattr(e, "stderr", None) or getattr(e, "output", None) or e
                     last = str(detail).strip().splitlines()[-1:] or [""]
                     raise SnaplabError(
-                        f"host setup failed at [{step.backend}] {step.title}: "
-                        f"{last[0]} (see /var/log/snaplab/)",
+                        both(
+                            f"host setup failed at {where} {en}: {last[0]} (see /var/log/snaplab/)",
+                            f"host setup이 {where} {ko} 단계에서 실패했습니다: {last[0]} "
+                            "(/var/log/snaplab/ 참고)",
+                        ),
                         ExitCode.SETUP_FAILED,
                     ) from None
-                say(f"[{step.backend}] {step.title}: done ({time.monotonic() - t0:.1f} s)")
+                took = f"{time.monotonic() - t0:.1f}"
+                say(both(f"{where} {en}: done ({took} s)", f"{where} {ko}: 완료 ({took}초)"))
             result.steps.append(
                 StepResult(step.backend, step.title, step.needed, round(time.monotonic() - t0, 2))
             )
@@ -153,7 +199,10 @@ def run_stop(args: argparse.Namespace) -> HostResult:
         stopped = daemon.stop(backend)
         result.steps.append(
             StepResult(
-                backend.name, f"stop {backend.title}", stopped, round(time.monotonic() - t0, 2)
+                backend.name,
+                both(f"stop {backend.title}", f"{backend.title} 멈추기"),
+                stopped,
+                round(time.monotonic() - t0, 2),
             )
         )
     return result

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from snaplab.commands.common import add_lang
 from snaplab.errors import ExitCode
 from snaplab.lab.model import Lab, lab_ids, load
 
@@ -30,9 +29,12 @@ class LabsResult:
         }
 
     def render(self, lang: str) -> str:
+        def size(lab: Lab) -> str:
+            n, points = len(lab.steps), lab.max_score
+            return f"{n}단계, {points}점" if lang == "ko" else f"{n} steps, {points} points"
+
         return "\n".join(
-            f"{lab.id:12} {lab.title.get(lang)} ({len(lab.steps)} steps, "
-            f"{lab.max_score} points)\n{'':12} {lab.summary.get(lang)}"
+            f"{lab.id:12} {lab.title.get(lang)} ({size(lab)})\n{'':12} {lab.summary.get(lang)}"
             for lab in self.labs
         )
 
@@ -40,7 +42,6 @@ class LabsResult:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("labs", help="list the labs", description="List the labs snaplab ships.")
     p.add_argument("--json", action="store_true")
-    add_lang(p)
     p.set_defaults(run=run)
 
 

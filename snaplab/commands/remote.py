@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from snaplab import remotes
-from snaplab.commands.common import add_lang
 from snaplab.errors import ExitCode, SnaplabError
+from snaplab.i18n import Text, both, text
 from snaplab.lab.model import check_name
 from snaplab.transports import Target, connect
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 @dataclass
 class RemoteResult:
     remotes: list[remotes.Remote] = field(default_factory=list)
-    message: str = ""
+    message: Text | None = None
     code: ExitCode = ExitCode.OK
 
     def to_dict(self) -> dict:
@@ -46,9 +46,12 @@ class RemoteResult:
 
     def render(self, lang: str) -> str:
         if self.message:
-            return self.message
+            return self.message.get(lang)
         if not self.remotes:
-            return "no remotes: `snaplab remote add NAME https://HOST:PORT --token TOKEN`"
+            add = "`snaplab remote add NAME https://HOST:PORT --token TOKEN`"
+            return both(
+                f"no remotes: {add}", f"저장된 원격이 없습니다: {add}(으)로 추가하세요"
+            ).get(lang)
         return "\n".join(f"{r.name:16} {r.url:28} {r.backend:6} {r.project}" for r in self.remotes)
 
 
@@ -70,15 +73,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--backend", choices=("lxd", "incus"), default=None, help="default: what the server is"
     )
     a.add_argument("--project", default="default", help="daemon project (default: default)")
-    add_lang(a)
     a.set_defaults(run=add)
     ls = verbs.add_parser("list", help="the stored remotes")
     ls.add_argument("--json", action="store_true")
-    add_lang(ls)
     ls.set_defaults(run=list_)
     rm = verbs.add_parser("remove", help="forget a remote and its pinned certificate")
     rm.add_argument("name")
-    add_lang(rm)
     rm.set_defaults(run=remove)
 
 
@@ -87,15 +87,24 @@ def add(args: argparse.Namespace) -> RemoteResult:
     url = remotes.canonical_url(args.url)
     if name in remotes.load():
         raise SnaplabError(
-            f"a remote named {name} exists: `snaplab remote remove {name}` first",
+            both(
+                f"a remote named {name} exists: `snaplab remote remove {name}` first",
+                f"{name}(이)라는 원격이 이미 있습니다: 먼저 `snaplab remote remove {name}`를 "
+                "실행하세요",
+            ),
             ExitCode.CONFLICT,
         )
     token = remotes.decode_token(args.token)
     if token is None:
         raise SnaplabError(
-            "--token is not a trust token (base64 JSON carrying the server's fingerprint): "
-            "make one on the server with `lxc config trust add --name NAME` or "
-            "`incus config trust add NAME`",
+            both(
+                "--token is not a trust token (base64 JSON carrying the server's fingerprint): "
+                "make one on the server with `lxc config trust add --name NAME` or "
+                "`incus config trust add NAME`",
+                "--token 값이 신뢰 토큰(서버 지문을 담은 base64 JSON)이 아닙니다: 서버에서 "
+                "`lxc config trust add --name NAME` 또는 `incus config trust add NAME`으로 "
+                "만드세요",
+            ),
             ExitCode.USAGE,
         )
     presented = remotes.fetch_certificate(url)
@@ -109,10 +118,16 @@ def add(args: argparse.Namespace) -> RemoteResult:
     backend = args.backend or kind
     if backend is None:
         raise SnaplabError(
-            f"cannot tell whether {url} is LXD or Incus: pass --backend", ExitCode.USAGE
+            both(
+                f"cannot tell whether {url} is LXD or Incus: pass --backend",
+                f"{url}이(가) LXD인지 Incus인지 알 수 없습니다: --backend를 지정하세요",
+            ),
+            ExitCode.USAGE,
         )
     if kind and kind != backend:
-        raise SnaplabError(f"{url} is {kind}, not {backend}: use --backend {kind}", ExitCode.USAGE)
+        raise SnaplabError(
+            text("wrong_backend", where=url, server=kind, backend=backend), ExitCode.USAGE
+        )
     if meta.get("auth") != "trusted":
         label = token.client_name or f"snaplab-{getpass.getuser()}@{socket.gethostname()}"
         body = remotes.trust_request(backend, args.token, cert[0].read_text(), label)
@@ -126,7 +141,10 @@ def add(args: argparse.Namespace) -> RemoteResult:
         auth = conn.client.host_info.get("auth")
         if auth != "trusted":
             raise SnaplabError(
-                f"{url} accepted the token but reports auth {auth!r} for this client",
+                both(
+                    f"{url} accepted the token but reports auth {auth!r} for this client",
+                    f"{url}이(가) 토큰을 받았지만 이 클라이언트의 auth를 {auth!r}(으)로 알려 옵니다",
+                ),
                 ExitCode.PERMISSION,
             )
     except BaseException:
@@ -135,10 +153,15 @@ def add(args: argparse.Namespace) -> RemoteResult:
     stored = remotes.load()
     stored[name] = remote
     remotes.save(stored)
+    server, pin_fp = f"{url} ({conn.server} {conn.version})", remotes.fingerprint(presented)
     return RemoteResult(
         [remote],
-        f"remote {name} added: {url} ({conn.server} {conn.version}), this client is trusted; "
-        f"server certificate SHA256 {remotes.fingerprint(presented)} pinned",
+        both(
+            f"remote {name} added: {server}, this client is trusted; "
+            f"server certificate SHA256 {pin_fp} pinned",
+            f"원격 {name}을(를) 추가했습니다: {server}. 이 클라이언트는 신뢰받습니다. "
+            f"서버 인증서 SHA256 {pin_fp}을(를) 고정했습니다",
+        ),
     )
 
 
@@ -150,7 +173,11 @@ def _get(session: requests.Session, url: str) -> dict:
         return dict(reply.json()["metadata"])
     except (requests.RequestException, ValueError, KeyError, TypeError) as e:
         raise SnaplabError(
-            f"{url} does not answer as LXD or Incus ({e})", ExitCode.DAEMON_DOWN
+            both(
+                f"{url} does not answer as LXD or Incus ({e})",
+                f"{url}이(가) LXD나 Incus처럼 응답하지 않습니다({e})",
+            ),
+            ExitCode.DAEMON_DOWN,
         ) from None
 
 
@@ -161,16 +188,25 @@ def _post(session: requests.Session, url: str, body: dict) -> None:
         reply = session.post(f"{url}/1.0/certificates", json=body, timeout=30)
     except requests.RequestException as e:
         raise SnaplabError(
-            f"{url} did not answer the trust request ({e})", ExitCode.DAEMON_DOWN
+            both(
+                f"{url} did not answer the trust request ({e})",
+                f"{url}이(가) 신뢰 요청에 응답하지 않았습니다({e})",
+            ),
+            ExitCode.DAEMON_DOWN,
         ) from None
     if reply.status_code >= 400:
         try:
             why = reply.json().get("error") or reply.text
         except ValueError:
             why = reply.text
+        why = why.strip()
         raise SnaplabError(
-            f"{url} refused the token ({why.strip()}): tokens work once and may expire; "
-            "make a new one on the server",
+            both(
+                f"{url} refused the token ({why}): tokens work once and may expire; "
+                "make a new one on the server",
+                f"{url}이(가) 토큰을 거부했습니다({why}): 토큰은 한 번만 쓸 수 있고 만료될 수 "
+                "있습니다. 서버에서 새로 만드세요",
+            ),
             ExitCode.PERMISSION,
         )
 
@@ -187,6 +223,10 @@ def remove(args: argparse.Namespace) -> RemoteResult:
     remotes.pin_path(remote.name).unlink(missing_ok=True)
     return RemoteResult(
         [remote],
-        f"remote {remote.name} removed (the server still trusts this client until its "
-        "certificate is removed there)",
+        both(
+            f"remote {remote.name} removed (the server still trusts this client until its "
+            "certificate is removed there)",
+            f"원격 {remote.name}을(를) 지웠습니다(서버에서 이 클라이언트의 인증서를 지우기 "
+            "전까지 서버는 계속 이 클라이언트를 신뢰합니다)",
+        ),
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from snaplab.commands.common import add_lab, lab_session
 from snaplab.errors import ExitCode, SnaplabError
+from snaplab.i18n import both
 from snaplab.lab import recorder
 from snaplab.lab.model import check_snapshot_name, render
 
@@ -75,13 +76,23 @@ def run(args: argparse.Namespace) -> SolveResult:
             if cmd.expect_failure is not None:
                 if done.returncode == 0 or cmd.expect_failure not in done.stderr:
                     raise SnaplabError(
-                        f"step {step.id}: `{line}` should have failed with {cmd.expect_failure!r}",
+                        both(
+                            f"step {step.id}: `{line}` should have failed with "
+                            f"{cmd.expect_failure!r}",
+                            f"{step.id} 단계: `{line}`은(는) {cmd.expect_failure!r} 오류로 "
+                            "실패해야 합니다",
+                        ),
                         ExitCode.NOT_PASSING,
                     )
                 print(done.stderr.rstrip(), file=sys.stderr)
             elif done.returncode != 0 and not cmd.stdin:
+                said = done.stderr.strip()
                 raise SnaplabError(
-                    f"step {step.id}: `{line}` failed: {done.stderr.strip()}", ExitCode.NOT_PASSING
+                    both(
+                        f"step {step.id}: `{line}` failed: {said}",
+                        f"{step.id} 단계: `{line}`이(가) 실패했습니다: {said}",
+                    ),
+                    ExitCode.NOT_PASSING,
                 )
             result.ran.append(Ran(step.id, line, done.returncode))
     return result

@@ -1,6 +1,7 @@
 """The doctor's checks, in the order an operator would ask them.
 
-Each check returns (status, detail, fix). A check that needs the API gets the
+Each check returns (status, detail, fix), the words as `Text` (Korean and English;
+`same` for a command, which reads alike in both). A check that needs the API gets the
 connection from `Context`, which opens it once; if that failed, the check is
 SKIPped with the reason, so a broken host still gets a full, useful report.
 """
@@ -25,11 +26,13 @@ from snaplab.backends import Backend
 from snaplab.doctor.results import Finding, Status
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.host.image import ALIAS
+from snaplab.i18n import Text, as_text, both, same
 from snaplab.remotes import CertificateMismatch
 from snaplab.transports import Connection, Target, connect
 from snaplab.transports.local import socket_problem
 
-Outcome = tuple[Status, str, str]
+Outcome = tuple[Status, Text, Text]
+NONE = same("")  # no fix to offer
 PROBE_PREFIX = "snaplab-doctor-"
 PROBE_FILE = "/root/snaplab-probe.txt"
 FILL_FILE = "/root/snaplab-fill"  # --size: random bytes, so no driver can compress them away
@@ -41,6 +44,10 @@ SYS = Path("/sys")
 
 class Skip(Exception):
     """This check cannot be asked: an earlier one failed."""
+
+    def __init__(self, why: Text) -> None:
+        super().__init__(why.en)
+        self.why = why
 
 
 @dataclass
@@ -63,7 +70,12 @@ class Context:
             except SnaplabError as e:
                 self._error = e
         if self._error is not None:
-            raise Skip("skipped: the API cannot be reached (see above)")
+            raise Skip(
+                both(
+                    "skipped: the API cannot be reached (see above)",
+                    "건너뜀: API에 연결할 수 없습니다(위 참고)",
+                )
+            )
         assert self._conn is not None
         return self._conn
 
@@ -82,15 +94,21 @@ def kernel(ctx: Context) -> Outcome:
     if missing:
         return (
             Status.FAIL,
-            f"namespaces missing: {', '.join(missing)}",
-            "use a kernel built with CONFIG_NAMESPACES and all namespace types",
+            both(
+                f"namespaces missing: {', '.join(missing)}",
+                f"없는 네임스페이스: {', '.join(missing)}",
+            ),
+            both(
+                "use a kernel built with CONFIG_NAMESPACES and all namespace types",
+                "CONFIG_NAMESPACES와 모든 네임스페이스 종류를 켜고 빌드한 커널을 사용하세요",
+            ),
         )
     max_userns = PROC / "sys" / "user" / "max_user_namespaces"
     if max_userns.exists() and max_userns.read_text().strip() == "0":
         return (
             Status.FAIL,
-            "user namespaces are disabled",
-            "sysctl -w user.max_user_namespaces=15000",
+            both("user namespaces are disabled", "사용자 네임스페이스가 꺼져 있습니다"),
+            same("sysctl -w user.max_user_namespaces=15000"),
         )
     cgroup = SYS / "fs" / "cgroup"
     if (cgroup / "cgroup.controllers").exists():
@@ -98,8 +116,12 @@ def kernel(ctx: Context) -> Outcome:
     elif (cgroup / "memory").exists():
         cg = "cgroup v1"
     else:
-        return Status.FAIL, "no cgroup hierarchy is mounted", "mount -t cgroup2 none /sys/fs/cgroup"
-    return Status.PASS, f"namespaces present, {cg}", ""
+        return (
+            Status.FAIL,
+            both("no cgroup hierarchy is mounted", "마운트된 cgroup 계층이 없습니다"),
+            same("mount -t cgroup2 none /sys/fs/cgroup"),
+        )
+    return Status.PASS, both(f"namespaces present, {cg}", f"네임스페이스 있음, {cg}"), NONE
 
 
 def installed(ctx: Context) -> Outcome:
@@ -107,37 +129,63 @@ def installed(ctx: Context) -> Outcome:
     if not shutil.which(b.cli) or not Path(b.daemon[0]).exists():
         return (
             Status.FAIL,
-            f"{b.cli} or {b.daemon[0]} is missing",
-            f"sudo snaplab host setup --backend {b.name}",
+            both(
+                f"{b.cli} or {b.daemon[0]} is missing", f"{b.cli} 또는 {b.daemon[0]}이(가) 없습니다"
+            ),
+            same(f"sudo snaplab host setup --backend {b.name}"),
         )
-    return Status.PASS, f"{b.cli} and {b.daemon[0]}", ""
+    return Status.PASS, both(f"{b.cli} and {b.daemon[0]}", f"{b.cli}, {b.daemon[0]} 있음"), NONE
 
 
 def socket_access(ctx: Context) -> Outcome:
     b = ctx.backend
     if ctx.target.url:
-        return Status.PASS, f"HTTPS remote {ctx.target.url}: no socket to check", ""
+        return (
+            Status.PASS,
+            both(
+                f"HTTPS remote {ctx.target.url}: no socket to check",
+                f"HTTPS 원격 {ctx.target.url}: 확인할 소켓이 없습니다",
+            ),
+            NONE,
+        )
     if not b.socket.exists():
         return (
             Status.FAIL,
-            f"no socket at {b.socket}: the daemon is not running",
-            f"sudo snaplab host setup --backend {b.name}",
+            both(
+                f"no socket at {b.socket}: the daemon is not running",
+                f"{b.socket}에 소켓이 없습니다: 데몬이 실행 중이 아닙니다",
+            ),
+            same(f"sudo snaplab host setup --backend {b.name}"),
         )
     problem = socket_problem(b)
     if problem is not None and problem.code == ExitCode.PERMISSION:
         user = getpass.getuser()
         return (
             Status.FAIL,
-            f"user {user} may not use {b.socket}",
-            f"sudo usermod -aG {b.group} {user}  (then log in again)",
+            both(
+                f"user {user} may not use {b.socket}",
+                f"사용자 {user}에게 {b.socket} 사용 권한이 없습니다",
+            ),
+            both(
+                f"sudo usermod -aG {b.group} {user}  (then log in again)",
+                f"sudo usermod -aG {b.group} {user}  (그런 다음 다시 로그인하세요)",
+            ),
         )
     if problem is not None:  # a daemon that died (kill -9, OOM) leaves its socket behind
         return (
             Status.FAIL,
-            f"{b.socket} refuses connections: the daemon is not running",
-            f"sudo snaplab host setup --backend {b.name}",
+            both(
+                f"{b.socket} refuses connections: the daemon is not running",
+                f"{b.socket}이(가) 연결을 거부합니다: 데몬이 실행 중이 아닙니다",
+            ),
+            same(f"sudo snaplab host setup --backend {b.name}"),
         )
-    return Status.PASS, f"{getpass.getuser()} may use {b.socket}", ""
+    user = getpass.getuser()
+    return (
+        Status.PASS,
+        both(f"{user} may use {b.socket}", f"{user}은(는) {b.socket}을(를) 쓸 수 있습니다"),
+        NONE,
+    )
 
 
 def api(ctx: Context) -> Outcome:
@@ -145,19 +193,28 @@ def api(ctx: Context) -> Outcome:
         conn = ctx.conn
     except Skip:
         assert ctx._error is not None
-        return Status.FAIL, str(ctx._error.message), ""
+        return Status.FAIL, as_text(ctx._error.message), NONE
     trusted = conn.client.host_info.get("auth") == "trusted"
     if not trusted:
         return (
             Status.FAIL,
-            "the API answers but does not trust this client",
-            f"{ctx.backend.cli} config trust add  (on the server)",
+            both(
+                "the API answers but does not trust this client",
+                "API는 응답하지만 이 클라이언트를 신뢰하지 않습니다",
+            ),
+            both(
+                f"{ctx.backend.cli} config trust add  (on the server)",
+                f"{ctx.backend.cli} config trust add  (서버에서 실행)",
+            ),
         )
-    where = f", {ctx.target.url}, auth trusted" if ctx.target.url else ""
+    url = ctx.target.url
+    version = f"{conn.server} {conn.version}, API {conn.client.host_info['api_version']}"
     return (
         Status.PASS,
-        f"{conn.server} {conn.version}, API {conn.client.host_info['api_version']}{where}",
-        "",
+        both(f"{version}, {url}, auth trusted", f"{version}, {url}, 신뢰됨(auth trusted)")
+        if url
+        else same(version),
+        NONE,
     )
 
 
@@ -166,32 +223,59 @@ def storage(ctx: Context) -> Outcome:
     if not pools:
         return (
             Status.FAIL,
-            "no storage pool",
-            f"sudo snaplab host setup --backend {ctx.backend.name}  (preseeds a dir pool)",
+            both("no storage pool", "스토리지 풀이 없습니다"),
+            both(
+                f"sudo snaplab host setup --backend {ctx.backend.name}  (preseeds a dir pool)",
+                f"sudo snaplab host setup --backend {ctx.backend.name}  (dir 풀을 만듭니다)",
+            ),
         )
     if ctx.pool and ctx.pool not in {p["name"] for p in pools}:
         known = ", ".join(p["name"] for p in pools)
-        return Status.FAIL, f"no storage pool named {ctx.pool} (there is {known})", ""
-    drivers = ", ".join(f"{p['name']} ({p['driver']})" for p in pools)
-    measured = sized(ctx) if ctx.size_mib else ""
+        return (
+            Status.FAIL,
+            both(
+                f"no storage pool named {ctx.pool} (there is {known})",
+                f"{ctx.pool}(이)라는 스토리지 풀이 없습니다(있는 풀: {known})",
+            ),
+            NONE,
+        )
+    drivers = same(", ".join(f"{p['name']} ({p['driver']})" for p in pools))
+    measured = sized(ctx) if ctx.size_mib else NONE
     if "sized" in ctx.timings:  # a dir pool warns with its own figure, beside btrfs's
         on = ctx.pool or _default_pool(ctx)
         copies = any(p["driver"] == "dir" and p["name"] == on for p in pools)
     else:
         copies = all(p["driver"] == "dir" for p in pools)
     if not copies:
-        return Status.PASS, drivers + (f"; {measured}" if measured else ""), ""
+        return Status.PASS, drivers + ("; " + measured if measured else ""), NONE
     on_btrfs = (
         _reference("btrfs", ctx.backend.name, ctx.size_mib) if "sized" in ctx.timings else None
     )
+    cli = ctx.backend.cli
     return (
         Status.WARN,
-        f"{drivers}: on dir a snapshot copies the whole root filesystem"
-        + (f"; {measured}" if measured else "")
-        + (f"; on btrfs it would be about {on_btrfs:.1f} s" if on_btrfs else ""),
-        f"{ctx.backend.cli} storage create fast btrfs size=4GiB  (copy-on-write: "
-        "snapshots in milliseconds, any snapshot restorable; zfs restores only the latest "
-        "unless zfs.remove_snapshots=true)",
+        drivers
+        + both(
+            ": on dir a snapshot copies the whole root filesystem",
+            ": dir에서는 스냅샷이 루트 파일시스템 전체를 복사합니다",
+        )
+        + ("; " + measured if measured else "")
+        + (
+            both(
+                f"; on btrfs it would be about {on_btrfs:.1f} s",
+                f"; btrfs라면 약 {on_btrfs:.1f}초입니다",
+            )
+            if on_btrfs
+            else ""
+        ),
+        both(
+            f"{cli} storage create fast btrfs size=4GiB  (copy-on-write: snapshots in "
+            "milliseconds, any snapshot restorable; zfs restores only the latest unless "
+            "zfs.remove_snapshots=true)",
+            f"{cli} storage create fast btrfs size=4GiB  (copy-on-write: 스냅샷이 밀리초 "
+            "단위로 끝나고 어느 스냅샷으로든 복원할 수 있습니다. zfs는 "
+            "zfs.remove_snapshots=true가 아니면 가장 최근 스냅샷으로만 복원합니다)",
+        ),
     )
 
 
@@ -222,21 +306,29 @@ def _reference(driver: str, backend: str, size_mib: int) -> float | None:
     return float(nearest["snapshot"]["median"])
 
 
-def sized(ctx: Context) -> str:
+def sized(ctx: Context) -> Text:
     """Snapshot and restore cost of a container filled to --size: what an operator's own
     container would pay, rather than the 2 MB lab container's."""
     if root_disk(ctx)[0] is not Status.PASS or lab_image(ctx)[0] is not Status.PASS:
-        return "not measured (no root disk or no lab image, see below)"
+        return both(
+            "not measured (no root disk or no lab image, see below)",
+            "측정하지 않음(루트 디스크나 실습 이미지가 없습니다. 아래 참고)",
+        )
     client = ctx.conn.client
     name = PROBE_PREFIX + uuid.uuid4().hex[:8]
     try:
         cost = cycle(client, name, fill_mib=ctx.size_mib, pool=ctx.pool)
     except (LXDAPIException, instance.OperationFailed) as e:
-        return f"not measured: the daemon refused: {e}"
+        return both(
+            f"not measured: the daemon refused: {e}", f"측정하지 않음: 데몬이 거부했습니다: {e}"
+        )
     finally:
         remove_probe(client, name)
     ctx.timings["sized"] = {"size_mib": ctx.size_mib, **cost.to_dict()}
-    return f"a {ctx.size_mib} MiB container: {cost.describe()}"
+    return (
+        both(f"a {ctx.size_mib} MiB container: ", f"{ctx.size_mib} MiB 컨테이너: ")
+        + cost.describe()
+    )
 
 
 def root_disk(ctx: Context) -> Outcome:
@@ -249,10 +341,15 @@ def root_disk(ctx: Context) -> Outcome:
     if not disks:
         return (
             Status.FAIL,
-            "the default profile has no root disk",
-            f"{ctx.backend.cli} profile device add default root disk path=/ pool=default",
+            both("the default profile has no root disk", "기본 프로필에 루트 디스크가 없습니다"),
+            same(f"{ctx.backend.cli} profile device add default root disk path=/ pool=default"),
         )
-    return Status.PASS, f"root disk on pool {disks[0].get('pool')}", ""
+    pool = disks[0].get("pool")
+    return (
+        Status.PASS,
+        both(f"root disk on pool {pool}", f"루트 디스크가 {pool} 풀에 있습니다"),
+        NONE,
+    )
 
 
 def lab_image(ctx: Context) -> Outcome:
@@ -260,28 +357,45 @@ def lab_image(ctx: Context) -> Outcome:
     if ALIAS not in aliases:
         return (
             Status.FAIL,
-            f"no image with alias {ALIAS}",
-            f"sudo snaplab host setup --backend {ctx.backend.name}  (builds it offline)",
+            both(f"no image with alias {ALIAS}", f"별칭이 {ALIAS}인 이미지가 없습니다"),
+            both(
+                f"sudo snaplab host setup --backend {ctx.backend.name}  (builds it offline)",
+                f"sudo snaplab host setup --backend {ctx.backend.name}  (오프라인으로 만듭니다)",
+            ),
         )
-    return Status.PASS, f"{ALIAS} is present", ""
+    return Status.PASS, both(f"{ALIAS} is present", f"{ALIAS} 있음"), NONE
 
 
 def probe(ctx: Context) -> Outcome:
     """The chapter in miniature, on a throwaway container that is always removed."""
     if root_disk(ctx)[0] is not Status.PASS:
-        raise Skip("skipped: no root disk in the default profile to launch on")
+        raise Skip(
+            both(
+                "skipped: no root disk in the default profile to launch on",
+                "건너뜀: 기본 프로필에 컨테이너를 띄울 루트 디스크가 없습니다",
+            )
+        )
     if lab_image(ctx)[0] is not Status.PASS:
-        raise Skip(f"skipped: no image {ALIAS} to launch")
+        raise Skip(
+            both(
+                f"skipped: no image {ALIAS} to launch",
+                f"건너뜀: 띄울 이미지 {ALIAS}이(가) 없습니다",
+            )
+        )
     client = ctx.conn.client
     name = PROBE_PREFIX + uuid.uuid4().hex[:8]
     try:
         return _probe(ctx, client, name)
     except (LXDAPIException, instance.OperationFailed) as e:
         # a daemon that cannot launch, snapshot or restore is the finding, not a crash
+        log = f"/var/log/snaplab/{ctx.backend.name}.log"
         return (
             Status.FAIL,
-            f"the daemon refused: {e}",
-            f"see the {ctx.backend.title} daemon's log (/var/log/snaplab/{ctx.backend.name}.log)",
+            both(f"the daemon refused: {e}", f"데몬이 거부했습니다: {e}"),
+            both(
+                f"see the {ctx.backend.title} daemon's log ({log})",
+                f"{ctx.backend.title} 데몬의 로그를 확인하세요({log})",
+            ),
         )
     finally:
         remove_probe(client, name)
@@ -293,10 +407,13 @@ def _probe(ctx: Context, client: Any, name: str) -> Outcome:
     if cost.survived:
         return (
             Status.FAIL,
-            "the file written after the snapshot survived the restore",
-            "check the storage driver's logs",
+            both(
+                "the file written after the snapshot survived the restore",
+                "스냅샷 뒤에 쓴 파일이 복원한 뒤에도 남아 있습니다",
+            ),
+            both("check the storage driver's logs", "스토리지 드라이버의 로그를 확인하세요"),
         )
-    return Status.PASS, cost.describe(), ""
+    return Status.PASS, cost.describe(), NONE
 
 
 @dataclass
@@ -323,10 +440,12 @@ class Cost:
             "start": round(self.start, 3),
         }
 
-    def describe(self) -> str:
-        return (
+    def describe(self) -> Text:
+        return both(
             f"snapshot {self.snapshot:.2f} s, restore {self.restore:.2f} s, downtime "
-            f"{self.downtime:.2f} s = stop {self.stop:.2f} + restore + start {self.start:.2f}"
+            f"{self.downtime:.2f} s = stop {self.stop:.2f} + restore + start {self.start:.2f}",
+            f"스냅샷 {self.snapshot:.2f}초, 복원 {self.restore:.2f}초, 중단 시간 "
+            f"{self.downtime:.2f}초 = 정지 {self.stop:.2f} + 복원 + 시작 {self.start:.2f}",
         )
 
 
@@ -431,19 +550,38 @@ def sweep(ctx: Context) -> None:
 @dataclass(frozen=True)
 class Check:
     id: str
-    title: str
+    title: Text
     run: Callable[[Context], Outcome]
 
 
 CHECKS = [
-    Check("kernel", "kernel: namespaces and cgroups", kernel),
-    Check("installed", "daemon installed", installed),
-    Check("socket", "current user may use the socket", socket_access),
-    Check("api", "daemon running, API reachable, version and kind", api),
-    Check("storage", "storage pool and driver", storage),
-    Check("root-disk", "default profile has a root disk", root_disk),
-    Check("image", "lab image present", lab_image),
-    Check("probe", "end-to-end snapshot and restore", probe),
+    Check("kernel", both("kernel: namespaces and cgroups", "커널: 네임스페이스와 cgroup"), kernel),
+    Check("installed", both("daemon installed", "데몬 설치"), installed),
+    Check(
+        "socket",
+        both("current user may use the socket", "현재 사용자의 소켓 사용 권한"),
+        socket_access,
+    ),
+    Check(
+        "api",
+        both(
+            "daemon running, API reachable, version and kind",
+            "데몬 실행, API 연결, 버전과 종류",
+        ),
+        api,
+    ),
+    Check("storage", both("storage pool and driver", "스토리지 풀과 드라이버"), storage),
+    Check(
+        "root-disk",
+        both("default profile has a root disk", "기본 프로필의 루트 디스크"),
+        root_disk,
+    ),
+    Check("image", both("lab image present", "실습 이미지"), lab_image),
+    Check(
+        "probe",
+        both("end-to-end snapshot and restore", "스냅샷과 복원 전체 과정"),
+        probe,
+    ),
 ]
 
 
@@ -453,6 +591,6 @@ def run_all(ctx: Context, checks: list[Check] = CHECKS) -> list[Finding]:
         try:
             status, detail, fix = check.run(ctx)
         except Skip as e:
-            status, detail, fix = Status.SKIP, str(e), ""
+            status, detail, fix = Status.SKIP, e.why, NONE
         findings.append(Finding(check.id, check.title, status, detail, fix))
     return findings

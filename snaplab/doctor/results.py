@@ -1,9 +1,15 @@
-"""What doctor found, as plain data; rendering lives in the command."""
+"""What doctor found, as plain data; rendering lives in the command.
+
+Titles, details and fixes are `Text`: the report is read in either language, the
+JSON is English (what scripts and `make bench` read).
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
+
+from snaplab.i18n import Text, as_text
 
 
 class Status(StrEnum):
@@ -16,15 +22,23 @@ class Status(StrEnum):
 @dataclass
 class Finding:
     id: str
-    title: str
+    title: Text
     status: Status
-    detail: str = ""
-    fix: str = ""
+    detail: Text = Text("", "")
+    fix: Text = Text("", "")
+
+    def __post_init__(self) -> None:
+        # a plain str reads the same in both languages (tests, a command as the fix)
+        self.title, self.detail, self.fix = map(as_text, (self.title, self.detail, self.fix))
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d["status"] = self.status.value
-        return d
+        return {
+            "id": self.id,
+            "title": self.title.en,
+            "status": self.status.value,
+            "detail": self.detail.en,
+            "fix": self.fix.en,
+        }
 
 
 @dataclass

@@ -25,7 +25,7 @@ import yaml
 
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.host import image
-from snaplab.i18n import text
+from snaplab.i18n import Text, both, text
 
 SUITE = "bookworm"
 MIRRORS = (
@@ -107,7 +107,7 @@ def metadata_tarball() -> bytes:
     return gzip.compress(raw.getvalue(), compresslevel=6, mtime=0)
 
 
-def build(cache: Path, log: Path, say: Callable[[str], None]) -> Files:
+def build(cache: Path, log: Path, say: Callable[[str | Text], None]) -> Files:
     """Build into temporary names and rename last, so a failed build leaves no cache.
 
     SOURCE_DATE_EPOCH pins every mtime; the packages are whatever the mirror
@@ -117,7 +117,12 @@ def build(cache: Path, log: Path, say: Callable[[str], None]) -> Files:
     cache.mkdir(parents=True, exist_ok=True)
     log.parent.mkdir(parents=True, exist_ok=True)
     partial = out.rootfs.with_name(".partial-" + out.rootfs.name)  # mmdebstrap reads the suffix
-    say(f"    mmdebstrap {SUITE} minbase (log: {log})")
+    say(
+        both(
+            f"    mmdebstrap {SUITE} minbase (log: {log})",
+            f"    mmdebstrap {SUITE} minbase (로그: {log})",
+        )
+    )
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(image.EPOCH)}
     with open(log, "w") as f:
         done = subprocess.run(mmdebstrap_argv(partial), stdout=f, stderr=subprocess.STDOUT, env=env)

@@ -20,7 +20,7 @@ from pylxd.exceptions import NotFound
 from snaplab.backends import Backend
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.host import command, daemon, debian_image, image
-from snaplab.i18n import text
+from snaplab.i18n import Text, both, text
 
 BACKPORTS_FILE = Path("/etc/apt/sources.list.d/snaplab-bookworm-backports.sources")
 BACKPORTS = """Types: deb
@@ -41,7 +41,7 @@ IMAGE_PACKAGES = {"debian": ("mmdebstrap",)}
 @dataclass
 class Step:
     backend: str
-    title: str
+    title: Text  # --json shows the English, the progress lines the reader's language
     needed: bool
     do: Callable[[], object]  # what it returns is ignored
 
@@ -267,7 +267,10 @@ def run(argv: list[str], check: bool = True, stdin: str | None = None) -> int:
 
 
 def plan(
-    backend: Backend, opts: Options, say: Callable[[str], None], built: Callable[[], image.Image]
+    backend: Backend,
+    opts: Options,
+    say: Callable[[str | Text], None],
+    built: Callable[[], image.Image],
 ) -> Iterator[Step]:
     """The steps for one backend, each computed just before it is offered.
 
@@ -278,7 +281,7 @@ def plan(
     if backend.apt_suite and not backports_enabled():
         yield Step(
             name,
-            f"enable Debian {backend.apt_suite}",
+            both(f"enable Debian {backend.apt_suite}", f"데비안 {backend.apt_suite} 저장소 켜기"),
             True,
             lambda: BACKPORTS_FILE.write_text(BACKPORTS),
         )
@@ -287,13 +290,16 @@ def plan(
     missing = [p for p in wanted if not installed(p)]
     yield Step(
         name,
-        f"install {' '.join(backend.packages)} (apt-get)",
+        both(
+            f"install {' '.join(backend.packages)} (apt-get)",
+            f"{' '.join(backend.packages)} 설치 (apt-get)",
+        ),
         bool(missing),
         lambda: apt_install(missing, backend.apt_suite, say),
     )
     yield Step(
         name,
-        f"start the {backend.title} daemon",
+        both(f"start the {backend.title} daemon", f"{backend.title} 데몬 시작"),
         not daemon.answering(backend),
         lambda: daemon.start(backend) and None,
     )
@@ -302,7 +308,10 @@ def plan(
         check_switch(backend, pool_driver(backend), opts.storage)
     yield Step(
         name,
-        f"initialise: a {opts.storage} pool and a root disk in the default profile",
+        both(
+            f"initialise: a {opts.storage} pool and a root disk in the default profile",
+            f"초기화: {opts.storage} 풀과 기본 프로필의 루트 디스크",
+        ),
         fresh,
         lambda: run(
             list(backend.preseed), stdin=preseed(opts.bridge, opts.storage, opts.pool_size)
@@ -310,40 +319,58 @@ def plan(
     )
     yield Step(
         name,
-        f"create user {backend.user} in group {backend.group}",
+        both(
+            f"create user {backend.user} in group {backend.group}",
+            f"{backend.group} 그룹에 사용자 {backend.user} 만들기",
+        ),
         not user_ok(backend),
         lambda: make_user(backend),
     )
     # host-wide: the second backend finds them done
     yield Step(
         name,
-        f"put snaplab on every user's PATH ({command.LINK})",
+        both(
+            f"put snaplab on every user's PATH ({command.LINK})",
+            f"모든 사용자의 PATH에 snaplab 넣기 ({command.LINK})",
+        ),
         not command.on_path(),
         command.link,
     )
     yield Step(
         name,
-        f"let the book's users use sudo ({command.SUDOERS})",
+        both(
+            f"let the book's users use sudo ({command.SUDOERS})",
+            f"책의 사용자가 sudo를 쓰도록 허용 ({command.SUDOERS})",
+        ),
         not command.sudo_ok(),
         command.allow_sudo,
     )
     if ":" in opts.image:
         yield Step(
             name,
-            f"copy {opts.image} as {image.ALIAS}",
+            both(
+                f"copy {opts.image} as {image.ALIAS}",
+                f"{opts.image}을(를) {image.ALIAS}(으)로 복사",
+            ),
             image_fingerprint(backend) is None,
             lambda: copy_remote_image(backend, opts.image),
         )
     elif opts.image == "debian":
         yield Step(
             name,
-            f"build the Debian 12 lab image in {IMAGE_CACHE} (mmdebstrap)",
+            both(
+                f"build the Debian 12 lab image in {IMAGE_CACHE} (mmdebstrap)",
+                f"{IMAGE_CACHE}에 데비안 12 실습 이미지 만들기 (mmdebstrap)",
+            ),
             not debian_image.files(IMAGE_CACHE).exist(),
             lambda: debian_image.build(IMAGE_CACHE, daemon.LOG_DIR / "mmdebstrap.log", say),
         )
         yield Step(
             name,
-            f"import the Debian lab image as {image.ALIAS}",
+            both(
+                f"import the Debian lab image as {image.ALIAS}",
+                f"데비안 실습 이미지를 {image.ALIAS}(으)로 가져오기",
+            ),
             image_os(backend) != debian_image.OS,
             lambda: import_debian(backend),
         )
@@ -352,19 +379,27 @@ def plan(
         stale = current is None or not image.BUSYBOX.exists() or current != built().fingerprint
         yield Step(
             name,
-            f"import the offline lab image as {image.ALIAS}",
+            both(
+                f"import the offline lab image as {image.ALIAS}",
+                f"오프라인 실습 이미지를 {image.ALIAS}(으)로 가져오기",
+            ),
             stale,
             lambda: import_busybox(backend, built()),
         )
 
 
-def image_builder(say: Callable[[str], None]) -> Callable[[], image.Image]:
+def image_builder(say: Callable[[Text], None]) -> Callable[[], image.Image]:
     """Build the image at most once per run, and only when first asked for."""
     cache: list[image.Image] = []
 
     def get() -> image.Image:
         if not cache:
-            say("    building the lab image from busybox-static")
+            say(
+                both(
+                    "    building the lab image from busybox-static",
+                    "    busybox-static으로 실습 이미지를 만드는 중",
+                )
+            )
             cache.append(image.build())
         return cache[0]
 

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from snaplab.errors import ExitCode, SnaplabError
-from snaplab.i18n import Text, text
+from snaplab.i18n import Text, both, text
 from snaplab.lab import coverage
 from snaplab.lab.schema import validate
 from snaplab.paths import data_dir
@@ -69,10 +69,7 @@ def _note(d: dict[str, str] | None) -> Text | None:
 def parse(doc: dict[str, Any], where: str) -> Lab:
     errors = validate(doc)
     if errors:
-        raise SnaplabError(
-            f"{where} is not a valid lab ({len(errors)} errors): " + "; ".join(errors),
-            ExitCode.LAB_INVALID,
-        )
+        raise SnaplabError(_invalid(where, errors), ExitCode.LAB_INVALID)
     steps = tuple(
         Step(
             id=s["id"],
@@ -102,10 +99,7 @@ def parse(doc: dict[str, Any], where: str) -> Lab:
     checks = data_dir("checks") / doc["checks"]
     unchecked = coverage.problems([s.id for s in steps], checks)
     if unchecked:
-        raise SnaplabError(
-            f"{where} is not a valid lab ({len(unchecked)} errors): " + "; ".join(unchecked),
-            ExitCode.LAB_INVALID,
-        )
+        raise SnaplabError(_invalid(where, unchecked), ExitCode.LAB_INVALID)
     defaults = doc.get("defaults") or {}
     return Lab(
         id=doc["id"],
@@ -136,8 +130,10 @@ def load(lab_id: str) -> Lab:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except yaml.YAMLError as e:
+        why = str(e).replace("\n", " ")
         raise SnaplabError(
-            f"{path} is not valid YAML: {e}".replace("\n", " "), ExitCode.LAB_INVALID
+            both(f"{path} is not valid YAML: {why}", f"{path}은(는) 올바른 YAML이 아닙니다: {why}"),
+            ExitCode.LAB_INVALID,
         ) from None
     return parse(doc, str(path))
 
@@ -151,6 +147,15 @@ def check_snapshot_name(name: str) -> str:
     if not SNAPSHOT_NAME.match(name):
         raise SnaplabError(text("bad_snapshot_name", name=name), ExitCode.USAGE)
     return name
+
+
+def _invalid(where: str, errors: list[str]) -> Text:
+    """The schema's own words stay English: they name fields of the lab file, for its authors."""
+    found = "; ".join(errors)
+    return both(
+        f"{where} is not a valid lab ({len(errors)} errors): {found}",
+        f"{where}은(는) 올바른 실습 파일이 아닙니다(오류 {len(errors)}개): {found}",
+    )
 
 
 def check_name(name: str, what: str) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from snaplab.errors import ExitCode, SnaplabError
+from snaplab.i18n import both
 from snaplab.lab.journal import Entry, Session, now, read
 
 PROBED = {
@@ -405,9 +406,12 @@ def spawn_many(
         for s in sessions:
             if serves(s, proc.pid):
                 pidfile(s).unlink(missing_ok=True)
+        last = _last_line(where / "recorder.log")
         raise SnaplabError(
-            f"the event recorder did not start: {_last_line(where / 'recorder.log')} "
-            f"(see {where}/recorder.log)",
+            both(
+                f"the event recorder did not start: {last} (see {where}/recorder.log)",
+                f"이벤트 기록기가 시작되지 않았습니다: {last} ({where}/recorder.log 참고)",
+            ),
             ExitCode.DAEMON_DOWN,
         )
     return proc.pid

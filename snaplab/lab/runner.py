@@ -276,7 +276,11 @@ def finish(lab: Lab, session: Session) -> list[str]:
             removed.append(session.instance)
         except LXDAPIException as e:
             raise SnaplabError(
-                f"could not remove {session.instance}: {e}", ExitCode.DAEMON_DOWN
+                both(
+                    f"could not remove {session.instance}: {e}",
+                    f"{session.instance}을(를) 지울 수 없습니다: {e}",
+                ),
+                ExitCode.DAEMON_DOWN,
             ) from None
     shutil.rmtree(session.dir, ignore_errors=True)
     current = _current_file(lab.id)

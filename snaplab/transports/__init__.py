@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from snaplab.backends import Backend, get_backend
 from snaplab.errors import ExitCode, SnaplabError
+from snaplab.i18n import text
 
 if TYPE_CHECKING:
     from pylxd import Client
@@ -61,8 +62,12 @@ def connect(target: Target) -> Connection:
     conn = Connection(client, backend, target)
     if conn.server != backend.name:
         raise SnaplabError(
-            f"{target.url or backend.socket} is {conn.server}, not {backend.name}: "
-            f"use --backend {conn.server}",
+            text(
+                "wrong_backend",
+                where=target.url or backend.socket,
+                server=conn.server,
+                backend=backend.name,
+            ),
             ExitCode.USAGE,
         )
     return conn

@@ -32,6 +32,7 @@ from requests.exceptions import SSLError
 from snaplab import remotes
 from snaplab.backends import Backend
 from snaplab.errors import ExitCode, SnaplabError
+from snaplab.i18n import both
 from snaplab.transports import Target
 
 
@@ -90,9 +91,14 @@ def open_client(backend: Backend, target: Target) -> Client:
         pin_pem = target.server_cert.read_text()
         pinned = remotes.fingerprint(pin_pem)
     except (OSError, ValueError) as e:
+        again = f"`snaplab remote remove {name or 'NAME'}`"
         raise SnaplabError(
-            f"cannot read the pinned certificate {target.server_cert} ({e}): "
-            f"`snaplab remote remove {name or 'NAME'}` and add it again",
+            both(
+                f"cannot read the pinned certificate {target.server_cert} ({e}): "
+                f"{again} and add it again",
+                f"고정된 인증서 {target.server_cert}을(를) 읽을 수 없습니다({e}): "
+                f"{again}를 실행한 뒤 다시 추가하세요",
+            ),
             ExitCode.PERMISSION,
         ) from None
     cert = (target.cert, target.key)
@@ -129,7 +135,16 @@ def _explain(
             return e
         if presented != pinned:
             return remotes.mismatch(url, name, presented, pinned)
-        return SnaplabError(f"TLS with {url} failed ({text})", ExitCode.PERMISSION)
+        return SnaplabError(
+            both(
+                f"TLS with {url} failed ({text})", f"{url}과(와)의 TLS 연결에 실패했습니다({text})"
+            ),
+            ExitCode.PERMISSION,
+        )
     return SnaplabError(
-        f"{backend.title} at {url} is unreachable ({text or 'no reply'})", ExitCode.DAEMON_DOWN
+        both(
+            f"{backend.title} at {url} is unreachable ({text or 'no reply'})",
+            f"{url}의 {backend.title}에 연결할 수 없습니다({text or '응답 없음'})",
+        ),
+        ExitCode.DAEMON_DOWN,
     )

@@ -15,7 +15,7 @@ from pylxd.exceptions import ClientConnectionFailed
 
 from snaplab.backends import Backend
 from snaplab.errors import ExitCode, SnaplabError
-from snaplab.i18n import text
+from snaplab.i18n import both, text
 from snaplab.transports import Target
 
 
@@ -50,8 +50,13 @@ def open_client(backend: Backend, target: Target) -> Client:
     try:
         return Client(endpoint=str(backend.socket), project=target.project, timeout=60)
     except ClientConnectionFailed as e:
+        setup = f"`sudo snaplab host setup --backend {backend.name}`"
         raise SnaplabError(
-            f"{backend.title} did not answer on {backend.socket} ({e or 'no reply'}): "
-            f"run `sudo snaplab host setup --backend {backend.name}`",
+            both(
+                f"{backend.title} did not answer on {backend.socket} ({e or 'no reply'}): "
+                f"run {setup}",
+                f"{backend.title}이(가) {backend.socket}에서 응답하지 않았습니다"
+                f"({e or '응답 없음'}): {setup}를 실행하세요",
+            ),
             ExitCode.DAEMON_DOWN,
         ) from None

@@ -194,3 +194,54 @@ def test_setup_with_the_daemon_down_is_one_line(cli, env, roster, tmp_path):
         "run `sudo snaplab host setup --backend lxd`"
     )
     assert not list((tmp_path / "state").rglob("access.csv"))  # no token was handed out
+
+
+def test_class_mistakes_in_korean_after_the_verb(cli, env, roster, tmp_path):
+    """--lang ko after the action, as after `check`: usage errors and roster errors in Korean."""
+    jobs = cli("class", "setup", str(roster), "--jobs", "0", "--lang", "ko", env=env)
+    assert one_line_error(jobs, ExitCode.USAGE) == "snaplab: --jobs는 1 이상이어야 합니다"
+    bad = tmp_path / "ko101.csv"
+    bad.write_text("id,name,target\nkim,A,local\nKIM,B,ftp://x\n", encoding="utf-8")
+    r = cli("class", "grade", str(bad), "--lang", "ko", env=env)
+    line = one_line_error(r, ExitCode.USAGE)
+    assert line.startswith(f"snaplab: {bad}은(는) 올바른 명단이 아닙니다(오류 2개): 3행: ")
+    assert "중복된 id 'KIM'입니다(처음 나온 곳: 2행)" in line
+    assert "target 'ftp://x'은(는) 쓸 수 없습니다: local 또는 https://HOST[:PORT]" in line
+
+
+def test_setup_with_the_daemon_down_in_korean(cli, env, roster):
+    r = cli("class", "setup", str(roster), env={**env, "SNAPLAB_LANG": "ko"})
+    line = one_line_error(r, ExitCode.DAEMON_DOWN)
+    assert line.startswith("snaplab: LXD 데몬이 실행 중이 아닙니다")
+
+
+def test_a_class_result_reads_in_korean():
+    from snaplab.classroom.roster import Roster
+    from snaplab.classroom.shared import Done
+    from snaplab.commands.classroom import ClassResult
+    from snaplab.i18n import both
+
+    done = [
+        Done("kim", "ko101-kim", [both("project ko101-kim", "프로젝트 ko101-kim")]),
+        Done(
+            "lee", "ko101-lee", error=both("the daemon refused: x", "데몬이 요청을 거부했습니다: x")
+        ),
+        Done("park", "ko101-park", kept=both("kept project ko101-park", "프로젝트를 남겼습니다")),
+        Done("choi", "ko101-choi"),
+    ]
+    note = both("recording 1 learner(s)", "학습자 1명의 단계를 기록합니다")
+    result = ClassResult("setup", Roster("ko101", Path("ko101.csv"), ()), done, [note])
+    assert result.render("ko").splitlines() == [
+        "수업 ko101: setup",
+        "  완료     kim              프로젝트 ko101-kim",
+        "  실패     lee              데몬이 요청을 거부했습니다: x",
+        "  남김     park             프로젝트를 남겼습니다",
+        "  완료     choi             할 일 없음",
+        "  학습자 1명의 단계를 기록합니다",
+    ]
+    assert result.render("en").splitlines()[2] == "  FAILED lee              the daemon refused: x"
+    data = result.to_dict()
+    assert data["learners"][0]["actions"] == ["project ko101-kim"]
+    assert data["learners"][1]["error"] == "the daemon refused: x"
+    assert data["learners"][2]["kept"] == "kept project ko101-park"
+    assert data["notes"] == ["recording 1 learner(s)"]

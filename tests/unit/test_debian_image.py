@@ -141,7 +141,7 @@ def test_build_caches_both_tarballs_with_a_pinned_epoch(fake_mmdebstrap, tmp_pat
     assert sorted(p.name for p in made.rootfs.parent.iterdir()) == sorted(
         [made.meta.name, made.rootfs.name]
     )
-    assert said and "mmdebstrap" in said[0]
+    assert said and "mmdebstrap" in str(said[0])
 
 
 def test_a_failed_build_says_why_in_one_line_and_leaves_no_cache(

@@ -28,10 +28,17 @@ from snaplab.doctor.checks import CHECKS, Context, Skip
 from snaplab.doctor.results import Finding, Report, Status
 from snaplab.errors import ExitCode
 from snaplab.host.image import ALIAS
+from snaplab.i18n import same
 from snaplab.instance import LABEL
 from snaplab.transports import Target
 
 NAMESPACES = ("user", "mnt", "pid", "net", "uts", "ipc", "cgroup")
+
+
+def en(outcome: checks.Outcome) -> tuple[Status, str, str]:
+    """A check's outcome in English: what these tests assert on (Korean: see test_i18n)."""
+    status, detail, fix = outcome
+    return status, detail.en, fix.en
 
 
 def context(backend: str = "lxd") -> Context:
@@ -68,7 +75,7 @@ def fake_kernel(
 
 
 def test_kernel_passes_on_this_machine():
-    status, detail, fix = checks.kernel(context())
+    status, detail, fix = en(checks.kernel(context()))
     assert status is Status.PASS, detail
     assert detail.startswith("namespaces present, cgroup v")
     assert fix == ""
@@ -81,7 +88,7 @@ def test_kernel_reads_the_real_proc_and_sys_by_default():
 @pytest.mark.parametrize("gone", [("cgroup",), ("user", "net")])
 def test_kernel_fails_when_namespaces_are_missing(tmp_path, monkeypatch, gone):
     fake_kernel(tmp_path, monkeypatch, namespaces=tuple(n for n in NAMESPACES if n not in gone))
-    status, detail, fix = checks.kernel(context())
+    status, detail, fix = en(checks.kernel(context()))
     assert status is Status.FAIL
     assert detail == f"namespaces missing: {', '.join(gone)}"
     assert "CONFIG_NAMESPACES" in fix
@@ -89,7 +96,7 @@ def test_kernel_fails_when_namespaces_are_missing(tmp_path, monkeypatch, gone):
 
 def test_kernel_fails_when_user_namespaces_are_disabled(tmp_path, monkeypatch):
     fake_kernel(tmp_path, monkeypatch, max_userns="0")
-    status, detail, fix = checks.kernel(context())
+    status, detail, fix = en(checks.kernel(context()))
     assert status is Status.FAIL
     assert detail == "user namespaces are disabled"
     assert fix == "sysctl -w user.max_user_namespaces=15000"
@@ -97,7 +104,7 @@ def test_kernel_fails_when_user_namespaces_are_disabled(tmp_path, monkeypatch):
 
 def test_kernel_fails_without_a_cgroup_hierarchy(tmp_path, monkeypatch):
     fake_kernel(tmp_path, monkeypatch, cgroup=None)
-    status, detail, fix = checks.kernel(context())
+    status, detail, fix = en(checks.kernel(context()))
     assert status is Status.FAIL
     assert detail == "no cgroup hierarchy is mounted"
     assert fix.startswith("mount -t cgroup2")
@@ -112,7 +119,7 @@ def test_kernel_fails_without_a_cgroup_hierarchy(tmp_path, monkeypatch):
 )
 def test_kernel_passes_and_names_the_cgroup_version(tmp_path, monkeypatch, cgroup, expected):
     fake_kernel(tmp_path, monkeypatch, cgroup=cgroup, max_userns=None)
-    assert checks.kernel(context()) == (Status.PASS, expected, "")
+    assert en(checks.kernel(context())) == (Status.PASS, expected, "")
 
 
 # -- installed -------------------------------------------------------------------
@@ -134,7 +141,7 @@ def with_binaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str)
 def test_installed_fails_when_the_daemon_binary_is_missing(tmp_path, monkeypatch, backend):
     b = with_binaries(tmp_path, monkeypatch, backend)
     gone = replace(b, daemon=(str(tmp_path / "no-such-daemon"), *b.daemon[1:]))
-    status, detail, fix = checks.installed(Context(gone, Target(backend)))
+    status, detail, fix = en(checks.installed(Context(gone, Target(backend))))
     assert status is Status.FAIL
     assert str(tmp_path / "no-such-daemon") in detail
     assert fix == f"sudo snaplab host setup --backend {backend}"
@@ -144,7 +151,7 @@ def test_installed_fails_when_the_daemon_binary_is_missing(tmp_path, monkeypatch
 def test_installed_fails_when_the_client_is_not_on_path(tmp_path, monkeypatch, backend):
     b = with_binaries(tmp_path, monkeypatch, backend)
     (tmp_path / "bin" / b.cli).unlink()
-    status, detail, fix = checks.installed(Context(b, Target(backend)))
+    status, detail, fix = en(checks.installed(Context(b, Target(backend))))
     assert status is Status.FAIL
     assert detail.startswith(f"{b.cli} or ")
     assert fix == f"sudo snaplab host setup --backend {backend}"
@@ -153,7 +160,7 @@ def test_installed_fails_when_the_client_is_not_on_path(tmp_path, monkeypatch, b
 @pytest.mark.parametrize("backend", sorted(BACKENDS))
 def test_installed_passes_when_both_are_there(tmp_path, monkeypatch, backend):
     b = with_binaries(tmp_path, monkeypatch, backend)
-    assert checks.installed(Context(b, Target(backend))) == (
+    assert en(checks.installed(Context(b, Target(backend)))) == (
         Status.PASS,
         f"{b.cli} and {b.daemon[0]}",
         "",
@@ -180,14 +187,14 @@ def test_no_daemon_fails_socket_and_api_and_skips_the_rest(tmp_path, monkeypatch
     assert [f.id for f in findings] == [c.id for c in CHECKS]
     assert by_id["socket"].status is Status.FAIL
     assert (
-        by_id["socket"].detail
+        by_id["socket"].detail.en
         == f"no socket at {tmp_path / 'unix.socket'}: the daemon is not running"
     )
     assert by_id["api"].status is Status.FAIL
-    assert "is not running" in by_id["api"].detail
+    assert "is not running" in by_id["api"].detail.en
     for dependent in ("storage", "root-disk", "image", "probe"):
         assert by_id[dependent].status is Status.SKIP
-        assert by_id[dependent].detail == "skipped: the API cannot be reached (see above)"
+        assert by_id[dependent].detail.en == "skipped: the API cannot be reached (see above)"
     assert not Report(backend, findings).fit
 
 
@@ -197,7 +204,7 @@ def test_a_socket_nobody_listens_on_fails_socket(tmp_path, monkeypatch):
     sock.bind(str(path))  # bound, never listening: what a killed daemon leaves behind
     try:
         monkeypatch.setenv("LXD_DIR", str(tmp_path))
-        status, detail, fix = checks.socket_access(context("lxd"))
+        status, detail, fix = en(checks.socket_access(context("lxd")))
     finally:
         sock.close()
     assert status is Status.FAIL
@@ -207,7 +214,7 @@ def test_a_socket_nobody_listens_on_fails_socket(tmp_path, monkeypatch):
 
 def test_an_https_remote_has_no_socket_to_check():
     ctx = Context(get_backend("lxd"), Target("lxd", url="https://127.0.0.1:8443"))
-    status, detail, _ = checks.socket_access(ctx)
+    status, detail, _ = en(checks.socket_access(ctx))
     assert status is Status.PASS
     assert "https://127.0.0.1:8443" in detail
 
@@ -235,14 +242,14 @@ FIT = {
 
 
 def test_storage_fails_without_a_pool():
-    status, detail, fix = checks.storage(Canned({"/1.0/storage-pools": []}))
+    status, detail, fix = en(checks.storage(Canned({"/1.0/storage-pools": []})))
     assert (status, detail) == (Status.FAIL, "no storage pool")
     assert "snaplab host setup --backend lxd" in fix
 
 
 @pytest.mark.parametrize("backend", sorted(BACKENDS))
 def test_storage_warns_on_dir_only_and_says_what_cow_changes(backend):
-    status, detail, fix = checks.storage(Canned(FIT, backend))
+    status, detail, fix = en(checks.storage(Canned(FIT, backend)))
     assert status is Status.WARN
     assert detail == "default (dir): on dir a snapshot copies the whole root filesystem"
     assert fix.startswith(f"{get_backend(backend).cli} storage create fast btrfs size=4GiB")
@@ -251,7 +258,7 @@ def test_storage_warns_on_dir_only_and_says_what_cow_changes(backend):
 
 def test_storage_passes_with_a_copy_on_write_pool():
     pools = [{"name": "default", "driver": "dir"}, {"name": "fast", "driver": "btrfs"}]
-    assert checks.storage(Canned({"/1.0/storage-pools": pools})) == (
+    assert en(checks.storage(Canned({"/1.0/storage-pools": pools}))) == (
         Status.PASS,
         "default (dir), fast (btrfs)",
         "",
@@ -261,7 +268,11 @@ def test_storage_passes_with_a_copy_on_write_pool():
 def test_storage_fails_on_a_pool_that_is_not_there():
     ctx = Canned(FIT)
     ctx.pool = "fast"
-    assert checks.storage(ctx) == (Status.FAIL, "no storage pool named fast (there is default)", "")
+    assert en(checks.storage(ctx)) == (
+        Status.FAIL,
+        "no storage pool named fast (there is default)",
+        "",
+    )
 
 
 def sized_context(monkeypatch, driver: str, reference: dict | None) -> Canned:
@@ -278,7 +289,7 @@ def sized_context(monkeypatch, driver: str, reference: dict | None) -> Canned:
 
 def test_sized_dir_warns_with_the_figure_measured_here_and_btrfs_beside_it(monkeypatch):
     ctx = sized_context(monkeypatch, "dir", {"btrfs": 0.09})
-    status, detail, _ = checks.storage(ctx)
+    status, detail, _ = en(checks.storage(ctx))
     assert status is Status.WARN
     assert "a 500 MiB container: snapshot 3.80 s, restore 0.30 s, downtime 1.00 s" in detail
     assert detail.endswith("on btrfs it would be about 0.1 s")
@@ -289,12 +300,12 @@ def test_sized_dir_warns_with_the_figure_measured_here_and_btrfs_beside_it(monke
 
 
 def test_sized_dir_without_a_shipped_btrfs_figure_claims_none(monkeypatch):
-    status, detail, _ = checks.storage(sized_context(monkeypatch, "dir", None))
+    status, detail, _ = en(checks.storage(sized_context(monkeypatch, "dir", None)))
     assert status is Status.WARN and "btrfs it would" not in detail
 
 
 def test_sized_btrfs_passes_with_its_figure(monkeypatch):
-    status, detail, _ = checks.storage(sized_context(monkeypatch, "btrfs", None))
+    status, detail, _ = en(checks.storage(sized_context(monkeypatch, "btrfs", None)))
     assert status is Status.PASS
     assert detail.startswith("default (btrfs); a 500 MiB container: snapshot 3.80 s")
 
@@ -302,7 +313,7 @@ def test_sized_btrfs_passes_with_its_figure(monkeypatch):
 def test_sized_is_not_measured_without_an_image(monkeypatch):
     ctx = sized_context(monkeypatch, "dir", {"btrfs": 0.09})
     ctx.answers["/1.0/images/aliases"] = []
-    status, detail, _ = checks.storage(ctx)
+    status, detail, _ = en(checks.storage(ctx))
     assert status is Status.WARN
     assert "not measured (no root disk or no lab image" in detail
     assert "sized" not in ctx.timings and "btrfs it would" not in detail
@@ -324,7 +335,7 @@ def test_reference_reads_the_nearest_size_of_the_shipped_bench(monkeypatch, tmp_
 def test_downtime_is_stop_restore_and_start():
     cost = checks.Cost(snapshot=0.2, stop=2.5, restore=0.25, start=0.5)
     assert cost.downtime == 3.25
-    assert cost.describe() == (
+    assert cost.describe().en == (
         "snapshot 0.20 s, restore 0.25 s, downtime 3.25 s = stop 2.50 + restore + start 0.50"
     )
 
@@ -353,17 +364,19 @@ def test_size_option_refuses_what_is_not_a_size(value):
     ],
 )
 def test_root_disk_fails_without_a_disk_at_slash(devices):
-    status, detail, fix = checks.root_disk(Canned({"/1.0/profiles/default": {"devices": devices}}))
+    status, detail, fix = en(
+        checks.root_disk(Canned({"/1.0/profiles/default": {"devices": devices}}))
+    )
     assert (status, detail) == (Status.FAIL, "the default profile has no root disk")
     assert fix == "lxc profile device add default root disk path=/ pool=default"
 
 
 def test_root_disk_passes_and_names_the_pool():
-    assert checks.root_disk(Canned(FIT)) == (Status.PASS, "root disk on pool default", "")
+    assert en(checks.root_disk(Canned(FIT))) == (Status.PASS, "root disk on pool default", "")
 
 
 def test_image_fails_without_the_alias():
-    status, detail, _ = checks.lab_image(Canned({"/1.0/images/aliases": [{"name": "other"}]}))
+    status, detail, _ = en(checks.lab_image(Canned({"/1.0/images/aliases": [{"name": "other"}]})))
     assert (status, detail) == (Status.FAIL, f"no image with alias {ALIAS}")
 
 
@@ -409,7 +422,7 @@ def test_probe_turns_a_daemon_refusal_into_a_fail_not_a_crash():
     client = fake_client()
     client.instances.create.side_effect = api_error("No root device could be found")
     ctx._conn = cast(Any, SimpleNamespace(client=client))
-    status, detail, fix = checks.probe(ctx)
+    status, detail, fix = en(checks.probe(ctx))
     assert status is Status.FAIL
     assert detail == "the daemon refused: No root device could be found"
     assert "/var/log/snaplab/lxd.log" in fix
@@ -503,7 +516,7 @@ def test_sweep_removes_left_probes_only(monkeypatch):
 
 def test_run_all_turns_skip_into_a_finding():
     def raises(ctx: Context) -> checks.Outcome:
-        raise Skip("skipped: because")
+        raise Skip(same("skipped: because"))
 
     def passes(ctx: Context) -> checks.Outcome:
         return Status.PASS, "fine", ""
@@ -592,3 +605,40 @@ def test_json_shape_and_rendering():
         "        fix: look at logs",
         "  => incus is NOT fit for the labs (1.2 s)",
     ]
+
+
+def test_the_report_reads_in_korean(monkeypatch):
+    """Titles, details with their figures, fixes and the verdict: no English left but commands."""
+    ctx = sized_context(monkeypatch, "dir", {"btrfs": 0.09})
+    storage = checks.storage(ctx)
+    findings = [
+        Finding("storage", CHECKS[4].title, *storage),
+        Finding(
+            "probe", CHECKS[7].title, Status.PASS, checks.Cost(0.08, 0.5, 0.12, 0.3).describe()
+        ),
+        Finding("image", CHECKS[6].title, *checks.lab_image(Canned({"/1.0/images/aliases": []}))),
+    ]
+    ko = DoctorResult([Report("lxd", findings, seconds=2.5)]).render("ko").splitlines()
+    assert ko[0] == "lxd:"
+    assert ko[1].startswith(
+        "  WARN  스토리지 풀과 드라이버: default (dir): dir에서는 스냅샷이 루트 파일시스템 전체를 "
+        "복사합니다; 500 MiB 컨테이너: 스냅샷 3.80초, 복원 0.30초, 중단 시간 1.00초"
+    )
+    assert ko[1].endswith("; btrfs라면 약 0.1초입니다")
+    assert ko[2].startswith(
+        "        해결: lxc storage create fast btrfs size=4GiB  (copy-on-write: "
+    )
+    assert ko[3] == (
+        "  PASS  스냅샷과 복원 전체 과정: 스냅샷 0.08초, 복원 0.12초, 중단 시간 0.92초 "
+        "= 정지 0.50 + 복원 + 시작 0.30"
+    )
+    assert ko[4] == f"  FAIL  실습 이미지: 별칭이 {ALIAS}인 이미지가 없습니다"
+    assert ko[5] == "        해결: sudo snaplab host setup --backend lxd  (오프라인으로 만듭니다)"
+    assert ko[6] == "  => lxd은(는) 실습에 적합하지 않습니다 (2.5초)"
+    en = DoctorResult([Report("lxd", findings, seconds=2.5)]).render("en")
+    assert "on dir a snapshot copies" in en and "스냅샷" not in en
+
+
+def test_every_check_has_a_korean_title():
+    for check in CHECKS:
+        assert check.title.ko and check.title.ko != check.title.en, check.id

@@ -153,3 +153,23 @@ def test_client_cert_is_made_once_with_a_private_key(config):
     again = remotes.client_cert()
     assert again == (crt, key)
     assert remotes.fingerprint(crt.read_text()) == remotes.fingerprint(again[0].read_text())
+
+
+def test_remote_messages_in_korean(config, cli):
+    e = remotes.mismatch("https://127.0.0.1:8443", "classroom", "aa" * 32, "bb" * 32)
+    assert e.render("ko") == (
+        f"https://127.0.0.1:8443의 서버가 고정된 인증서 {'bb' * 32}이(가) 아닌 SHA256 "
+        f"{'aa' * 32}을(를) 제시했습니다: 서버를 다시 만들었다면 "
+        "`snaplab remote remove classroom`를 실행한 뒤 다시 추가하세요"
+    )
+    with pytest.raises(SnaplabError) as missing:
+        remotes.find("other")
+    assert missing.value.render("ko").startswith("'other'(이)라는 원격이 없습니다")
+    env = {"XDG_CONFIG_HOME": str(config.parent)}
+    assert cli("remote", "list", "--lang", "ko", env=env).out.startswith("저장된 원격이 없습니다")
+    r = cli("remote", "remove", "other", "--lang", "ko", env=env)
+    assert r.rc == ExitCode.USAGE and r.lines[0].startswith("snaplab: 'other'(이)라는 원격이")
+    bad = cli("remote", "add", "c", "ftp://x", "--token", "t", "--lang", "ko", env=env)
+    assert bad.lines == [
+        "snaplab: 'ftp://x'은(는) HTTPS 원격 URL이 아닙니다: https://HOST[:PORT] 형식을 사용하세요"
+    ]
