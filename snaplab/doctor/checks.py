@@ -262,8 +262,8 @@ def storage(ctx: Context) -> Outcome:
         + ("; " + measured if measured else "")
         + (
             both(
-                f"; on btrfs it would be about {on_btrfs:.1f} s",
-                f"; btrfs라면 약 {on_btrfs:.1f}초입니다",
+                f"; on btrfs it would be about {on_btrfs:.2f} s",
+                f"; btrfs라면 약 {on_btrfs:.2f}초입니다",
             )
             if on_btrfs
             else ""

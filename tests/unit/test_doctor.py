@@ -292,7 +292,7 @@ def test_sized_dir_warns_with_the_figure_measured_here_and_btrfs_beside_it(monke
     status, detail, _ = en(checks.storage(ctx))
     assert status is Status.WARN
     assert "a 500 MiB container: snapshot 3.80 s, restore 0.30 s, downtime 1.00 s" in detail
-    assert detail.endswith("on btrfs it would be about 0.1 s")
+    assert detail.endswith("on btrfs it would be about 0.09 s")
     assert ctx.timings["sized"] == {
         "size_mib": 500, "snapshot": 3.8, "restore": 0.3, "downtime": 1.0, "stop": 0.6,
         "start": 0.1,
