@@ -624,7 +624,7 @@ def test_the_report_reads_in_korean(monkeypatch):
         "  WARN  스토리지 풀과 드라이버: default (dir): dir에서는 스냅샷이 루트 파일시스템 전체를 "
         "복사합니다; 500 MiB 컨테이너: 스냅샷 3.80초, 복원 0.30초, 중단 시간 1.00초"
     )
-    assert ko[1].endswith("; btrfs라면 약 0.1초입니다")
+    assert ko[1].endswith("; btrfs라면 약 0.09초입니다")
     assert ko[2].startswith(
         "        해결: lxc storage create fast btrfs size=4GiB  (copy-on-write: "
     )
