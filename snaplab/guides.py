@@ -240,10 +240,10 @@ def capture_lab(lab: Lab, backend: str, lang: str) -> dict[str, Any]:
     }
 
 
-def _run_as(line: str, user: str | None) -> dict[str, Any]:
+def _run_as(line: str, user: str | None, lang: str = "en") -> dict[str, Any]:
     argv = shlex.split(line.removeprefix("sudo "))
     argv[0] = str(Path(sys.executable).parent / argv[0])
-    env = {**os.environ, "LANG": "C.UTF-8"}
+    env = {**os.environ, "LANG": "C.UTF-8", "SNAPLAB_LANG": lang}
     if user:
         env["HOME"] = f"/home/{user}"
         argv = ["runuser", "-u", user, "--", *argv]
@@ -251,12 +251,13 @@ def _run_as(line: str, user: str | None) -> dict[str, Any]:
     return {**asdict(Ran([line], done.returncode, done.stdout, done.stderr)), "user": user}
 
 
-def capture_host() -> dict[str, Any]:
-    """The host page's outputs: the setup plan (a dry run: it changes nothing) and doctor."""
-    setup = _run_as("sudo snaplab host setup --dry-run", None)
+def capture_host(lang: str) -> dict[str, Any]:
+    """The host page's outputs in the page's language: the setup plan (a dry run: it changes
+    nothing) and doctor."""
+    setup = _run_as("sudo snaplab host setup --dry-run", None, lang)
     doctors = {}
     for backend in BACKENDS:
-        doctors[backend] = _run_as(f"snaplab doctor --backend {backend}", USERS[backend])
+        doctors[backend] = _run_as(f"snaplab doctor --backend {backend}", USERS[backend], lang)
         if doctors[backend]["rc"] != 0:
             last = doctors[backend]["stdout"].strip().splitlines()[-1]
             raise SnaplabError(
@@ -305,7 +306,8 @@ def capture(into: Path, say: Callable[[Text], None]) -> list[Path]:
             "호스트 페이지 캡처 중 (host setup --dry-run, doctor)",
         )
     )
-    results[into / "host.json"] = capture_host()
+    for lang in LANGS:
+        results[into / f"host-{lang}.json"] = capture_host(lang)
     into.mkdir(parents=True, exist_ok=True)
     for path, doc in sorted(results.items()):
         path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -452,10 +454,12 @@ def render(out: Path, src: Path | None = None) -> dict[str, list[str]]:
     docs.mkdir(parents=True)
     env = _environment(src)
     labs = [load(i) for i in lab_ids()]
-    host_json = src / "captured" / "host.json"
-    if not host_json.exists():
-        raise _stale(host_json, MISSING)
-    host = json.loads(host_json.read_text(encoding="utf-8"))
+    hosts = {}
+    for lang in LANGS:
+        host_json = src / "captured" / f"host-{lang}.json"
+        if not host_json.exists():
+            raise _stale(host_json, MISSING)
+        hosts[lang] = json.loads(host_json.read_text(encoding="utf-8"))
     storage = storage_figures(src / "captured")
     (docs / "assets").mkdir()
     for lang in LANGS:
@@ -471,7 +475,7 @@ def render(out: Path, src: Path | None = None) -> dict[str, list[str]]:
         target = docs / f"{name}.{lang}.md"
         if template:
             context = {
-                "lang": lang, "labs": labs, "host": host, "storage": storage, "titles": TITLES,
+                "lang": lang, "labs": labs, "host": hosts[lang], "storage": storage, "titles": TITLES,
             }  # fmt: skip
             text = env.get_template(f"pages/{page.name}").render(context)
             target.write_text(text, encoding="utf-8")

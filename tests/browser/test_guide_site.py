@@ -202,10 +202,14 @@ def test_host_page_shows_setup_and_a_real_doctor_report(site, browser, lang):
     browser.get(site + {"ko": "/host/", "en": "/en/host/"}[lang])
     article = browser.find_element(By.CSS_SELECTOR, "article")
     assert "sudo snaplab host setup" in article.text
+    # the storage figures: their chart, in the page's language
+    chart = browser.find_element(By.CSS_SELECTOR, "article img[src*='storage']")
+    assert chart.get_attribute("naturalWidth") not in (None, "0")
     doctor = tab_blocks(browser.find_element(By.CSS_SELECTOR, "article .tabbed-set"))
     for backend, block in doctor.items():
         text = block.get_attribute("textContent")
         assert f"snaplab doctor --backend {backend.lower()}" in text
-        assert f"{backend.lower()} is fit for the labs" in text
+        verdict = {"en": "{} is fit for the labs", "ko": "{}은(는) 실습에 적합합니다"}[lang]
+        assert verdict.format(backend.lower()) in text  # the Korean page shows Korean output
     scroll_to(browser, browser.find_element(By.CSS_SELECTOR, "article .tabbed-set"))
     shot(browser, f"{lang}-host-doctor")
