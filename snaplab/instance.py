@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pylxd import Client
-from pylxd.exceptions import NotFound
+from pylxd.exceptions import LXDAPIException, NotFound
 
 LABEL = "user.snaplab.owner"  # the key that marks what snaplab created
 
@@ -39,7 +39,10 @@ def wait(client: Client, response: Any, timeout: int = 600) -> dict[str, Any]:
     op = body.get("operation")
     if not op:
         return dict(body.get("metadata") or {})
-    result = node(client, op).wait.get(params={"timeout": timeout}).json()
+    try:
+        result = node(client, op).wait.get(params={"timeout": timeout}).json()
+    except LXDAPIException as e:  # Incus answers a failed exec (e.g. exit 127) with an error
+        raise OperationFailed(str(e)) from None
     meta = result.get("metadata") or {}
     if meta.get("status_code", 200) >= 400 or result.get("type") == "error":
         raise OperationFailed(meta.get("err") or result.get("error") or "operation failed")
@@ -71,7 +74,8 @@ def execute(client: Client, name: str, argv: list[str], timeout: int = 120) -> E
     texts = []
     for fd in ("1", "2"):
         path = outputs.get(fd)
-        texts.append(node(client, path).get().text if path else "")
+        # is_api=False: raw bytes; pylxd would parse an output such as "644" as JSON and fail
+        texts.append(node(client, path).get(is_api=False).text if path else "")
         if path:
             node(client, path).delete()
     return ExecResult(int(inner.get("return", -1)), texts[0], texts[1])
@@ -80,7 +84,8 @@ def execute(client: Client, name: str, argv: list[str], timeout: int = 120) -> E
 def file_exists(client: Client, name: str, path: str) -> bool:
     """Through the files API, which also works on a stopped container."""
     try:
-        node(client, f"/1.0/instances/{name}/files").get(params={"path": path})
+        # is_api=False: a file holding "5" is content, not a malformed API answer
+        node(client, f"/1.0/instances/{name}/files").get(params={"path": path}, is_api=False)
     except NotFound:
         return False
     return True

@@ -34,7 +34,8 @@ MIRRORS = (
 )
 # No systemd here: Debian's busybox gives the init that stops on `lxc stop`
 # (SIGPWR) and runs the same inittab as the busybox image.
-INCLUDE = ("busybox",)
+# procps: the `ps` that testinfra's process module reads (busybox's lacks its columns)
+INCLUDE = ("busybox", "procps")
 # Translations, manuals and docs are a quarter of minbase and no lab reads them;
 # the copyright files stay.
 DPKG_OPTS = (
@@ -68,8 +69,16 @@ class Files:
         return digest.hexdigest()
 
 
+def recipe() -> str:
+    """A name for how the image is made: a changed package list or hook is a new cache entry,
+    so a host set up by an older snaplab rebuilds instead of reusing a stale image."""
+    what = repr((SUITE, MIRRORS, INCLUDE, DPKG_OPTS, HOOKS, metadata()))
+    return hashlib.sha256(what.encode()).hexdigest()[:12]
+
+
 def files(cache: Path) -> Files:
-    return Files(cache / "snaplab-debian-meta.tar.gz", cache / "snaplab-debian-rootfs.tar.gz")
+    stem = f"snaplab-debian-{recipe()}"
+    return Files(cache / f"{stem}-meta.tar.gz", cache / f"{stem}-rootfs.tar.gz")
 
 
 def mmdebstrap_argv(rootfs: Path) -> list[str]:

@@ -197,17 +197,6 @@ def image_fingerprint(backend: Backend) -> str | None:
     return str(r.json()["metadata"]["target"])
 
 
-def image_os(backend: Backend) -> str | None:
-    """The `os` property of the image the alias points at: which of ours it is."""
-    from snaplab.transports import Target, connect
-
-    target = image_fingerprint(backend)
-    if target is None:
-        return None
-    meta = connect(Target(backend.name)).client.api.images[target].get().json()["metadata"]
-    return meta.get("properties", {}).get("os")
-
-
 def import_image(backend: Backend, paths: list[Path], fingerprint: str) -> None:
     """Import unless the daemon holds it already, then point the alias at it.
 
@@ -221,6 +210,11 @@ def import_image(backend: Backend, paths: list[Path], fingerprint: str) -> None:
 
 def import_busybox(backend: Backend, built: image.Image) -> None:
     import_image(backend, [built.write(IMAGE_CACHE / "snaplab-lab.tar.gz")], built.fingerprint)
+
+
+def debian_fingerprint() -> str | None:
+    made = debian_image.files(IMAGE_CACHE)
+    return made.fingerprint if made.exist() else None
 
 
 def import_debian(backend: Backend) -> None:
@@ -371,7 +365,7 @@ def plan(
                 f"import the Debian lab image as {image.ALIAS}",
                 f"데비안 실습 이미지를 {image.ALIAS}(으)로 가져오기",
             ),
-            image_os(backend) != debian_image.OS,
+            image_fingerprint(backend) != debian_fingerprint(),
             lambda: import_debian(backend),
         )
     else:

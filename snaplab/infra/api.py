@@ -37,6 +37,13 @@ class ApiBackend(base.BaseBackend):
         self.mark = mark
         super().__init__(name, *args, **kwargs)
 
+    def get_pytest_id(self) -> str:
+        """The spec as typed, so two projects' containers of one name stay two test ids."""
+        query = "&".join(
+            f"{k}={v}" for k, v in (("project", self.project), ("remote", self.remote)) if v
+        )
+        return f"{self.NAME}://{self.name}" + (f"?{query}" if query else "")
+
     @property
     def client(self) -> Any:
         """Connected on first use: collecting tests must not need the daemon."""

@@ -62,7 +62,7 @@ def test_mmdebstrap_argv_builds_a_minbase_bookworm_tarball(tmp_path):
     argv = debian_image.mmdebstrap_argv(out)
     assert argv[0] == "mmdebstrap"
     assert "--variant=minbase" in argv
-    assert "--include=busybox" in argv
+    assert "--include=busybox,procps" in argv
     options = [a for a in argv if a.startswith("--")]
     assert argv[len(options) + 1 :] == ["bookworm", str(out), *debian_image.MIRRORS]
     assert all(m.startswith("deb http://deb.debian.org/") for m in debian_image.MIRRORS)
@@ -157,3 +157,10 @@ def test_a_failed_build_says_why_in_one_line_and_leaves_no_cache(
     assert "데비안 이미지" in e.value.render("ko")
     assert list((tmp_path / "cache").iterdir()) == []
     assert "E: mmdebstrap failed to run" in log.read_text()
+
+
+def test_a_changed_recipe_is_a_new_cache_entry(monkeypatch, tmp_path):
+    before = debian_image.files(tmp_path)
+    monkeypatch.setattr(debian_image, "INCLUDE", (*debian_image.INCLUDE, "vim-tiny"))
+    after = debian_image.files(tmp_path)
+    assert before.rootfs != after.rootfs and before.meta != after.meta

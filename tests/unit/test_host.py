@@ -137,7 +137,7 @@ def test_every_step_of_the_plan_has_a_korean_title(monkeypatch):
     monkeypatch.setattr(setup, "image_fingerprint", lambda b: None)
     monkeypatch.setattr(command, "on_path", lambda: False)
     monkeypatch.setattr(command, "sudo_ok", lambda: False)
-    monkeypatch.setattr(setup, "image_os", lambda b: None)
+    monkeypatch.setattr(setup, "debian_fingerprint", lambda: None)
     for image_name in ("busybox", "debian", "images:debian/12"):
         opts = setup.Options(image=image_name)
         steps = list(setup.plan(get_backend("incus"), opts, print, lambda: None))
