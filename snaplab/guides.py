@@ -34,7 +34,7 @@ import jinja2
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, both
 from snaplab.lab import recorder
-from snaplab.lab.model import Lab, lab_ids, load
+from snaplab.lab.model import Lab, lab_ids, load, placeholders
 from snaplab.lab.model import render as command_line
 from snaplab.paths import PACKAGE, data_dir
 
@@ -376,7 +376,7 @@ def lab_page(lab: Lab, lang: str, src: Path) -> dict[str, Any]:
 
     steps = []
     for n, step in enumerate(lab.steps, 1):
-        fill = {"instance": lab.instance, "snapshot": lab.snapshot, "file": lab.file}
+        fill = placeholders(lab, lab.instance, lab.snapshot)
         hints = {
             b: step.hint.get(lang).format(
                 **fill, command=command_line(step.commands[b][0], lab.instance, lab.snapshot)

@@ -16,7 +16,7 @@ import pytest
 
 from snaplab.i18n import Text
 from snaplab.lab.evidence import Facts, Live
-from snaplab.lab.model import Lab
+from snaplab.lab.model import Lab, placeholders
 from snaplab.lab.results import FAIL, PASS, PENDING, LabResult, StepResult
 
 # pytest's own plugins that grading never uses: fewer to load, a faster `check`
@@ -148,9 +148,9 @@ def _fmt(t: Text, params: dict[str, str]) -> Text:
     return Text(t.en.format(**params), t.ko.format(**params))
 
 
-def fill_of(base: LabResult) -> dict[str, str]:
+def fill_of(lab: Lab, base: LabResult) -> dict[str, str]:
     """The placeholders a lab's messages may use, as the learner's session has them."""
-    return {"instance": base.instance, "snapshot": base.snapshot}
+    return placeholders(lab, base.instance, base.snapshot)
 
 
 def failure(
@@ -158,11 +158,11 @@ def failure(
 ) -> tuple[Text, Text]:
     """A step's fail message and hint, as `check` words them: what plain pytest reports."""
     step = next(s for s in lab.steps if s.id == step_id)
-    params = {**fill_of(base), "command": command_for.get(step_id, "")}
+    params = {**fill_of(lab, base), "command": command_for.get(step_id, "")}
     return _fmt(step.failed, params), _fmt(step.hint, params)
 
 
 def grade(lab: Lab, evidence: Evidence, base: LabResult, command_for: dict[str, str]) -> LabResult:
     outcomes = run_checks(lab, evidence)
-    base.steps = results(lab, outcomes, fill_of(base), command_for)
+    base.steps = results(lab, outcomes, fill_of(lab, base), command_for)
     return base

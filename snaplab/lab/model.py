@@ -164,5 +164,10 @@ def check_name(name: str, what: str) -> str:
     return name
 
 
+def placeholders(lab: Lab, instance: str, snapshot: str) -> dict[str, str]:
+    """What a lab's texts (messages, hints) may name: one set for `check`, pytest and the guide."""
+    return {"instance": instance, "snapshot": snapshot, "file": lab.file}
+
+
 def render(command: Command, instance: str, snapshot: str) -> str:
     return command.run.format(instance=instance, snapshot=snapshot)
