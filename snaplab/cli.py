@@ -27,7 +27,8 @@ exit codes:
   3  the daemon is not installed, not running or not answering
   4  permission: not root where needed, or the socket is not permitted
   5  not found: the lab container or the lab image is missing
-  6  conflict: a container of that name exists and is not snaplab's
+  6  conflict: a container of that name exists and is not snaplab's, or another
+     user's `start` is making it right now (try again)
   7  a lab file fails its schema
   8  host setup (or a learner's class setup) could not finish
   130 interrupted (Ctrl-C)

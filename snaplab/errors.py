@@ -18,7 +18,7 @@ class ExitCode(IntEnum):
     DAEMON_DOWN = 3  # the daemon is not installed, not running or not answering
     PERMISSION = 4  # not root where root is needed, or socket not permitted
     NOT_FOUND = 5  # lab container or image missing
-    CONFLICT = 6  # a resource of that name exists and is not snaplab's
+    CONFLICT = 6  # a resource of that name is not snaplab's, or another start is making it
     LAB_INVALID = 7  # a lab file fails its schema
     SETUP_FAILED = 8  # host setup could not finish (apt, daemon start, import)
     INTERRUPTED = 130

@@ -17,16 +17,24 @@ import datetime
 import hashlib
 import json
 import os
+import shutil
 import socket
 import ssl
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import yaml
 
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, both
+
+if TYPE_CHECKING:
+    from snaplab.backends import Backend
 
 DEFAULT_PORT = 8443
 _URLSAFE = str.maketrans("-_", "+/")  # either base64 alphabet
@@ -334,3 +342,54 @@ def fetch_certificate(url: str, timeout: float = 10) -> str:
             ),
             ExitCode.DAEMON_DOWN,
         ) from None
+
+
+@contextmanager
+def cli_config(remote: Remote, backend: Backend) -> Iterator[dict[str, str]]:
+    """A throwaway client config directory for lxc / incus whose default remote is `remote`.
+
+    The guide's commands (`lxc snapshot ubuntu-test …`) then reach the remote as
+    written, through this user's snaplab client certificate, trusting exactly the
+    pinned server certificate (the CLIs take servercerts/NAME.crt as the server's
+    own). The layout is what `lxc remote add` / `incus remote add` write. Yields
+    the environment that points the CLI at it (Backend.conf_env: LXD_CONF /
+    INCUS_CONF); the directory, key included, is removed afterwards.
+    """
+    crt, key = client_cert()
+    where = Path(tempfile.mkdtemp(prefix="snaplab-cli-"))  # mode 0700: the key stays ours
+    try:
+        try:
+            pin = Path(remote.server_cert).read_bytes()
+            ssl.PEM_cert_to_DER_cert(pin.decode())
+        except (OSError, ValueError) as e:
+            raise SnaplabError(
+                both(
+                    f"cannot read the pinned certificate {remote.server_cert} ({e}): "
+                    f"`snaplab remote remove {remote.name}` and add it again",
+                    f"고정된 서버 인증서 {remote.server_cert}을(를) 읽을 수 없습니다({e}): "
+                    f"`snaplab remote remove {remote.name}` 후 다시 추가하세요",
+                ),
+                ExitCode.PERMISSION,
+            ) from None
+        (where / "servercerts").mkdir()
+        (where / "servercerts" / f"{remote.name}.crt").write_bytes(pin)
+        shutil.copyfile(crt, where / "client.crt")
+        fd = os.open(where / "client.key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(key.read_bytes())
+        config = {
+            "default-remote": remote.name,
+            "remotes": {
+                remote.name: {
+                    "addr": remote.url,
+                    "project": "default",  # the command line names another (--project)
+                    "protocol": backend.protocol,
+                    "public": False,
+                }
+            },
+            "aliases": {},
+        }
+        (where / "config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+        yield {backend.conf_env: str(where)}
+    finally:
+        shutil.rmtree(where, ignore_errors=True)

@@ -31,6 +31,8 @@ class Backend:
     env_dir: str = ""  # LXD_DIR / INCUS_DIR: a second daemon beside the first
     listen: str = "127.0.0.1:8443"  # where a class reaches it, if it does not listen yet
     source_encodings: int = 1  # times a lifecycle event's source URL is percent-encoded
+    conf_env: str = ""  # LXD_CONF / INCUS_CONF: the client's config directory (remotes, certs)
+    protocol: str = ""  # a remote's `protocol:` in that directory's config.yml
 
     @property
     def socket(self) -> Path:

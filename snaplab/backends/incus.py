@@ -18,5 +18,7 @@ INCUS = Backend(
     packages=("incus-base", "incus-client"),  # "incus" adds qemu: VMs do not run here
     apt_suite="bookworm-backports",
     env_dir="INCUS_DIR",
+    conf_env="INCUS_CONF",
+    protocol="incus",
     listen="127.0.0.1:8444",  # beside LXD on one classroom host
 )

@@ -17,5 +17,7 @@ LXD = Backend(
     user="lxdadmin",
     packages=("lxd", "lxd-client"),
     env_dir="LXD_DIR",
+    conf_env="LXD_CONF",
+    protocol="lxd",
     source_encodings=2,  # 5.0.2: /snapshots/%25EC%2597%2585 for 업
 )

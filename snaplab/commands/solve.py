@@ -1,17 +1,29 @@
-"""`snaplab solve LAB`: run the guide's own commands through the real CLI, proving the guide."""
+"""`snaplab solve LAB`: run the guide's own commands through the real CLI, proving the guide.
+
+With `--remote NAME` the same commands reach the stored remote: the CLI is given
+a throwaway config directory (remotes.cli_config) whose default remote is it.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from snaplab.commands.common import add_lab, lab_session
+from snaplab import remotes
+from snaplab.backends import get_backend
+from snaplab.commands.common import add_lab, lab_session, stored_remote
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import both
 from snaplab.lab import recorder
 from snaplab.lab.model import check_snapshot_name, render
+
+if TYPE_CHECKING:
+    from snaplab.lab.journal import Session
+    from snaplab.lab.model import Lab
 
 
 @dataclass
@@ -44,7 +56,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="run the reference solution (the guide's commands, via lxc/incus)",
         description="Run every step's commands exactly as the guide shows them, through the "
         "real lxc or incus client, in order. Commands the guide expects to fail (the "
-        "chapter's warning) must fail with the expected message.",
+        "chapter's warning) must fail with the expected message. With --remote, the client "
+        "drives that stored remote, with snaplab's client certificate and pinned server "
+        "certificate.",
     )
     add_lab(p)
     p.add_argument("--snapshot", default=None, help="snapshot name (default: the lab's)")
@@ -54,6 +68,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> SolveResult:
     lab, session = lab_session(args)
     snapshot = check_snapshot_name(args.snapshot or lab.snapshot)
+    remote = stored_remote(args)
+    if remote is None:
+        return solve(lab, session, snapshot, None)
+    from snaplab.lab.runner import open_session
+
+    open_session(session)  # unreachable, or not the pinned server: one line, before any command
+    with remotes.cli_config(remote, get_backend(session.backend)) as extra:
+        return solve(lab, session, snapshot, {**os.environ, **extra})
+
+
+def solve(lab: Lab, session: Session, snapshot: str, env: dict[str, str] | None) -> SolveResult:
+    """`env`: the CLI's environment, None for this process's own (the local daemon)."""
     result = SolveResult(lab.id)
     for step in lab.steps:
         for cmd in step.commands[session.backend]:
@@ -64,7 +90,7 @@ def run(args: argparse.Namespace) -> SolveResult:
             argv = line.split()
             if session.project != "default":  # the client's own flag, not part of the guide
                 argv[1:1] = ["--project", session.project]
-            done = subprocess.run(argv, input=stdin, capture_output=True, text=True)
+            done = subprocess.run(argv, input=stdin, capture_output=True, text=True, env=env)
             if cmd.recorded and cmd.stdin:
                 # A person's pace matters in one place only: after a shell in the container,
                 # the recorder must look inside (did the file appear?) before the next command

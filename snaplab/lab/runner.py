@@ -19,7 +19,7 @@ from snaplab import instance as api
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.host.image import ALIAS
 from snaplab.i18n import both
-from snaplab.lab import recorder
+from snaplab.lab import lock, recorder
 from snaplab.lab.evidence import Live, Timeline
 from snaplab.lab.grader import Evidence, grade
 from snaplab.lab.journal import Entry, Session, now
@@ -30,6 +30,7 @@ from snaplab.paths import state_dir
 from snaplab.transports import Connection, Target, connect
 
 PROTECT = "security.protection.delete"
+START_WAIT = 300.0  # seconds a second `start` waits for the first (the daemon's own timeout: 60)
 
 
 def owner_label(lab: Lab) -> str:
@@ -85,7 +86,47 @@ def start(lab: Lab, session: Session, conn: Connection, record: bool = True) -> 
 
     `record=False` leaves recording to the caller (a class shares one recorder
     per daemon) and does not make this the user's current session.
+
+    One start at a time per session: a second one (another terminal, same state
+    directory) waits for the first, then finds its container and its recorder.
+    A start from elsewhere (another user, another state directory) cannot be
+    waited for: when the daemon says the container is busy with it, say so.
     """
+    with lock.exclusive(
+        session.dir / "start.lock", START_WAIT, lambda: start_running(lab, session)
+    ):
+        return _start(lab, session, conn, record)
+
+
+def start_running(lab: Lab, session: Session) -> SnaplabError:
+    return SnaplabError(
+        both(
+            f"a `snaplab start` of the lab container {session.instance} is already running "
+            f"(in another terminal, or another user's): try `snaplab start {lab.id}` again "
+            f"when it is done",
+            f"실습 컨테이너 {session.instance}에 대한 `snaplab start`가 이미 실행 중입니다(다른 "
+            f"터미널이나 다른 사용자의 것입니다): 끝난 뒤 `snaplab start {lab.id}`를 다시 "
+            f"실행하세요",
+        ),
+        ExitCode.CONFLICT,
+    )
+
+
+def busy(conn: Connection, name: str) -> bool:
+    """Whether the daemon is running an operation on the instance (e.g. another start's create)."""
+    base = f"/1.0/instances/{name}"
+    try:
+        ops = conn.client.api.operations.get(params={"recursion": 1}).json()["metadata"] or {}
+    except LXDAPIException:
+        return False
+    return any(
+        str(r).split("?")[0] == base
+        for op in ops.get("running") or []
+        for r in (op.get("resources") or {}).get("instances") or []
+    )
+
+
+def _start(lab: Lab, session: Session, conn: Connection, record: bool) -> str:
     cli = conn.backend.cli
     inst = get_instance(conn, session.instance)
     made = False
@@ -112,17 +153,31 @@ def start(lab: Lab, session: Session, conn: Connection, record: bool = True) -> 
                 ),
                 ExitCode.NOT_FOUND,
             ) from None
-        inst = conn.client.instances.create(
-            {
-                "name": session.instance,
-                "source": {"type": "image", "alias": ALIAS},
-                "config": {api.LABEL: owner_label(lab), PROTECT: "true"},
-            },
-            wait=True,
-        )
+        try:
+            inst = conn.client.instances.create(
+                {
+                    "name": session.instance,
+                    "source": {"type": "image", "alias": ALIAS},
+                    "config": {api.LABEL: owner_label(lab), PROTECT: "true"},
+                },
+                wait=True,
+            )
+        except LXDAPIException:
+            # absent a moment ago, the lab's now: another start made it meanwhile
+            other = get_instance(conn, session.instance)
+            if other is not None and owned(other, lab):
+                raise start_running(lab, session) from None
+            raise
         made = True
     if inst.status != "Running":
-        inst.start(wait=True)
+        try:
+            inst.start(wait=True)
+        except LXDAPIException:
+            inst.sync()
+            if inst.status != "Running":  # running now: another start started it, all is well
+                if busy(conn, session.instance):
+                    raise start_running(lab, session) from None
+                raise
     inst.sync()
     if made or not any(
         e.kind == "start" and e.created_at == inst.created_at for e in session.entries()
