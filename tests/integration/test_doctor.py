@@ -354,3 +354,22 @@ def test_leftover_probe_is_swept_but_not_an_unlabelled_one(cli, spares, backend)
         for name in (leftover, stranger, live):
             spare.delete(name)
     assert spare.instances(PROBE_PREFIX) == []
+
+
+@pytest.mark.parametrize("how", ["--lang", "LANG"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_report_reads_in_korean_on_both_daemons(cli, backend, how):
+    """`doctor --lang ko`, or a Korean locale, as the book's user: every line in Korean."""
+    user = get_backend(backend).user
+    args = ["doctor", "--backend", backend] + (["--lang", "ko"] if how == "--lang" else [])
+    if how == "LANG":  # the book user's login locale; runuser keeps the caller's environment
+        korean = {"LANG": "ko_KR.UTF-8", "SNAPLAB_LANG": "", "LC_ALL": "", "LC_MESSAGES": ""}
+        r = cli(*args, user=user, env=korean)
+    else:
+        r = cli(*args, user=user)
+    assert r.rc == ExitCode.OK, r.err
+    lines = r.out.strip().splitlines()
+    assert lines[0] == f"{backend}:"
+    assert "커널" in r.out and "스냅샷" in r.out and "복원" in r.out and "중단 시간" in r.out
+    assert lines[-1].startswith(f"  => {backend}은(는) 실습에 적합합니다")
+    assert "fit for the labs" not in r.out and "fix:" not in r.out
