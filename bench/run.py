@@ -8,7 +8,8 @@ so that drift on a shared host hits both alike.
 
   1. `snaplab check snapshots` on a solved lab, answered by the session's recorder and (with
      SNAPLAB_NO_RECORDER_CHECK=1) graded in-process,  vs  bench/verify5.sh (five plain CLI
-     calls) and bench/verify.sh (the same live reads)
+     calls) and bench/verify.sh (the same live reads); and `snaplab watch`'s latency: from the
+     daemon event's timestamp to the line watch prints, median over the chapter's steps
   2. `snaplab solve snapshots` on a fresh lab    vs  bench/chapter.sh (the bare chapter)
   3. `snaplab doctor --backend B`, and the snapshot/restore times its probe prints
   4. `snaplab host setup` on a host already set up (warm)
@@ -27,9 +28,11 @@ the lab state lives in a temporary XDG_STATE_HOME. Usage:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
+import queue
 import re
 import shutil
 import signal
@@ -37,6 +40,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -295,9 +299,113 @@ def bench_check(b: Bench, backend: str) -> dict[str, Any]:
         "ratio_check_over_verify5": r5,
         "ratio_in_process_over_verify5": r_local,
         "ratio_check_over_shell": r,
+        "watch": guarded(b, f"watch/{backend}", lambda: bench_watch(b, backend)),
         "targets": targets,
         "target_met": all(t["met"] for t in targets),
     }
+
+
+# the chapter as bench/chapter.sh types it: (command, stdin), {i} the instance, {s} the snapshot
+CHAPTER = {
+    "lxd": [
+        ("lxc snapshot {i} {s}", None),
+        ("lxc info {i}", None),
+        ("lxc exec {i} bash", "touch this_file.txt\nexit\n"),
+        ("lxc stop {i}", None),
+        ("lxc restore {i} {s}", None),
+        ("lxc start {i}", None),
+        ("lxc exec {i} bash", "ls this_file.txt\nexit\n"),
+        ("lxc delete {i}/{s}", None),
+    ],
+    "incus": [
+        ("incus snapshot create {i} {s}", None),
+        ("incus info {i}", None),
+        ("incus shell {i}", "touch this_file.txt\nexit\n"),
+        ("incus stop {i}", None),
+        ("incus snapshot restore {i} {s}", None),
+        ("incus start {i}", None),
+        ("incus shell {i}", "ls this_file.txt\nexit\n"),
+        ("incus snapshot delete {i} {s}", None),
+    ],
+}
+WATCH_PAUSE_S = 3.0  # the longest a typed command waits for watch's line before the next
+
+
+def daemon_time(value: str) -> float:
+    """An RFC 3339 time with nanoseconds (the daemon's) as a Unix time."""
+    head, _, rest = value.partition(".")
+    digits = "".join(itertools.takewhile(str.isdigit, rest))
+    tz = rest[len(digits) :] or "+00:00"
+    tz = "+00:00" if tz == "Z" else tz
+    stamp = f"{head}.{(digits or '0')[:6].ljust(6, '0')}{tz}" if rest else f"{head}{tz}"
+    return datetime.fromisoformat(stamp).timestamp()
+
+
+def bench_watch(b: Bench, backend: str) -> dict[str, Any]:
+    """`snaplab watch --json` (no TTY: a JSON line per change) while the chapter is typed a
+    command at a time, each once watch has said what the previous one did: for each step
+    that turns PASS, from the daemon's timestamp of the event behind the grade (the first
+    of them, when several came together) to the moment watch's line arrived here. Same
+    host, same clock; the pipe's own delay is included."""
+    instance = b.name("wat", backend)
+    b.lab_start(backend, instance)
+    watch = subprocess.Popen(
+        [b.snaplab, "watch", LAB, *b.lab_flags(backend, instance), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=b.env,
+        cwd="/tmp",
+    )
+    lines: queue.Queue[tuple[float, str]] = queue.Queue()
+
+    def read() -> None:
+        assert watch.stdout is not None
+        for line in watch.stdout:
+            lines.put((time.time(), line))
+
+    threading.Thread(target=read, daemon=True).start()
+    latencies: dict[str, float] = {}
+    try:
+
+        def passes(wait: float) -> None:
+            """Until a step passes (and the rest of that grade's lines), or `wait` is over."""
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline:
+                try:
+                    arrived, line = lines.get(timeout=0.05)
+                except queue.Empty:
+                    continue
+                try:
+                    said = json.loads(line)
+                except ValueError:
+                    continue  # the final grade, pretty-printed: not a change
+                if not isinstance(said, dict) or said.get("status") != "pass":
+                    continue
+                if said.get("event_t"):
+                    latencies[said["step"]] = arrived - daemon_time(said["event_t"])
+                deadline = min(deadline, time.monotonic() + 0.3)  # its siblings come at once
+
+        passes(10)  # the first grade: nothing passes yet, so this is just the wait for it
+        for command, stdin in CHAPTER[backend]:
+            argv = command.format(i=instance, s=SNAPSHOT).split()
+            done = subprocess.run(argv, input=stdin, capture_output=True, text=True, cwd="/tmp")
+            if done.returncode != 0 and "ls this_file" not in (stdin or ""):
+                raise Broken(f"{command}: {done.stderr.strip()}")
+            passes(WATCH_PAUSE_S)
+        passes(WATCH_PAUSE_S)  # two steps pass on the last command
+        rc = watch.wait(timeout=30)
+        if rc != 0:
+            assert watch.stderr is not None
+            raise Broken(f"snaplab watch: exit {rc}: {watch.stderr.read()[-300:]}")
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+            watch.wait()
+        b.lab_finish(backend, instance)
+    if not latencies:
+        raise Broken("snaplab watch: no step turned PASS with an event time")
+    return {"latency": stats(list(latencies.values())), "steps": latencies}
 
 
 # 2. solve vs chapter.sh ------------------------------------------------------------------
@@ -489,6 +597,22 @@ def targets(section: dict[str, dict[str, Any]]) -> list[str]:
     return out
 
 
+def watch_lines(section: dict[str, dict[str, Any]]) -> list[str]:
+    """`snaplab watch` latency, per backend: event timestamp to the line watch printed."""
+    out = []
+    for be, s in section.items():
+        w = s.get("watch") or {}
+        if "latency" in w:
+            out.append(
+                f"  {be}: watch latency, daemon event to watch's line, over "
+                f"{w['latency']['n']} steps: {fmt(w['latency'])} s; target < 1 s each "
+                f"{'met' if w['latency']['max'] < 1.0 else 'MISSED'} (worst {w['latency']['max']:.3f} s)"
+            )
+        elif w:
+            out.append(f"  {be}: watch latency not measured: {w.get('skipped') or w.get('error')}")
+    return out
+
+
 def render(report: dict[str, Any]) -> str:
     meta, res = report["meta"], report["results"]
     out = [
@@ -537,7 +661,7 @@ def render(report: dict[str, Any]) -> str:
                         fmt(s["snaplab_version"]),
                     ]
                 )
-        out += [table(rows), *targets(res["check"]), ""]
+        out += [table(rows), *targets(res["check"]), *watch_lines(res["check"]), ""]
     if res.get("solve"):
         out += [
             "2. `snaplab solve snapshots` (fresh lab each time) vs bench/chapter.sh (fresh plain",
