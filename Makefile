@@ -11,7 +11,7 @@ SNAPLAB := $(VENV)/bin/snaplab
 # can run the same installed snaplab: a pyenv under /root is not theirs to read.
 BASEPY  ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 
-.PHONY: install host demo test unit integration lint bench storage-figures clean site capture chromium
+.PHONY: install host demo test unit integration lint bench storage-figures clean site capture chromium tmux
 
 $(VENV)/.deps: pyproject.toml
 	@command -v apt-get >/dev/null && ! $(BASEPY) -c 'import ensurepip' 2>/dev/null && \
@@ -58,10 +58,10 @@ lint: install
 unit: install
 	$(PY) -m pytest -m "not integration" -q
 
-integration: host
+integration: host tmux
 	$(PY) -m pytest -m integration -q
 
-test: lint host chromium
+test: lint host chromium tmux
 	$(PY) -m pytest -q
 
 # The guide site, rendered from labs/ and built with mkdocs --strict into build/site.
@@ -80,6 +80,11 @@ chromium:
 	  test -d /usr/share/fonts/truetype/nanum || \
 	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 	    chromium chromium-driver fonts-nanum; }
+
+# Debian's tmux, for `snaplab watch`'s test: a real terminal (a pane) to read the checklist from.
+tmux:
+	@command -v tmux >/dev/null || \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q tmux; }
 
 bench: host
 	$(PY) bench/run.py

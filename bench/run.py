@@ -6,7 +6,10 @@ solved). Every figure is the median of N wall-clock repetitions, with min and ma
 of a whole subprocess (Python start-up included), run alternately with its baseline
 so that drift on a shared host hits both alike.
 
-  1. `snaplab check snapshots` on a solved lab  vs  bench/verify.sh (the same live reads)
+  1. `snaplab check snapshots` on a solved lab, answered by the session's recorder and (with
+     SNAPLAB_NO_RECORDER_CHECK=1) graded in-process,  vs  bench/verify5.sh (five plain CLI
+     calls) and bench/verify.sh (the same live reads); and `snaplab watch`'s latency: from the
+     daemon event's timestamp to the line watch prints, median over the chapter's steps
   2. `snaplab solve snapshots` on a fresh lab    vs  bench/chapter.sh (the bare chapter)
   3. `snaplab doctor --backend B`, and the snapshot/restore times its probe prints
   4. `snaplab host setup` on a host already set up (warm)
@@ -25,9 +28,11 @@ the lab state lives in a temporary XDG_STATE_HOME. Usage:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
+import queue
 import re
 import shutil
 import signal
@@ -35,6 +40,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -58,7 +64,8 @@ CLASS_SIZES = (10, 20, 40)
 CLASS_SOLVED = 4  # learners who finish the lab; the rest have done nothing
 CLASS_TARGET_S = 10.0  # the issue: 40 learners in under 10 s with the default --jobs
 CHECK_TARGET_S = 0.5  # the issue: check under 0.5 s on LXD ...
-CHECK_TARGET_RATIO = 1.0  # ... and no slower than the shell verifier
+CHECK_TARGET_RATIO = 1.0  # ... and no slower than the shell verifiers
+IN_PROCESS = {"SNAPLAB_NO_RECORDER_CHECK": "1"}  # check grades in its own process
 SOLVE_TARGET_RATIO = 1.2
 # a snaplab that failed at start-up, before doing anything, because its venv is being rewritten
 REINSTALLING = re.compile(
@@ -90,7 +97,11 @@ class Bench:
         return "-".join(("bench", self.run_id, *parts))
 
     def run(
-        self, argv: list[str], ok: tuple[int, ...] = (0,), what: str = ""
+        self,
+        argv: list[str],
+        ok: tuple[int, ...] = (0,),
+        what: str = "",
+        env: dict[str, str] | None = None,
     ) -> tuple[float, subprocess.CompletedProcess[str]]:
         """One subprocess, timed from fork to exit; an unexpected exit code is Broken."""
         what = what or " ".join(argv)
@@ -100,7 +111,7 @@ class Bench:
                 argv,
                 capture_output=True,
                 text=True,
-                env=self.env,
+                env={**self.env, **(env or {})},
                 cwd="/tmp",
                 stdin=subprocess.DEVNULL,
             )
@@ -113,7 +124,7 @@ class Bench:
         return seconds, done
 
     def snap(
-        self, *args: str, ok: tuple[int, ...] = (0,)
+        self, *args: str, ok: tuple[int, ...] = (0,), env: dict[str, str] | None = None
     ) -> tuple[float, subprocess.CompletedProcess[str]]:
         """snaplab, from the venv. The venv may be shared with someone running `make install`
         (a forced reinstall): a run that failed before doing anything because the package was
@@ -122,7 +133,7 @@ class Bench:
         for attempt in range(3):
             self.wait_installed()
             try:
-                return self.run([self.snaplab, *args], ok, what)
+                return self.run([self.snaplab, *args], ok, what, env)
             except Broken as e:
                 if attempt == 2 or not REINSTALLING.search(str(e)):
                     raise
@@ -250,32 +261,151 @@ def bench_check(b: Bench, backend: str) -> dict[str, Any]:
     say(f"{backend}: check — start and solve the lab {instance}")
     b.lab_start(backend, instance)
     b.snap("solve", LAB, *flags)
-    _, first = b.snap("check", LAB, *flags, "--json")  # warm-up, and proof the lab is solved
-    graded = reply(first, "snaplab check --json")
-    if not graded.get("complete"):
-        raise Broken(f"{backend}: the solved lab does not grade complete: {first.stdout[:300]}")
+    answers = []
+    for env in (None, IN_PROCESS):  # warm-up, and proof the lab is solved both ways
+        _, first = b.snap("check", LAB, *flags, "--json", env=env)
+        answers.append(reply(first, "snaplab check --json"))
+        if not answers[-1].get("complete"):
+            raise Broken(f"{backend}: the solved lab does not grade complete: {first.stdout[:300]}")
+    if answers[0] != answers[1]:
+        raise Broken(f"{backend}: check via the recorder and in-process disagree: {answers}")
     verify = [str(BENCH / "verify.sh"), backend, instance, SNAPSHOT]
+    verify5 = [str(BENCH / "verify5.sh"), backend, instance]
     b.run(verify, what="verify.sh")  # warm-up, and proof it agrees
-    version, checks, shells = [], [], []
+    b.run(verify5, what="verify5.sh")
+    version, checks, in_process, shells, shells5 = [], [], [], [], []
     for i in range(b.repeat):
         say(f"{backend}: check {i + 1}/{b.repeat}")
         version.append(b.snap("--version")[0])
         checks.append(b.snap("check", LAB, *flags)[0])
+        in_process.append(b.snap("check", LAB, *flags, env=IN_PROCESS)[0])
+        shells5.append(b.run(verify5, what="verify5.sh")[0])
         shells.append(b.run(verify, what="verify.sh")[0])
     b.lab_finish(backend, instance)
-    check, shell = stats(checks), stats(shells)
-    r = ratio(check, shell)
-    targets = [goal("check <= verify.sh", check["median"], shell["median"], f"{r:.2f}×")]
+    check, local, shell, shell5 = stats(checks), stats(in_process), stats(shells), stats(shells5)
+    r, r5, r_local = ratio(check, shell), ratio(check, shell5), ratio(local, shell5)
+    targets = [
+        goal("check <= verify5.sh", check["median"], shell5["median"], f"{r5:.2f}×"),
+        goal("check <= verify.sh", check["median"], shell["median"], f"{r:.2f}×"),
+    ]
     if backend == "lxd":
         targets.append(goal(f"check < {CHECK_TARGET_S} s", check["median"], CHECK_TARGET_S))
     return {
         "check": check,
+        "check_in_process": local,
+        "verify5_sh": shell5,
         "verify_sh": shell,
         "snaplab_version": stats(version),
+        "ratio_check_over_verify5": r5,
+        "ratio_in_process_over_verify5": r_local,
         "ratio_check_over_shell": r,
+        "watch": guarded(b, f"watch/{backend}", lambda: bench_watch(b, backend)),
         "targets": targets,
         "target_met": all(t["met"] for t in targets),
     }
+
+
+# the chapter as bench/chapter.sh types it: (command, stdin), {i} the instance, {s} the snapshot
+CHAPTER = {
+    "lxd": [
+        ("lxc snapshot {i} {s}", None),
+        ("lxc info {i}", None),
+        ("lxc exec {i} bash", "touch this_file.txt\nexit\n"),
+        ("lxc stop {i}", None),
+        ("lxc restore {i} {s}", None),
+        ("lxc start {i}", None),
+        ("lxc exec {i} bash", "ls this_file.txt\nexit\n"),
+        ("lxc delete {i}/{s}", None),
+    ],
+    "incus": [
+        ("incus snapshot create {i} {s}", None),
+        ("incus info {i}", None),
+        ("incus shell {i}", "touch this_file.txt\nexit\n"),
+        ("incus stop {i}", None),
+        ("incus snapshot restore {i} {s}", None),
+        ("incus start {i}", None),
+        ("incus shell {i}", "ls this_file.txt\nexit\n"),
+        ("incus snapshot delete {i} {s}", None),
+    ],
+}
+WATCH_PAUSE_S = 3.0  # the longest a typed command waits for watch's line before the next
+
+
+def daemon_time(value: str) -> float:
+    """An RFC 3339 time with nanoseconds (the daemon's) as a Unix time."""
+    head, _, rest = value.partition(".")
+    digits = "".join(itertools.takewhile(str.isdigit, rest))
+    tz = rest[len(digits) :] or "+00:00"
+    tz = "+00:00" if tz == "Z" else tz
+    stamp = f"{head}.{(digits or '0')[:6].ljust(6, '0')}{tz}" if rest else f"{head}{tz}"
+    return datetime.fromisoformat(stamp).timestamp()
+
+
+def bench_watch(b: Bench, backend: str) -> dict[str, Any]:
+    """`snaplab watch --json` (no TTY: a JSON line per change) while the chapter is typed a
+    command at a time, each once watch has said what the previous one did: for each step
+    that turns PASS, from the daemon's timestamp of the event behind the grade (the first
+    of them, when several came together) to the moment watch's line arrived here. Same
+    host, same clock; the pipe's own delay is included."""
+    instance = b.name("wat", backend)
+    b.lab_start(backend, instance)
+    watch = subprocess.Popen(
+        [b.snaplab, "watch", LAB, *b.lab_flags(backend, instance), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=b.env,
+        cwd="/tmp",
+    )
+    lines: queue.Queue[tuple[float, str]] = queue.Queue()
+
+    def read() -> None:
+        assert watch.stdout is not None
+        for line in watch.stdout:
+            lines.put((time.time(), line))
+
+    threading.Thread(target=read, daemon=True).start()
+    latencies: dict[str, float] = {}
+    try:
+
+        def passes(wait: float) -> None:
+            """Until a step passes (and the rest of that grade's lines), or `wait` is over."""
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline:
+                try:
+                    arrived, line = lines.get(timeout=0.05)
+                except queue.Empty:
+                    continue
+                try:
+                    said = json.loads(line)
+                except ValueError:
+                    continue  # the final grade, pretty-printed: not a change
+                if not isinstance(said, dict) or said.get("status") != "pass":
+                    continue
+                if said.get("event_t"):
+                    latencies[said["step"]] = arrived - daemon_time(said["event_t"])
+                deadline = min(deadline, time.monotonic() + 0.3)  # its siblings come at once
+
+        passes(10)  # the first grade: nothing passes yet, so this is just the wait for it
+        for command, stdin in CHAPTER[backend]:
+            argv = command.format(i=instance, s=SNAPSHOT).split()
+            done = subprocess.run(argv, input=stdin, capture_output=True, text=True, cwd="/tmp")
+            if done.returncode != 0 and "ls this_file" not in (stdin or ""):
+                raise Broken(f"{command}: {done.stderr.strip()}")
+            passes(WATCH_PAUSE_S)
+        passes(WATCH_PAUSE_S)  # two steps pass on the last command
+        rc = watch.wait(timeout=30)
+        if rc != 0:
+            assert watch.stderr is not None
+            raise Broken(f"snaplab watch: exit {rc}: {watch.stderr.read()[-300:]}")
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+            watch.wait()
+        b.lab_finish(backend, instance)
+    if not latencies:
+        raise Broken("snaplab watch: no step turned PASS with an event time")
+    return {"latency": stats(list(latencies.values())), "steps": latencies}
 
 
 # 2. solve vs chapter.sh ------------------------------------------------------------------
@@ -467,6 +597,22 @@ def targets(section: dict[str, dict[str, Any]]) -> list[str]:
     return out
 
 
+def watch_lines(section: dict[str, dict[str, Any]]) -> list[str]:
+    """`snaplab watch` latency, per backend: event timestamp to the line watch printed."""
+    out = []
+    for be, s in section.items():
+        w = s.get("watch") or {}
+        if "latency" in w:
+            out.append(
+                f"  {be}: watch latency, daemon event to watch's line, over "
+                f"{w['latency']['n']} steps: {fmt(w['latency'])} s; target < 1 s each "
+                f"{'met' if w['latency']['max'] < 1.0 else 'MISSED'} (worst {w['latency']['max']:.3f} s)"
+            )
+        elif w:
+            out.append(f"  {be}: watch latency not measured: {w.get('skipped') or w.get('error')}")
+    return out
+
+
 def render(report: dict[str, Any]) -> str:
     meta, res = report["meta"], report["results"]
     out = [
@@ -479,25 +625,43 @@ def render(report: dict[str, Any]) -> str:
     ]
     if res.get("check"):
         out += [
-            "1. `snaplab check snapshots` on a solved lab vs bench/verify.sh",
-            "   verify.sh makes the live reads check makes (instance running and protected,",
-            "   created_at, snapshot list, `test -e /root/this_file.txt`) with the plain CLI; it",
-            "   cannot replay the evidence journal, so it proves less than check does.",
+            "1. `snaplab check snapshots` on a solved lab: answered by the session's recorder",
+            "   (the default) and graded in-process (SNAPLAB_NO_RECORDER_CHECK=1), vs",
+            "   bench/verify5.sh: five plain CLI calls (list, info, query snapshots, exec test,",
+            "   config show), and bench/verify.sh: check's live reads (instance running and",
+            "   protected, created_at, snapshot list, `test -e`) with the plain CLI. Neither",
+            "   script can replay the evidence journal, so both prove less than check does.",
             "   `snaplab --version` is the start-up floor: interpreter and imports, no daemon.",
         ]
-        rows = [["backend", "check", "verify.sh", "ratio", "snaplab --version"]]
+        rows = [
+            [
+                "backend",
+                "check (recorder)",
+                "check (in-process)",
+                "verify5.sh",
+                "verify.sh",
+                "recorder/v5",
+                "in-process/v5",
+                "recorder/v",
+                "snaplab --version",
+            ]
+        ]
         for be, s in res["check"].items():
             if "error" not in s:
                 rows.append(
                     [
                         be,
                         fmt(s["check"]),
+                        fmt(s["check_in_process"]),
+                        fmt(s["verify5_sh"]),
                         fmt(s["verify_sh"]),
+                        f"{s['ratio_check_over_verify5']:.2f}×",
+                        f"{s['ratio_in_process_over_verify5']:.2f}×",
                         f"{s['ratio_check_over_shell']:.2f}×",
                         fmt(s["snaplab_version"]),
                     ]
                 )
-        out += [table(rows), *targets(res["check"]), ""]
+        out += [table(rows), *targets(res["check"]), *watch_lines(res["check"]), ""]
     if res.get("solve"):
         out += [
             "2. `snaplab solve snapshots` (fresh lab each time) vs bench/chapter.sh (fresh plain",

@@ -37,7 +37,7 @@ class Graded:
 
     def __init__(self, config: pytest.Config, module_file: str) -> None:
         from snaplab import remotes
-        from snaplab.lab import model, runner
+        from snaplab.lab import journal, model, runner
 
         lab = next(
             (lab for lab in map(model.load, model.lab_ids()) if lab.checks.name == module_file),
@@ -47,7 +47,7 @@ class Graded:
             raise pytest.UsageError(f"{module_file} is not the check module of any snaplab lab")
         opt = config.getoption
         remote = remotes.find(opt("--lab-remote")) if opt("--lab-remote") else None
-        session = runner.session_for(
+        session = journal.session_for(
             lab,
             opt("--lab-backend") or (remote.backend if remote else None),
             opt("--lab-instance"),

@@ -12,6 +12,20 @@ from snaplab.commands import (
     remote,
     solve,
     start,
+    watch,
 )
 
-COMMANDS = [labs, start, check, solve, grade, finish, host, doctor, remote, classroom, guides]
+COMMANDS = [
+    labs,
+    start,
+    check,
+    watch,
+    solve,
+    grade,
+    finish,
+    host,
+    doctor,
+    remote,
+    classroom,
+    guides,
+]

@@ -54,8 +54,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> CheckResult:
+    """The session's recorder grades when it answers (it has pylxd and pytest loaded);
+    otherwise this process does. Either way the same grade: see snaplab/lab/channel.py."""
     from snaplab.i18n import detect
-    from snaplab.lab.runner import check
+    from snaplab.lab import channel
 
     lab, session = lab_session(args)
-    return CheckResult(check(lab, session), detect(getattr(args, "lang", None)))
+    lang = detect(getattr(args, "lang", None))
+    answered = channel.check(session)
+    if answered is not None:
+        return CheckResult(answered, lang)
+    from snaplab.lab.runner import check
+
+    return CheckResult(check(lab, session), lang)

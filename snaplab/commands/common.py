@@ -73,8 +73,8 @@ def add_lab(parser: argparse.ArgumentParser, json_flag: bool = True) -> None:
 
 
 def lab_session(args: argparse.Namespace) -> tuple[Lab, Session]:
+    from snaplab.lab.journal import session_for  # light: no pylxd, no pytest
     from snaplab.lab.model import load
-    from snaplab.lab.runner import session_for
 
     lab = load(args.lab)
     remote = stored_remote(args)

@@ -21,12 +21,14 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import both
+from snaplab.lab import channel
 from snaplab.lab.journal import Entry, Session, now, read
 
 PROBED = {
@@ -180,7 +182,16 @@ def entry_for(event: dict[str, Any], session: Session, client: Any, path: str) -
     return entry
 
 
-def listen(sessions: list[Session], path: str, shared: bool = False) -> None:
+Notify = Callable[[Session, Entry], None]
+
+
+def _quiet(session: Session, entry: Entry) -> None:
+    pass
+
+
+def listen(
+    sessions: list[Session], path: str, shared: bool = False, notify: Notify = _quiet
+) -> None:
     """Read events on one thread and probe on one thread per session.
 
     The daemon drops a listener that falls behind (Incus does so quickly once
@@ -190,6 +201,7 @@ def listen(sessions: list[Session], path: str, shared: bool = False) -> None:
     stream covers all projects, and each event goes to every session's queue.
     A queue per session keeps one learner's slow probe (the files API waits
     while a container is being deleted) from holding up everyone else's events.
+    `notify` hears of each entry once it is written (`watch` listens on the socket).
     """
     from pylxd.client import _WebsocketClient
 
@@ -225,6 +237,7 @@ def listen(sessions: list[Session], path: str, shared: bool = False) -> None:
                 # a session handed to another recorder (or finished) is not ours to write
                 if entry and serves(session, me):
                     session.append(entry)
+                    notify(session, entry)
             except Exception as e:  # noqa: BLE001 - one bad event must not stop the recording
                 print(f"{now()} recorder: {e}", file=sys.stderr, flush=True)
 
@@ -248,7 +261,7 @@ def listen(sessions: list[Session], path: str, shared: bool = False) -> None:
     print(f"{now()} recorder: the daemon closed the event stream", file=sys.stderr, flush=True)
 
 
-def member_logs(sessions: list[Session]) -> None:
+def member_logs(sessions: list[Session], notify: Notify = _quiet) -> None:
     """On a cluster, also read every other member's own request log.
 
     `lxc info` sent to the member that holds the container is logged there
@@ -278,11 +291,11 @@ def member_logs(sessions: list[Session]) -> None:
         if m["server_name"] == env.get("server_name"):
             continue
         target = Target(first.backend, m["url"], first.project, crt, key, Path(remote.server_cert))
-        args = (sessions, m["server_name"], target)
+        args = (sessions, m["server_name"], target, notify)
         threading.Thread(target=member_log, args=args, daemon=True).start()
 
 
-def member_log(sessions: list[Session], name: str, target: Any) -> None:
+def member_log(sessions: list[Session], name: str, target: Any, notify: Notify) -> None:
     from pylxd.client import _WebsocketClient
 
     from snaplab.transports import connect
@@ -298,6 +311,7 @@ def member_log(sessions: list[Session], name: str, target: Any) -> None:
                 entry = request_entry(event, session)
                 if entry and serves(session, me):
                     session.append(entry)
+                    notify(session, entry)
 
     while True:  # a member that restarts closes the stream: reconnect
         try:
@@ -469,16 +483,23 @@ def main(argv: list[str] | None = None) -> int:
     spec = json.loads(Path(a.sessions).read_text())
     sessions = [Session(**s) for s in spec["sessions"]]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    if a.shared:
-        member_logs(sessions)
-    while True:  # a restarted daemon closes the socket: reconnect
-        try:
-            listen(sessions, spec["file"], a.shared)
-        except SystemExit:
-            return 0
-        except Exception as e:  # noqa: BLE001 - logged, then retried
-            print(f"{now()} recorder: {e}", file=sys.stderr, flush=True)
-        time.sleep(0.2)
+    me = os.getpid()
+    # `check` and `watch` ask here first (snaplab/lab/channel.py); without it they still work
+    server = channel.Server(sessions, lambda s: serves(s, me))
+    server.start()
+    try:
+        if a.shared:
+            member_logs(sessions, server.notify)
+        while True:  # a restarted daemon closes the socket: reconnect
+            try:
+                listen(sessions, spec["file"], a.shared, server.notify)
+            except SystemExit:
+                return 0
+            except Exception as e:  # noqa: BLE001 - logged, then retried
+                print(f"{now()} recorder: {e}", file=sys.stderr, flush=True)
+            time.sleep(0.2)
+    finally:
+        server.close()
 
 
 if __name__ == "__main__":

@@ -101,3 +101,65 @@ class LabResult:
                 ET.SubElement(case, "skipped", message=s.message.get(lang))
         ET.indent(suite)
         return ET.tostring(suite, encoding="unicode", xml_declaration=True)
+
+
+# The whole result in both languages, for the recorder to hand `check` over its socket:
+# the client then renders, and exports JSON, exactly as if it had graded in-process.
+
+
+def _text(t: Text | None) -> dict[str, str] | None:
+    return {"en": t.en, "ko": t.ko} if t is not None else None
+
+
+def _untext(d: dict[str, str]) -> Text:
+    return Text(d["en"], d["ko"])
+
+
+def to_wire(r: LabResult) -> dict[str, Any]:
+    return {
+        "lab": r.lab,
+        "backend": r.backend,
+        "instance": r.instance,
+        "project": r.project,
+        "snapshot": r.snapshot,
+        "notes": [_text(n) for n in r.notes],
+        "steps": [
+            {
+                "id": s.id,
+                "title": _text(s.title),
+                "status": s.status,
+                "points": s.points,
+                "max_points": s.max_points,
+                "message": _text(s.message),
+                "hint": _text(s.hint),
+            }
+            for s in r.steps
+        ],
+    }
+
+
+def from_wire(d: dict[str, Any]) -> LabResult:
+    """The inverse of to_wire; a reply not shaped so raises KeyError, TypeError or ValueError."""
+    steps = [
+        StepResult(
+            str(s["id"]),
+            _untext(s["title"]),
+            str(s["status"]),
+            int(s["points"]),
+            int(s["max_points"]),
+            _untext(s["message"]),
+            _untext(s["hint"]) if s["hint"] else None,
+        )
+        for s in d["steps"]
+    ]
+    if any(s.status not in (PASS, FAIL, PENDING) for s in steps):
+        raise ValueError("unknown step status")
+    return LabResult(
+        str(d["lab"]),
+        str(d["backend"]),
+        str(d["instance"]),
+        str(d["project"]),
+        str(d["snapshot"]),
+        steps,
+        [_untext(n) for n in d["notes"]],
+    )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from pathlib import Path
 from typing import Any
 
 from pylxd.exceptions import LXDAPIException, NotFound
@@ -22,11 +21,10 @@ from snaplab.i18n import both
 from snaplab.lab import lock, recorder
 from snaplab.lab.evidence import Live, Timeline
 from snaplab.lab.grader import Evidence, grade
-from snaplab.lab.journal import Entry, Session, now
-from snaplab.lab.model import Lab, check_name, render
+from snaplab.lab.journal import Entry, Session, current_file, now, remember
+from snaplab.lab.model import Lab, render
 from snaplab.lab.results import LabResult
 from snaplab.lab.testinfra_backend import get_host
-from snaplab.paths import state_dir
 from snaplab.transports import Connection, Target, connect
 
 PROTECT = "security.protection.delete"
@@ -35,35 +33,6 @@ START_WAIT = 300.0  # seconds a second `start` waits for the first (the daemon's
 
 def owner_label(lab: Lab) -> str:
     return f"lab:{lab.id}"
-
-
-def _current_file(lab_id: str) -> Path:
-    return state_dir() / f"current-{lab_id}.json"
-
-
-def session_for(
-    lab: Lab, backend: str | None, instance: str | None, project: str | None, url: str | None = None
-) -> Session:
-    """Flags win; otherwise the session `start` last began for this lab; otherwise defaults."""
-    remembered: dict = {}
-    path = _current_file(lab.id)
-    if path.exists():
-        try:
-            remembered = json.loads(path.read_text())
-        except ValueError:
-            remembered = {}
-    name = check_name(instance or remembered.get("instance") or lab.instance, "instance")
-    return Session(
-        lab.id,
-        backend or remembered.get("backend") or "lxd",
-        project or remembered.get("project") or "default",
-        name,
-        url if url is not None else remembered.get("url"),
-    )
-
-
-def remember(session: Session) -> None:
-    _current_file(session.lab).write_text(json.dumps(session.to_dict()))
 
 
 def open_session(session: Session) -> Connection:
@@ -338,7 +307,7 @@ def finish(lab: Lab, session: Session) -> list[str]:
                 ExitCode.DAEMON_DOWN,
             ) from None
     shutil.rmtree(session.dir, ignore_errors=True)
-    current = _current_file(lab.id)
+    current = current_file(lab.id)
     try:
         if json.loads(current.read_text()) == session.to_dict():
             current.unlink()
