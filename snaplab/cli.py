@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from snaplab import __version__, i18n
-from snaplab.commands import COMMANDS
+from snaplab.commands import modules
 from snaplab.commands.common import add_lang
 from snaplab.errors import ExitCode, SnaplabError
 
@@ -77,7 +77,21 @@ def _lang_in(argv: Sequence[str]) -> str | None:
     return None
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _verb_in(argv: Sequence[str]) -> str | None:
+    """The verb as typed (the first word that is not an option or --lang's value)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--lang":
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
+    """Every verb, or only `verb` when it is known: its parse and its run need no other."""
     parser = Parser(
         prog="snaplab",
         description="Learn and verify LXD/Incus container snapshots (chapter 8 of the LXD book).",
@@ -91,12 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="language of messages (default: SNAPLAB_LANG or the locale)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for module in COMMANDS:
+    for module in modules(verb):
         module.register(sub)
     parser.epilog = f"{EPILOG}\n{KOREAN}\n"
-    for verb in _every_verb(parser):  # --lang after any verb, and the Korean pointer in its help
-        add_lang(verb)
-        verb.epilog = f"{verb.epilog}\n\n{KOREAN}" if verb.epilog else KOREAN
+    for each in _every_verb(parser):  # --lang after any verb, and the Korean pointer in its help
+        add_lang(each)
+        each.epilog = f"{each.epilog}\n\n{KOREAN}" if each.epilog else KOREAN
     return parser
 
 
@@ -108,9 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)  # clean-up paths run on `kill` too
     # pylxd warns about every API field it does not model; learners need none of it
     warnings.filterwarnings("ignore", category=UserWarning, module="pylxd")
-    lang = i18n.detect(_lang_in(sys.argv[1:] if argv is None else argv))
+    typed = sys.argv[1:] if argv is None else argv
+    lang = i18n.detect(_lang_in(typed))
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(_verb_in(typed)).parse_args(argv)
         lang = i18n.detect(args.lang)
         if not getattr(args, "run", None):
             build_parser().print_help()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from snaplab import i18n, remotes
+from snaplab import i18n
 from snaplab.transports import Target
 
 if TYPE_CHECKING:  # the lab engine pulls in pylxd and pytest: only verbs that need it pay
+    from snaplab import remotes  # ssl and certificates: only a --remote pays for them
     from snaplab.lab.journal import Session
     from snaplab.lab.model import Lab
 
@@ -33,7 +34,11 @@ def add_remote(parser: argparse.ArgumentParser) -> None:
 def stored_remote(args: argparse.Namespace) -> remotes.Remote | None:
     """The remote --remote names; a URL that was never `remote add`ed is refused."""
     ref = getattr(args, "remote", None)
-    return remotes.find(ref) if ref else None
+    if not ref:
+        return None
+    from snaplab import remotes
+
+    return remotes.find(ref)
 
 
 def target(args: argparse.Namespace) -> Target:
