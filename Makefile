@@ -62,7 +62,7 @@ integration: host tmux
 	$(PY) -m pytest -m integration -q
 
 test: lint host chromium tmux
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=25
 
 # The guide site, rendered from labs/ and built with mkdocs --strict into build/site.
 site: install
