@@ -81,11 +81,12 @@ def execute(client: Client, name: str, argv: list[str], timeout: int = 120) -> E
     return ExecResult(int(inner.get("return", -1)), texts[0], texts[1])
 
 
-def file_exists(client: Client, name: str, path: str) -> bool:
+def file_exists(client: Client, name: str, path: str, timeout: float | None = None) -> bool:
     """Through the files API, which also works on a stopped container."""
+    files = node(client, f"/1.0/instances/{name}/files")
     try:
         # is_api=False: a file holding "5" is content, not a malformed API answer
-        node(client, f"/1.0/instances/{name}/files").get(params={"path": path}, is_api=False)
+        files.get(params={"path": path}, is_api=False, **({"timeout": timeout} if timeout else {}))
     except NotFound:
         return False
     return True

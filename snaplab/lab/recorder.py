@@ -43,16 +43,35 @@ PROBED = {
 OWN_MARK = "snaplab-check"  # $0 of every exec snaplab's checks make
 
 
+PROBE_TIMEOUT = 3.0  # seconds a probe may wait for the daemon; then it says "unknown"
+
+
 def probe(client: Any, instance: str, path: str) -> dict[str, Any]:
-    """The file first: it is what the learner's next command (a restore) may change."""
+    """The file first: it is what the learner's next command (a restore) may change.
+
+    Every read has a timeout: a probe that hung would hold up this session's events.
+    """
     from snaplab import instance as api
 
+    began = time.monotonic()
     found = _file(client, instance, path)
     try:
-        state = api.node(client, f"/1.0/instances/{instance}").get().json()["metadata"]
-        snaps = api.node(client, f"/1.0/instances/{instance}/snapshots").get().json()["metadata"]
-    except Exception:  # the instance is gone: say so instead of guessing
-        return {"file": None, "snapshots": [], "status": "Missing"}
+        base = f"/1.0/instances/{instance}"
+        state = api.node(client, base).get(timeout=PROBE_TIMEOUT).json()["metadata"]
+        snaps = api.node(client, f"{base}/snapshots").get(timeout=PROBE_TIMEOUT).json()["metadata"]
+    except Exception as e:  # gone: say so; no answer in time: say nothing
+        from pylxd.exceptions import NotFound
+
+        return {
+            "file": None,
+            "snapshots": [],
+            "status": "Missing" if isinstance(e, NotFound) else "",
+        }
+    took = time.monotonic() - began
+    if took > 1.0:  # worth knowing when a class's recording lags
+        print(
+            f"{now()} recorder: probing {instance} took {took:.1f} s", file=sys.stderr, flush=True
+        )
     return {
         "file": found,
         "snapshots": sorted(last_part(s) for s in snaps),
@@ -64,9 +83,10 @@ def _file(client: Any, instance: str, path: str) -> bool | None:
     """The files API can fail while a container is mid-stop; ask again, then admit not knowing."""
     from snaplab import instance as api
 
-    for _ in range(5):
+    deadline = time.monotonic() + PROBE_TIMEOUT
+    while time.monotonic() < deadline:
         try:
-            return api.file_exists(client, instance, path)
+            return api.file_exists(client, instance, path, timeout=PROBE_TIMEOUT)
         except Exception:  # noqa: BLE001 - transient; None means "unknown", never "absent"
             time.sleep(0.1)
     return None

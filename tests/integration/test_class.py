@@ -77,8 +77,13 @@ class Klass:
                 done = self.lxc(learner, *line[1:], stdin=stdin)
                 if cmd.expect_failure is None and not cmd.stdin:
                     assert done.returncode == 0, f"{learner}: {line}: {done.stderr}"
-                if cmd.recorded:
-                    assert recorder.caught_up(self.journal(learner), before, timeout=10), line
+                if cmd.recorded and not recorder.caught_up(self.journal(learner), before, 30):
+                    pytest.fail(f"{learner}: {line} not recorded in 30 s\n{self.recorder_log()}")
+
+    def recorder_log(self) -> str:
+        """What the class's recorder said last: why it lagged, if it did."""
+        log = Path(self.env["XDG_STATE_HOME"]) / "snaplab" / "class-ko101" / "recorder.log"
+        return "\n".join(log.read_text(errors="replace").splitlines()[-30:]) if log.exists() else ""
 
     def book(self) -> dict:
         return json.loads((self.out / "gradebook.json").read_text())

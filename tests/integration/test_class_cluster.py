@@ -293,7 +293,7 @@ def test_learners_work_through_either_member(cluster):
                 elif not cmd.stdin:
                     assert done.returncode == 0, (line, done.stderr)
                 if cmd.recorded:  # m1's recorder wrote it down, wherever it happened
-                    assert recorder.caught_up(journal, before, timeout=10), (
+                    assert recorder.caught_up(journal, before, timeout=30), (
                         f"{line} via {via} on {c.where[who.instance]}: no event in {journal}"
                     )
     assert c.locations()[full.instance] == "m2" and c.locations()[snap.instance] == "m1"

@@ -267,7 +267,7 @@ def test_learners_work_on_their_own_host(klass):
                 elif not cmd.stdin:  # a shell's status is its last command's (`ls` may fail)
                     assert done.returncode == 0, (line, done.stderr)
                 if cmd.recorded:  # the class's recorder, over HTTPS, wrote it down
-                    assert recorder.caught_up(journal, before, timeout=10), (
+                    assert recorder.caught_up(journal, before, timeout=30), (
                         f"{line}: no event recorded in {journal}"
                     )
     # B stopped after the snapshot: their container runs on, the snapshot still there
