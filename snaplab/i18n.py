@@ -95,6 +95,9 @@ class Text:
         return Text(other + self.en, other + self.ko)
 
 
+HINT = Text("hint", "힌트")  # the label before a step's hint: check, watch, pytest
+
+
 def text(key: str, **params: object) -> Text:
     entry = CATALOG[key]
     return Text(entry["en"].format(**params), entry["ko"].format(**params))

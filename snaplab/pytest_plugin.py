@@ -96,10 +96,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     found = item.config.stash.get(_GRADED, {}).get(item.path.name)
     if marker is None or not report.failed or not isinstance(found, Graded):
         return
-    from snaplab.i18n import detect
+    from snaplab.i18n import HINT, detect
     from snaplab.lab.grader import failure
 
     lang = detect(item.config.getoption("--lab-lang"))
     message, hint = failure(found.lab, marker.args[0], found.base, found.commands)
-    label = "힌트" if lang == "ko" else "hint"
-    report.longrepr = f"{message.get(lang)}\n{label}: {hint.get(lang)}"
+    report.longrepr = f"{message.get(lang)}\n{HINT.get(lang)}: {hint.get(lang)}"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from snaplab.commands.common import add_lab, lab_session
 from snaplab.errors import ExitCode
+from snaplab.i18n import HINT
 from snaplab.lab.results import FAIL, LabResult
 
 MARK = {"pass": "PASS   ", "fail": "FAIL   ", "pending": "PENDING"}
@@ -33,8 +34,7 @@ class CheckResult:
                 f"[{s.points}/{s.max_points}] {s.message.get(lang)}"
             )
             if s.status == FAIL and s.hint:
-                label = "힌트" if lang == "ko" else "hint"
-                lines.append(f"           {label}: {s.hint.get(lang)}")
+                lines.append(f"           {HINT.get(lang)}: {s.hint.get(lang)}")
         for note in r.notes:
             lines.append(f"  ! {note.get(lang)}")
         total = "점수" if lang == "ko" else "score"

@@ -17,12 +17,12 @@ import select
 import sys
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from snaplab.commands.check import MARK, CheckResult
 from snaplab.commands.common import add_lab, lab_session
 from snaplab.errors import ExitCode, SnaplabError
-from snaplab.i18n import Text, both
+from snaplab.i18n import HINT, Text, both
 from snaplab.lab.journal import now
 
 if TYPE_CHECKING:
@@ -44,21 +44,9 @@ def header(r: LabResult) -> Text:
     )
 
 
-def hint_label(lang: str) -> str:
-    return "힌트" if lang == "ko" else "hint"
-
-
 @dataclass
-class WatchResult:
-    result: LabResult
-    lang: str = "en"
-
-    @property
-    def code(self) -> ExitCode:
-        return ExitCode.OK if self.result.complete else ExitCode.NOT_PASSING
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.result.to_dict(self.lang)
+class WatchResult(CheckResult):
+    """`check`'s result and JSON; only the last line differs: the screen showed the rest."""
 
     def render(self, lang: str) -> str:
         r = self.result
@@ -119,7 +107,7 @@ class Screen:
         current = next((s for s in r.steps if s.hint), None)
         hint = current.hint.get(self.lang) if current and current.hint else ""
         if hint and hint != self.hint and not self.as_json:
-            self.out.write(f"  {hint_label(self.lang)}: {hint}\n")
+            self.out.write(f"  {HINT.get(self.lang)}: {hint}\n")
         self.hint = hint
 
 
