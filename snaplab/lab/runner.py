@@ -184,11 +184,7 @@ def observe(lab: Lab, session: Session, conn: Connection, host: Any) -> Live:
         protected=inst.config.get(PROTECT) == "true",
         snapshots={s["name"]: s.get("created_at", "") for s in snaps},
     )
-    if inst.status == "Running":
-        # one exec through testinfra; host.file() would first probe the OS (four execs)
-        live.file = host.run("test -e %s", lab.file).rc == 0
-    else:
-        live.file = api.file_exists(conn.client, session.instance, lab.file)
+    live.file = look_for_file(lab, session, conn, host, inst.status)
     session.append(
         Entry(
             t=now(),
@@ -199,6 +195,23 @@ def observe(lab: Lab, session: Session, conn: Connection, host: Any) -> Live:
         )
     )
     return live
+
+
+def look_for_file(
+    lab: Lab, session: Session, conn: Connection, host: Any, status: str
+) -> bool | None:
+    """Is the lab file there? A container that is stopping or starting while we look makes
+    both ways of asking fail now and then ("connection reset" from the daemon's file
+    server): ask again, the other way, then say "unknown" rather than end the grade."""
+    for attempt in range(3):
+        try:
+            if status == "Running" and attempt == 0:
+                # one exec through testinfra; host.file() would first probe the OS (four execs)
+                return bool(host.run("test -e %s", lab.file).rc == 0)
+            return api.file_exists(conn.client, session.instance, lab.file)
+        except (LXDAPIException, api.OperationFailed):
+            time.sleep(0.2)
+    return None
 
 
 def settle(session: Session, since: str, timeout: float = 3.0) -> bool:
