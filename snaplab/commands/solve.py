@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from snaplab.lab.model import Lab
 
 
+HUNG = 300  # seconds: no guide command takes near this long; a hung client is said, not waited
+
+
 @dataclass
 class Ran:
     step: str
@@ -90,7 +93,20 @@ def solve(lab: Lab, session: Session, snapshot: str, env: dict[str, str] | None)
             argv = line.split()
             if session.project != "default":  # the client's own flag, not part of the guide
                 argv[1:1] = ["--project", session.project]
-            done = subprocess.run(argv, input=stdin, capture_output=True, text=True, env=env)
+            try:
+                done = subprocess.run(
+                    argv, input=stdin, capture_output=True, text=True, env=env, timeout=HUNG
+                )
+            except subprocess.TimeoutExpired:  # the 5.0 client now and then hangs after an exec
+                raise SnaplabError(
+                    both(
+                        f"step {step.id}: `{line}` did not finish in {HUNG} s; run "
+                        f"`snaplab check {lab.id}` to see where the lab stands",
+                        f"{step.id} 단계: `{line}`이(가) {HUNG}초 안에 끝나지 않았습니다. "
+                        f"`snaplab check {lab.id}`로 실습 상태를 확인하세요",
+                    ),
+                    ExitCode.NOT_PASSING,
+                ) from None
             if cmd.recorded and cmd.stdin:
                 # A person's pace matters in one place only: after a shell in the container,
                 # the recorder must look inside (did the file appear?) before the next command

@@ -29,6 +29,7 @@ from snaplab.lab.journal import Session
 from snaplab.lab.model import Lab, load, render
 from snaplab.transports import Target, connect
 from tests.conftest import Run, snaplab
+from tests.integration.learner import typed
 from tests.integration.spare import Spare, free_address
 
 pytestmark = pytest.mark.integration
@@ -59,9 +60,7 @@ class Klass:
         self, learner: str, *args: str, stdin: str | None = None
     ) -> subprocess.CompletedProcess:
         argv = [CLI[self.backend], "--project", self.project(learner), *args]
-        return subprocess.run(
-            argv, input=stdin, capture_output=True, text=True, env={**os.environ, **self.env}
-        )
+        return typed(argv, stdin, {**os.environ, **self.env})
 
     def journal(self, learner: str) -> Path:
         session = Session(self.lab.id, self.backend, self.project(learner), self.lab.instance)

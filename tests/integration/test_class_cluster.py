@@ -41,7 +41,7 @@ from snaplab.lab import recorder
 from snaplab.lab.journal import Session, read
 from snaplab.lab.model import load, render
 from tests.conftest import snaplab
-from tests.integration.learner import home_env, recorders_of, stop
+from tests.integration.learner import home_env, recorders_of, stop, typed
 from tests.integration.spare import Spare, SpareError, free_address, wait_for
 
 pytestmark = pytest.mark.integration
@@ -109,14 +109,10 @@ class Cluster:
         self, via: str, command: str, stdin: tuple[str, ...] = ()
     ) -> subprocess.CompletedProcess:
         """A learner's command through one member's local socket (LXD_DIR of that member)."""
-        return subprocess.run(
+        return typed(
             shlex.split(command),
-            input="".join(s + "\n" for s in stdin) or None,
-            capture_output=True,
-            text=True,
-            env={**os.environ, **self.member(via).env},
-            cwd="/tmp",
-            timeout=120,
+            "".join(s + "\n" for s in stdin) or None,
+            {**os.environ, **self.member(via).env},
         )
 
     def created_at(self, instance: str) -> str:

@@ -37,7 +37,7 @@ from snaplab.lab import recorder
 from snaplab.lab.journal import Session, read
 from snaplab.lab.model import load, render
 from tests.conftest import Run, snaplab
-from tests.integration.learner import home_env, recorders_of, stop
+from tests.integration.learner import home_env, recorders_of, stop, typed
 from tests.integration.spare import Spare, wait_for
 
 pytestmark = pytest.mark.integration
@@ -95,14 +95,10 @@ class Klass:
 
     def run(self, command: str, stdin: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
         """A learner's command on their own host: the spare's CLI over its local socket."""
-        return subprocess.run(
+        return typed(
             shlex.split(command),
-            input="".join(s + "\n" for s in stdin) or None,
-            capture_output=True,
-            text=True,
-            env={**os.environ, **self.spare.env},
-            cwd="/tmp",
-            timeout=120,
+            "".join(s + "\n" for s in stdin) or None,
+            {**os.environ, **self.spare.env},
         )
 
     def recorder_pids(self) -> list[int]:
