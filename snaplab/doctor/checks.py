@@ -59,6 +59,7 @@ class Context:
     timings: dict[str, dict[str, float]] = field(default_factory=dict)
     _conn: Connection | None = None
     _error: SnaplabError | None = None
+    _answers: dict[str, Any] = field(default_factory=dict)
 
     @property
     def conn(self) -> Connection:
@@ -80,9 +81,12 @@ class Context:
         return self._conn
 
     def get(self, path: str) -> Any:
-        """GET with recursion=1: one round-trip per question."""
-        node = instance.node(self.conn.client, path)
-        return node.get(params={"recursion": 1}).json()["metadata"]
+        """GET with recursion=1: one round-trip per question, asked once per run (the
+        probes ask again what the checks before them asked: the answer has not changed)."""
+        if path not in self._answers:
+            node = instance.node(self.conn.client, path)
+            self._answers[path] = node.get(params={"recursion": 1}).json()["metadata"]
+        return self._answers[path]
 
 
 def kernel(ctx: Context) -> Outcome:
@@ -280,10 +284,13 @@ def storage(ctx: Context) -> Outcome:
 
 
 def _default_pool(ctx: Context) -> str | None:
+    disks = _root_disks(ctx)
+    return disks[0].get("pool") if disks else None
+
+
+def _root_disks(ctx: Context) -> list[dict[str, Any]]:
     devices = ctx.get("/1.0/profiles/default").get("devices", {}).values()
-    return next(
-        (d.get("pool") for d in devices if d.get("type") == "disk" and d.get("path") == "/"), None
-    )
+    return [d for d in devices if d.get("type") == "disk" and d.get("path") == "/"]
 
 
 def _reference(driver: str, backend: str, size_mib: int) -> float | None:
@@ -332,12 +339,7 @@ def sized(ctx: Context) -> Text:
 
 
 def root_disk(ctx: Context) -> Outcome:
-    profile = ctx.get("/1.0/profiles/default")
-    disks = [
-        d
-        for d in profile.get("devices", {}).values()
-        if d.get("type") == "disk" and d.get("path") == "/"
-    ]
+    disks = _root_disks(ctx)
     if not disks:
         return (
             Status.FAIL,
