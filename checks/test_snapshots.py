@@ -1,57 +1,113 @@
-"""Chapter 8, graded: one test per step, each asserting on evidence from the daemon.
+"""Chapter 8, graded: one check per step of labs/snapshots/lab.yaml, in its order.
 
-`facts` is what the evidence journal proves happened, in order (see
-snaplab/lab/evidence.py); `live` is what the daemon and the container show
-right now (read through testinfra over the REST API, see runner.observe).
+Each check is the step's rule. The fixtures (snaplab's pytest plugin) are:
+- `history`: what the journal proves happened (snaplab/lab/history.py);
+- `container`: the lab container as a testinfra host (`container.file(...)`, `.run(...)`);
+- `step`: `step.since` is when the previous step was proven, and `step.proven(when)`
+  records this step's evidence (a check runs only once the previous step is proven);
+- `snapshot`: the snapshot the learner used (any name will do), `params`: the lab's names.
 """
 
 import pytest
 
+from snaplab.lab.history import STOPPED, TICK
+
 
 @pytest.mark.step("snapshot-taken")
-def test_snapshot_taken(facts):
-    assert facts.taken is not None
+def test_snapshot_taken(history, step, snapshot):
+    """A snapshot created after the lab started."""
+    step.proven(history.first("instance-snapshot-created", after=step.since, snapshot=snapshot))
 
 
 @pytest.mark.step("snapshot-listed")
-def test_snapshot_listed(facts):
-    assert facts.listed is not None and facts.listed > facts.taken
+def test_snapshot_listed(history, step, snapshot):
+    """`info` requested (the daemon logged the request) while the snapshot existed."""
+    deleted = history.first("instance-snapshot-deleted", after=step.since, snapshot=snapshot)
+    step.proven(history.first("info-requested", after=step.since, before=deleted))
 
 
 @pytest.mark.step("file-touched")
-def test_file_touched_after_snapshot(facts):
-    assert facts.touched is not None and facts.touched > facts.taken
+def test_file_touched_after_snapshot(history, step, snapshot, params):
+    """The file seen after the snapshot and not in it: seen absent after the snapshot before
+    it appeared, or made absent again by restoring that very snapshot."""
+    taken = step.since
+    seen = history.sightings(params.file, after=taken - TICK)
+    for i, e in enumerate(seen):
+        if not (e.files[params.file] and e.when > taken):
+            continue
+        absent_before = any(p.files[params.file] is False for p in seen[:i])
+        undone = history.events(
+            "instance-restored",
+            after=e.when,
+            snapshot=snapshot,
+            where=lambda r: r.files.get(params.file) is False,
+        )
+        if absent_before or undone:
+            step.proven(e.when)
+            return
+    step.proven(None)
 
 
 @pytest.mark.step("container-stopped")
-def test_stopped_before_restore(facts):
-    assert facts.stopped is not None and facts.stopped >= facts.touched
+def test_stopped_after_the_change(history, step):
+    """Stopped at or after the change (the probe that saw the file may be the stop's own).
+    A restore made while running does not bar a later stop: that is what its hint asks for."""
+    step.proven(history.first(*STOPPED, after=step.since - TICK))
 
 
 @pytest.mark.step("snapshot-restored")
-def test_restored_while_stopped(facts):
-    assert facts.restored is not None and facts.restored > facts.stopped
+def test_restored_while_stopped(history, step, snapshot):
+    """That snapshot restored into the stopped container (a restore while running is
+    preceded by the daemon's own start)."""
+    step.proven(
+        history.first(
+            "instance-restored",
+            after=step.since,
+            snapshot=snapshot,
+            where=lambda r: not history.running_at(r.when),
+        )
+    )
 
 
 @pytest.mark.step("container-started")
-def test_started_after_restore(facts):
-    assert facts.started is not None and facts.started > facts.restored
+def test_started_after_restore(history, step):
+    step.proven(history.first("instance-started", after=step.since))
 
 
 @pytest.mark.step("file-gone")
-def test_file_gone_after_restore(facts, live):
-    assert facts.looked is not None and facts.looked > facts.started
-    # and it stays gone: a file created again later would undo the lesson
-    assert live.file is False
+def test_file_gone_after_restore(history, step, snapshot, params, container):
+    """A learner's own look inside (not snaplab's), which saw no file, while the snapshot
+    still existed; and it stays gone: a file created again later would undo the lesson."""
+    step.proven(
+        history.first(
+            "instance-exec",
+            after=step.since,
+            where=lambda e: (
+                not e.own
+                and e.files.get(params.file) is False
+                and history.existed(snapshot, e.when)
+            ),
+        )
+    )
+    assert not container.file(params.file).exists
 
 
 @pytest.mark.step("snapshot-deleted")
-def test_snapshot_deleted_while_running(facts, live):
-    assert facts.deleted is not None and facts.deleted > facts.looked
-    assert facts.snapshot not in live.snapshots
+def test_snapshot_deleted_while_running(history, step, snapshot):
+    step.proven(
+        history.first(
+            "instance-snapshot-deleted",
+            after=step.since,
+            snapshot=snapshot,
+            where=lambda d: history.running_at(d.when),
+        )
+    )
+    assert snapshot not in history.live.snapshots
 
 
 @pytest.mark.step("delete-refused")
-def test_container_survived(facts, live):
-    assert facts.deleted is not None
-    assert facts.same_container and live.status == "Running" and live.protected
+def test_container_survived(history, step):
+    """Still the container `start` made: not deleted and re-created, running and protected."""
+    live = history.live
+    assert history.same_instance and live.status == "Running" and live.protected
+    step.done()

@@ -80,7 +80,7 @@ def blocks(lab: Lab, backend: str) -> list[Block]:
     out = [Block("start", (f"snaplab start {lab.id}{flag}",))]
     for step in lab.steps:
         for cmd in step.commands[backend]:
-            line = command_line(cmd, lab.instance, lab.snapshot)
+            line = command_line(cmd, lab.params)
             out.append(Block(step.id, (line, *cmd.stdin), cmd.recorded, cmd.expect_failure))
         out.append(Block(step.id, (f"snaplab check {lab.id}",), check=True))
     out.append(Block("grade", (f"snaplab grade {lab.id}",)))
@@ -378,9 +378,7 @@ def lab_page(lab: Lab, lang: str, src: Path) -> dict[str, Any]:
     for n, step in enumerate(lab.steps, 1):
         fill = placeholders(lab, lab.instance, lab.snapshot)
         hints = {
-            b: step.hint.get(lang).format(
-                **fill, command=command_line(step.commands[b][0], lab.instance, lab.snapshot)
-            )
+            b: step.hint.get(lang).format(**fill, command=command_line(step.commands[b][0], fill))
             for b in BACKENDS
         }
         steps.append({"n": n, "step": step, "tabs": section(step.id), "hints": hints})

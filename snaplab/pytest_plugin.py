@@ -3,14 +3,24 @@
 Registered through the `pytest11` entry point. It stays out of the way of a run
 that collects no lab checks: it adds options and the `step` marker, and imports
 nothing heavy until a lab check asks for a fixture. Then `pytest
-checks/test_snapshots.py` grades the current learner exactly as `snaplab check`
-does: the same evidence (`runner.gather`), and a failed step reports the lab's
-own message and hint, not an assert dump. It also registers the `lxd://` and `incus://`
-testinfra hosts (snaplab/infra).
+checks/test_snapshots.py` grades the current learner; `snaplab check` runs the
+same checks through this same plugin, handing it the evidence it already read
+(snaplab/lab/grader.py). A failed step reports the lab's own message and hint,
+not an assert dump. It also registers the `lxd://` and `incus://` testinfra hosts
+(snaplab/infra).
+
+What a lab check is given (see checks/test_snapshots.py):
+- `history`: the session's journal (snaplab/lab/history.py), with `history.live`,
+  what the daemon showed when grading began;
+- `container`: the lab container as a testinfra host (`container.file(...)`, `.run(...)`);
+  named so that testinfra's own `host` (`--hosts=...`) stays what it is;
+- `step`: `step.since` and `step.proven(when)` (snaplab/lab/order.py);
+- `snapshot`: the snapshot the learner used; `params`: every name the lab's texts use.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -33,18 +43,25 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 class Graded:
-    """One lab's evidence for a plain pytest run, gathered once per module."""
+    """One lab's evidence, read once per run: by `check` before pytest starts, or here."""
 
-    def __init__(self, config: pytest.Config, module_file: str) -> None:
+    def __init__(self, lab: Any, evidence: Any, base: Any, commands: dict[str, str]) -> None:
+        from snaplab.lab.model import placeholders
+        from snaplab.lab.order import Chain
+
+        self.lab = lab
+        self.evidence = evidence
+        self.base = base
+        self.commands = commands
+        self.params = placeholders(lab, base.instance, base.snapshot)
+        self.chain = Chain([s.id for s in lab.steps], evidence.history.begun)
+
+    @classmethod
+    def read(cls, config: pytest.Config, lab: Any) -> Graded:
+        """A plain pytest run: the session the options name, or the one `start` last began."""
         from snaplab import remotes
-        from snaplab.lab import journal, model, runner
+        from snaplab.lab import journal, runner
 
-        lab = next(
-            (lab for lab in map(model.load, model.lab_ids()) if lab.checks.name == module_file),
-            None,
-        )
-        if lab is None:
-            raise pytest.UsageError(f"{module_file} is not the check module of any snaplab lab")
         opt = config.getoption
         remote = remotes.find(opt("--lab-remote")) if opt("--lab-remote") else None
         session = journal.session_for(
@@ -54,8 +71,23 @@ class Graded:
             opt("--lab-project") or (remote.project if remote else None),
             remote.url if remote else None,
         )
-        self.lab = lab
-        self.evidence, self.base, self.commands = runner.gather(lab, session)
+        return cls(lab, *runner.gather(lab, session))
+
+
+_GRADED = pytest.StashKey[dict]()  # check module's file name -> Graded, or the error reading it
+
+
+def seed(config: pytest.Config, graded: Graded) -> None:
+    """`check` hands over the evidence it read: the checks then never ask the daemon twice."""
+    config.stash.setdefault(_GRADED, {})[graded.lab.checks.name] = graded
+
+
+def lab_of(module_file: str) -> Any:
+    from snaplab.lab import model
+
+    return next(
+        (lab for lab in map(model.load, model.lab_ids()) if lab.checks.name == module_file), None
+    )
 
 
 def _graded(request: pytest.FixtureRequest) -> Graded:
@@ -64,8 +96,11 @@ def _graded(request: pytest.FixtureRequest) -> Graded:
     cache = request.config.stash.setdefault(_GRADED, {})
     name = request.path.name
     if name not in cache:
+        lab = lab_of(name)
+        if lab is None:
+            raise pytest.UsageError(f"{name} is not the check module of any snaplab lab")
         try:
-            cache[name] = Graded(request.config, name)
+            cache[name] = Graded.read(request.config, lab)
         except SnaplabError as e:  # the daemon down, no session: one line, as `check` says it
             cache[name] = e
     found = cache[name]
@@ -74,17 +109,60 @@ def _graded(request: pytest.FixtureRequest) -> Graded:
     return found
 
 
-_GRADED = pytest.StashKey[dict]()
+@pytest.fixture
+def history(request: pytest.FixtureRequest) -> Any:
+    return _graded(request).evidence.history
 
 
 @pytest.fixture
-def facts(request: pytest.FixtureRequest) -> Any:
-    return _graded(request).evidence.facts
+def container(request: pytest.FixtureRequest) -> Any:
+    return _graded(request).evidence.host
 
 
 @pytest.fixture
-def live(request: pytest.FixtureRequest) -> Any:
-    return _graded(request).evidence.live
+def snapshot(request: pytest.FixtureRequest) -> str:
+    return _graded(request).base.snapshot
+
+
+@pytest.fixture
+def params(request: pytest.FixtureRequest) -> SimpleNamespace:
+    return SimpleNamespace(**_graded(request).params)
+
+
+@pytest.fixture
+def step(request: pytest.FixtureRequest) -> Any:
+    from snaplab.lab.order import Step
+
+    marker = request.node.get_closest_marker("step")
+    if marker is None:
+        raise pytest.UsageError(f"{request.node.nodeid} uses `step` but is not marked step(ID)")
+    graded = _graded(request)
+    found = Step(graded.chain, marker.args[0])
+    if not found.ready():  # a skipped or unproven step leaves every later one unproven
+        pytest.skip(f"{found.id}: an earlier step is not done")
+    return found
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A lab's checks run in the lab's step order, whatever their order in the file."""
+    marked = [
+        (i, item) for i, item in enumerate(items) if item.get_closest_marker("step") is not None
+    ]
+    by_module: dict[str, list[tuple[int, pytest.Item]]] = {}
+    for i, item in marked:
+        by_module.setdefault(item.path.name, []).append((i, item))
+    for name, found in by_module.items():
+        lab = lab_of(name)
+        if lab is None:
+            continue
+        order = [s.id for s in lab.steps]
+
+        def rank(pair: tuple[int, pytest.Item], order: list[str] = order) -> int:
+            sid = pair[1].get_closest_marker("step").args[0]  # type: ignore[union-attr]
+            return order.index(sid) if sid in order else len(order)
+
+        for (slot, _), (_, item) in zip(found, sorted(found, key=rank), strict=True):
+            items[slot] = item
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -100,5 +178,5 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     from snaplab.lab.grader import failure
 
     lang = detect(item.config.getoption("--lab-lang"))
-    message, hint = failure(found.lab, marker.args[0], found.base, found.commands)
+    message, hint = failure(found.lab, marker.args[0], found.params, found.commands)
     report.longrepr = f"{message.get(lang)}\n{HINT.get(lang)}: {hint.get(lang)}"

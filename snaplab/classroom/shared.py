@@ -269,7 +269,9 @@ def record(lab: Lab, roster: Roster, learners: Iterable[Learner]) -> dict[str, T
         sessions = [session(lab, learner) for learner in members]
         try:
             pids.append(
-                recorder.spawn_many(sessions, lab.file, class_dir(roster), timeout=10, shared=True)
+                recorder.spawn_many(
+                    sessions, lab.record, class_dir(roster), timeout=10, shared=True
+                )
             )
         except SnaplabError as e:
             said = as_text(e.message)

@@ -19,7 +19,7 @@ from snaplab.commands.common import add_lab, lab_session, stored_remote
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import both
 from snaplab.lab import recorder
-from snaplab.lab.model import check_snapshot_name, render
+from snaplab.lab.model import check_snapshot_name, placeholders, render
 
 if TYPE_CHECKING:
     from snaplab.lab.journal import Session
@@ -86,7 +86,7 @@ def solve(lab: Lab, session: Session, snapshot: str, env: dict[str, str] | None)
     result = SolveResult(lab.id)
     for step in lab.steps:
         for cmd in step.commands[session.backend]:
-            line = render(cmd, session.instance, snapshot)
+            line = render(cmd, placeholders(lab, session.instance, snapshot))
             print(f"$ {line}", file=sys.stderr, flush=True)
             stdin = "".join(s + "\n" for s in cmd.stdin) if cmd.stdin else None
             before = recorder.count_events(session.journal)

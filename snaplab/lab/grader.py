@@ -1,9 +1,10 @@
 """Run a lab's checks in-process with pytest and collect typed results.
 
-The checks are ordinary testinfra test modules (checks/test_<lab>.py), one test
-per step marked with its id. This plugin hands them their fixtures (`host`,
-`facts`, `live`) and turns pytest's reports into `StepResult`s, so `check`,
-`grade` and class grading all share one grading path.
+The checks are ordinary pytest modules (checks/test_<lab>.py), one test per step
+marked with its id. snaplab's pytest plugin (snaplab/pytest_plugin.py) gives them
+their fixtures, as in a plain `pytest` run; here it is handed the evidence `check`
+already read, and a collector turns pytest's reports into `StepResult`s, so
+`check`, `grade`, class grading and plain pytest share one grading path.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from typing import Any
 import pytest
 
 from snaplab.i18n import Text
-from snaplab.lab.evidence import Facts, Live
-from snaplab.lab.model import Lab, placeholders
+from snaplab.lab.history import History, Live
+from snaplab.lab.model import Lab
 from snaplab.lab.results import FAIL, PASS, PENDING, LabResult, StepResult
 
 # pytest's own plugins that grading never uses: fewer to load, a faster `check`
@@ -42,17 +43,19 @@ UNUSED_PLUGINS = (
 class Evidence:
     host: Any  # the testinfra host of the lab instance
     live: Live
-    facts: Facts
+    history: History
 
 
 class Collector:
-    def __init__(self, evidence: Evidence) -> None:
-        self.evidence = evidence
+    def __init__(self, graded: Any) -> None:
+        self.graded = graded
         self.outcomes: dict[str, bool] = {}
         self.step_of: dict[str, str] = {}
 
     def pytest_configure(self, config: pytest.Config) -> None:
-        config.addinivalue_line("markers", "step(id): the lab step this check grades")
+        from snaplab.pytest_plugin import seed
+
+        seed(config, self.graded)
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
@@ -64,25 +67,18 @@ class Collector:
         step = self.step_of.get(report.nodeid)
         if step is None:
             return
-        if report.when == "call" or report.failed:
+        # a skip (an earlier step not done) is not a pass
+        if report.when == "call" or report.failed or report.skipped:
             self.outcomes[step] = self.outcomes.get(step, True) and report.passed
 
-    @pytest.fixture
-    def host(self) -> Any:
-        return self.evidence.host
 
-    @pytest.fixture
-    def facts(self) -> Facts:
-        return self.evidence.facts
+def run_checks(graded: Any) -> dict[str, bool]:
+    """pytest.main on the lab's check module, quietly, with only snaplab's plugin.
 
-    @pytest.fixture
-    def live(self) -> Live:
-        return self.evidence.live
-
-
-def run_checks(lab: Lab, evidence: Evidence) -> dict[str, bool]:
-    """pytest.main on the lab's check module, quietly, with only our plugin."""
-    collector = Collector(evidence)
+    `graded` (snaplab.pytest_plugin.Graded) is the evidence already read; afterwards
+    its `chain` holds when each step was proven."""
+    lab = graded.lab
+    collector = Collector(graded)
     saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the learner's plugins are not graders
     try:
@@ -90,6 +86,8 @@ def run_checks(lab: Lab, evidence: Evidence) -> dict[str, bool]:
         pytest.main(
             [
                 str(lab.checks),
+                "-p",
+                "snaplab.pytest_plugin",
                 *[arg for name in quiet for arg in ("-p", name)],
                 "-c",
                 os.devnull,
@@ -148,21 +146,18 @@ def _fmt(t: Text, params: dict[str, str]) -> Text:
     return Text(t.en.format(**params), t.ko.format(**params))
 
 
-def fill_of(lab: Lab, base: LabResult) -> dict[str, str]:
-    """The placeholders a lab's messages may use, as the learner's session has them."""
-    return placeholders(lab, base.instance, base.snapshot)
-
-
 def failure(
-    lab: Lab, step_id: str, base: LabResult, command_for: dict[str, str]
+    lab: Lab, step_id: str, fill: dict[str, str], command_for: dict[str, str]
 ) -> tuple[Text, Text]:
     """A step's fail message and hint, as `check` words them: what plain pytest reports."""
     step = next(s for s in lab.steps if s.id == step_id)
-    params = {**fill_of(lab, base), "command": command_for.get(step_id, "")}
+    params = {**fill, "command": command_for.get(step_id, "")}
     return _fmt(step.failed, params), _fmt(step.hint, params)
 
 
 def grade(lab: Lab, evidence: Evidence, base: LabResult, command_for: dict[str, str]) -> LabResult:
-    outcomes = run_checks(lab, evidence)
-    base.steps = results(lab, outcomes, fill_of(lab, base), command_for)
+    from snaplab.pytest_plugin import Graded
+
+    graded = Graded(lab, evidence, base, command_for)
+    base.steps = results(lab, run_checks(graded), graded.params, command_for)
     return base

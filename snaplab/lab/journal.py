@@ -3,8 +3,8 @@
 Why a journal at all: neither daemon keeps a history, a restore rewinds the
 container's files and its `user.*` keys, and the chapter ends by deleting the
 snapshot. So every step's evidence is written down as it happens, by the
-recorder (lifecycle events from `/1.0/events`, each with a probe of the file
-and the snapshots) and by `check` (its own observations), into a JSON-lines
+recorder (lifecycle events from `/1.0/events`, each with a probe of the lab's
+files and the snapshots) and by `check` (its own observations), into a JSON-lines
 file in the learner's own state directory.
 """
 
@@ -33,7 +33,7 @@ class Entry:
     action: str = ""  # lifecycle action, e.g. instance-snapshot-created
     snapshot: str = ""  # the snapshot an event names
     own: bool = False  # an exec snaplab itself made (check's reads)
-    file: bool | None = None  # did the lab file exist at that moment?
+    files: dict[str, bool] = field(default_factory=dict)  # path -> seen there; absent: unknown
     snapshots: list[str] = field(default_factory=list)
     status: str = ""  # Running / Stopped
     created_at: str = ""  # on start entries: the container's identity
@@ -44,8 +44,8 @@ class Entry:
         return parse_time(self.t)
 
     def to_json(self) -> str:
-        # keep file=False: "seen absent" is evidence; drop only what was never set
-        d = {k: v for k, v in asdict(self).items() if v is not None and v != "" and v != []}
+        # keep False: "seen absent" is evidence; drop only what was never set
+        d = {k: v for k, v in asdict(self).items() if v is not None and v not in ("", [], {})}
         if not self.own:
             d.pop("own")
         return json.dumps(d, ensure_ascii=False)

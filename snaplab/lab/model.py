@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,21 +42,62 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Request:
+    """An API request that leaves no lifecycle event (`lxc info`'s GET), recorded as `name`."""
+
+    name: str
+    method: str
+    path: str  # may name {instance}
+    query: str  # e.g. recursion=1: every pair must be in the request's query
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the recorder writes down for a lab: the engine itself knows no chapter."""
+
+    events: tuple[str, ...] = ()  # lifecycle actions of the lab instance, each probed
+    files: tuple[str, ...] = ()  # paths in the instance a probe looks for
+    requests: tuple[Request, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "events": list(self.events),
+            "files": list(self.files),
+            "requests": [vars(r) for r in self.requests],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Record:
+        return cls(
+            tuple(d.get("events") or ()),
+            tuple(d.get("files") or ()),
+            tuple(Request(**r) for r in d.get("requests") or ()),
+        )
+
+
+@dataclass(frozen=True)
 class Lab:
     id: str
     title: Text
     summary: Text
     source: str
     checks: Path
-    instance: str
-    snapshot: str
-    file: str
+    params: dict[str, str]  # the lab's names: instance, snapshot and its own (file, ...)
+    record: Record = field(default_factory=Record)
     steps: tuple[Step, ...] = field(default_factory=tuple)
     book_note: Text | None = None
 
     @property
     def max_score(self) -> int:
         return sum(s.points for s in self.steps)
+
+    @property
+    def instance(self) -> str:
+        return self.params["instance"]
+
+    @property
+    def snapshot(self) -> str:
+        return self.params.get("snapshot", "")
 
 
 def _t(d: dict[str, str]) -> Text:
@@ -100,19 +142,48 @@ def parse(doc: dict[str, Any], where: str) -> Lab:
     unchecked = coverage.problems([s.id for s in steps], checks)
     if unchecked:
         raise SnaplabError(_invalid(where, unchecked), ExitCode.LAB_INVALID)
-    defaults = doc.get("defaults") or {}
+    params = dict(doc["parameters"])
+    unknown = _unknown_names(doc, steps, set(params))
+    if unknown:
+        raise SnaplabError(_invalid(where, unknown), ExitCode.LAB_INVALID)
+    record = doc["record"]
     return Lab(
         id=doc["id"],
         title=_t(doc["title"]),
         summary=_t(doc["summary"]),
         source=doc["source"],
         checks=checks,
-        instance=defaults.get("instance", "ubuntu-test"),
-        snapshot=defaults.get("snapshot", "snapshot-1"),
-        file=doc["file"],
+        params=params,
+        record=Record(
+            tuple(record.get("events") or ()),
+            tuple(f.format(**params) for f in record.get("files") or ()),
+            tuple(Request(**r) for r in record.get("requests") or ()),
+        ),
         steps=steps,
         book_note=_note(doc.get("book_note")),
     )
+
+
+def _unknown_names(doc: dict[str, Any], steps: tuple[Step, ...], params: set[str]) -> list[str]:
+    """A text or command naming a parameter the lab lacks would fail at grading: say it now."""
+    known = params | {"command"}
+    found = []
+    for step in steps:
+        texts = [step.passed.en, step.passed.ko, step.failed.en, step.failed.ko]
+        texts += [step.hint.en, step.hint.ko]
+        texts += [c.run for cmds in step.commands.values() for c in cmds]
+        for t in texts:
+            found += [f"steps.{step.id}: {{{n}}} is not a parameter" for n in _names(t) - known]
+    for f in (doc.get("record") or {}).get("files") or []:
+        found += [f"record.files: {{{n}}} is not a parameter" for n in _names(str(f)) - params]
+    return sorted(set(found))
+
+
+def _names(template: str) -> set[str]:
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    except ValueError:
+        return {"<unbalanced braces>"}
 
 
 def lab_ids() -> list[str]:
@@ -165,9 +236,11 @@ def check_name(name: str, what: str) -> str:
 
 
 def placeholders(lab: Lab, instance: str, snapshot: str) -> dict[str, str]:
-    """What a lab's texts (messages, hints) may name: one set for `check`, pytest and the guide."""
-    return {"instance": instance, "snapshot": snapshot, "file": lab.file}
+    """What a lab's texts (messages, hints) may name: one set for `check`, pytest and the guide.
+
+    The lab's parameters, with the learner's own instance and snapshot names."""
+    return {**lab.params, "instance": instance, "snapshot": snapshot}
 
 
-def render(command: Command, instance: str, snapshot: str) -> str:
-    return command.run.format(instance=instance, snapshot=snapshot)
+def render(command: Command, params: dict[str, str]) -> str:
+    return command.run.format(**params)

@@ -1,12 +1,13 @@
 """The recorder: a small background process that writes lifecycle events to the journal.
 
 `snaplab start` launches it; `check` restarts it if it died (and says that
-evidence from the gap may be missing); `finish` stops it. For each event about
-the lab instance it also probes, through the files API (which works on a
-stopped container and runs nothing inside it), whether the lab file exists and
-which snapshots exist, so the journal says what the container looked like at
-each step even after a restore wipes the traces. An exec is probed twice: when
-it begins, and when its operation ends (what was done in the shell).
+evidence from the gap may be missing); `finish` stops it. What it writes down is
+the lab's `record` (labs/<id>/lab.yaml): for each of those events about the lab
+instance it also probes, through the files API (which works on a stopped
+container and runs nothing inside it), whether the lab's files exist and which
+snapshots exist, so the journal says what the container looked like at each step
+even after a restore wipes the traces. An exec is probed twice: when it begins,
+and when its operation ends (what was done in the shell).
 """
 
 from __future__ import annotations
@@ -30,31 +31,23 @@ from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import both
 from snaplab.lab import channel
 from snaplab.lab.journal import Entry, Session, now, read
+from snaplab.lab.model import Record
 
-PROBED = {
-    "instance-snapshot-created",
-    "instance-snapshot-deleted",
-    "instance-restored",
-    "instance-shutdown",
-    "instance-stopped",
-    "instance-started",
-    "instance-exec",
-}
 OWN_MARK = "snaplab-check"  # $0 of every exec snaplab's checks make
 
 
 PROBE_TIMEOUT = 3.0  # seconds a probe may wait for the daemon; then it says "unknown"
 
 
-def probe(client: Any, instance: str, path: str) -> dict[str, Any]:
-    """The file first: it is what the learner's next command (a restore) may change.
+def probe(client: Any, instance: str, paths: tuple[str, ...]) -> dict[str, Any]:
+    """The files first: they are what the learner's next command (a restore) may change.
 
     Every read has a timeout: a probe that hung would hold up this session's events.
     """
     from snaplab import instance as api
 
     began = time.monotonic()
-    found = _file(client, instance, path)
+    found = {path: _file(client, instance, path) for path in paths}
     try:
         base = f"/1.0/instances/{instance}"
         state = api.node(client, base).get(timeout=PROBE_TIMEOUT).json()["metadata"]
@@ -63,7 +56,7 @@ def probe(client: Any, instance: str, path: str) -> dict[str, Any]:
         from pylxd.exceptions import NotFound
 
         return {
-            "file": None,
+            "files": {},
             "snapshots": [],
             "status": "Missing" if isinstance(e, NotFound) else "",
         }
@@ -73,7 +66,7 @@ def probe(client: Any, instance: str, path: str) -> dict[str, Any]:
             f"{now()} recorder: probing {instance} took {took:.1f} s", file=sys.stderr, flush=True
         )
     return {
-        "file": found,
+        "files": {path: seen for path, seen in found.items() if seen is not None},
         "snapshots": sorted(last_part(s) for s in snaps),
         "status": state.get("status", ""),
     }
@@ -111,27 +104,30 @@ def source_name(source: str, backend: str) -> str:
     return name
 
 
-INFO = "info-requested"  # our name for a GET of the instance with recursion, what `info` sends
-
-
-def request_entry(event: dict[str, Any], session: Session) -> Entry | None:
+def request_entry(event: dict[str, Any], session: Session, record: Record) -> Entry | None:
     """The daemon's request log, so a read such as `lxc info` leaves evidence too."""
     meta = event.get("metadata") or {}
     ctx = meta.get("context") or {}
-    if meta.get("message") != "Handling API request" or ctx.get("method") != "GET":
+    if meta.get("message") != "Handling API request":
         return None
     url = urlsplit(ctx.get("url", ""))
     query = parse_qs(url.query)
-    if url.path != f"/1.0/instances/{session.instance}" or query.get("recursion") != ["1"]:
-        return None
     if query.get("project", ["default"])[0] != session.project:
         return None
-    return Entry(
-        t=event.get("timestamp") or now(),
-        kind="event",
-        action=INFO,
-        note=str(ctx.get("username", "")),
-    )
+    for request in record.requests:
+        wanted = parse_qs(request.query)
+        if (
+            ctx.get("method") == request.method
+            and url.path == request.path.format(instance=session.instance)
+            and all(query.get(k) == v for k, v in wanted.items())
+        ):
+            return Entry(
+                t=event.get("timestamp") or now(),
+                kind="event",
+                action=request.name,
+                note=str(ctx.get("username", "")),
+            )
+    return None
 
 
 EXEC_ENDED = "instance-exec-ended"  # our name: a learner's exec (a shell) has finished
@@ -163,20 +159,20 @@ def exec_end_entry(event: dict[str, Any], session: Session) -> Entry | None:
     return Entry(t=event.get("timestamp") or now(), kind="event", action=EXEC_ENDED)
 
 
-def entry_for(event: dict[str, Any], session: Session, client: Any, path: str) -> Entry | None:
+def entry_for(event: dict[str, Any], session: Session, client: Any, record: Record) -> Entry | None:
     if event.get("type") == "logging":
-        return request_entry(event, session)
+        return request_entry(event, session, record)
     if event.get("type") == "operation":
         entry = exec_end_entry(event, session)
         if entry:
-            for key, value in probe(client, session.instance, path).items():
+            for key, value in probe(client, session.instance, record.files).items():
                 setattr(entry, key, value)
         return entry
     meta = event.get("metadata") or {}
     action = meta.get("action", "")
     source = meta.get("source", "")
     base = f"/1.0/instances/{session.instance}"
-    if event.get("type") != "lifecycle" or action not in PROBED:
+    if event.get("type") != "lifecycle" or action not in record.events:
         return None
     if (event.get("project") or "default") != session.project:
         return None
@@ -197,7 +193,7 @@ def entry_for(event: dict[str, Any], session: Session, client: Any, path: str) -
         own=OWN_MARK in command,
     )
     if not entry.own:
-        for key, value in probe(client, session.instance, path).items():
+        for key, value in probe(client, session.instance, record.files).items():
             setattr(entry, key, value)
     return entry
 
@@ -210,7 +206,7 @@ def _quiet(session: Session, entry: Entry) -> None:
 
 
 def listen(
-    sessions: list[Session], path: str, shared: bool = False, notify: Notify = _quiet
+    sessions: list[Session], record: Record, shared: bool = False, notify: Notify = _quiet
 ) -> None:
     """Read events on one thread and probe on one thread per session.
 
@@ -253,7 +249,7 @@ def listen(
             try:
                 if own is None:
                     own = connect(Target(session.backend, session.url, session.project)).client
-                entry = entry_for(event, session, own, path)
+                entry = entry_for(event, session, own, record)
                 # a session handed to another recorder (or finished) is not ours to write
                 if entry and serves(session, me):
                     session.append(entry)
@@ -281,7 +277,7 @@ def listen(
     print(f"{now()} recorder: the daemon closed the event stream", file=sys.stderr, flush=True)
 
 
-def member_logs(sessions: list[Session], notify: Notify = _quiet) -> None:
+def member_logs(sessions: list[Session], record: Record, notify: Notify = _quiet) -> None:
     """On a cluster, also read every other member's own request log.
 
     `lxc info` sent to the member that holds the container is logged there
@@ -311,11 +307,13 @@ def member_logs(sessions: list[Session], notify: Notify = _quiet) -> None:
         if m["server_name"] == env.get("server_name"):
             continue
         target = Target(first.backend, m["url"], first.project, crt, key, Path(remote.server_cert))
-        args = (sessions, m["server_name"], target, notify)
+        args = (sessions, record, m["server_name"], target, notify)
         threading.Thread(target=member_log, args=args, daemon=True).start()
 
 
-def member_log(sessions: list[Session], name: str, target: Any, notify: Notify) -> None:
+def member_log(
+    sessions: list[Session], record: Record, name: str, target: Any, notify: Notify
+) -> None:
     from pylxd.client import _WebsocketClient
 
     from snaplab.transports import connect
@@ -328,7 +326,7 @@ def member_log(sessions: list[Session], name: str, target: Any, notify: Notify) 
             if event.get("location") != name:  # another member's: the endpoint's stream has it
                 return
             for session in sessions:
-                entry = request_entry(event, session)
+                entry = request_entry(event, session, record)
                 if entry and serves(session, me):
                     session.append(entry)
                     notify(session, entry)
@@ -386,13 +384,17 @@ def terminate(pid: int) -> None:
             pass  # it ended between the look and the kill
 
 
-def spawn(session: Session, path: str, timeout: float = 10.0) -> None:
+def spawn(session: Session, record: Record, timeout: float = 10.0) -> None:
     """Start the recorder detached from the terminal and wait until it listens."""
-    spawn_many([session], path, session.dir, timeout)
+    spawn_many([session], record, session.dir, timeout)
 
 
 def spawn_many(
-    sessions: list[Session], path: str, where: Path, timeout: float = 10.0, shared: bool = False
+    sessions: list[Session],
+    record: Record,
+    where: Path,
+    timeout: float = 10.0,
+    shared: bool = False,
 ) -> int:
     """One recorder for sessions on one daemon (one backend, one URL); returns its pid.
 
@@ -406,7 +408,9 @@ def spawn_many(
         raise ValueError("one recorder listens to one daemon")
     before = {s: len(s.entries()) for s in sessions}
     spec = where / "recorder-sessions.json"
-    spec.write_text(json.dumps({"file": path, "sessions": [s.to_dict() for s in sessions]}))
+    spec.write_text(
+        json.dumps({"record": record.to_dict(), "sessions": [s.to_dict() for s in sessions]})
+    )
     log = open(where / "recorder.log", "ab")
     argv = [sys.executable, "-m", "snaplab.lab.recorder", "--sessions", str(spec)]
     if shared:
@@ -497,11 +501,12 @@ def stop(session: Session) -> None:
 def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=UserWarning)
     p = argparse.ArgumentParser(prog="snaplab.lab.recorder")
-    p.add_argument("--sessions", required=True, help="JSON: the lab file and the sessions")
+    p.add_argument("--sessions", required=True, help="JSON: what to record, and the sessions")
     p.add_argument("--shared", action="store_true", help="listen to all projects")
     a = p.parse_args(argv)
     spec = json.loads(Path(a.sessions).read_text())
     sessions = [Session(**s) for s in spec["sessions"]]
+    record = Record.from_dict(spec["record"])
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     me = os.getpid()
     # `check` and `watch` ask here first (snaplab/lab/channel.py); without it they still work
@@ -509,10 +514,10 @@ def main(argv: list[str] | None = None) -> int:
     server.start()
     try:
         if a.shared:
-            member_logs(sessions, server.notify)
+            member_logs(sessions, record, server.notify)
         while True:  # a restarted daemon closes the socket: reconnect
             try:
-                listen(sessions, spec["file"], a.shared, server.notify)
+                listen(sessions, record, a.shared, server.notify)
             except SystemExit:
                 return 0
             except Exception as e:  # noqa: BLE001 - logged, then retried

@@ -19,10 +19,10 @@ from snaplab.errors import ExitCode, SnaplabError
 from snaplab.host.image import ALIAS
 from snaplab.i18n import both
 from snaplab.lab import lock, recorder
-from snaplab.lab.evidence import Live, Timeline
 from snaplab.lab.grader import Evidence, grade
+from snaplab.lab.history import History, Live
 from snaplab.lab.journal import Entry, Session, current_file, now, remember
-from snaplab.lab.model import Lab, render
+from snaplab.lab.model import Lab, placeholders, render
 from snaplab.lab.results import LabResult
 from snaplab.lab.testinfra_backend import get_host
 from snaplab.transports import Connection, Target, connect
@@ -156,13 +156,15 @@ def _start(lab: Lab, session: Session, conn: Connection, record: bool) -> str:
                 t=now(),
                 kind="start",
                 created_at=inst.created_at,
-                file=api.file_exists(conn.client, session.instance, lab.file),
+                files={
+                    p: api.file_exists(conn.client, session.instance, p) for p in lab.record.files
+                },
                 status=inst.status,
             )
         )
     if record:
         if not recorder.alive(session):
-            recorder.spawn(session, lab.file)
+            recorder.spawn(session, lab.record)
         remember(session)
     return f"{cli} exec {session.instance} bash"
 
@@ -184,12 +186,12 @@ def observe(lab: Lab, session: Session, conn: Connection, host: Any) -> Live:
         protected=inst.config.get(PROTECT) == "true",
         snapshots={s["name"]: s.get("created_at", "") for s in snaps},
     )
-    live.file = look_for_file(lab, session, conn, host, inst.status)
+    live.files = {p: look_for_file(p, session, conn, host, inst.status) for p in lab.record.files}
     session.append(
         Entry(
             t=now(),
             kind="observe",
-            file=live.file,
+            files={p: seen for p, seen in live.files.items() if seen is not None},
             snapshots=sorted(live.snapshots),
             status=live.status,
         )
@@ -198,17 +200,17 @@ def observe(lab: Lab, session: Session, conn: Connection, host: Any) -> Live:
 
 
 def look_for_file(
-    lab: Lab, session: Session, conn: Connection, host: Any, status: str
+    path: str, session: Session, conn: Connection, host: Any, status: str
 ) -> bool | None:
-    """Is the lab file there? A container that is stopping or starting while we look makes
+    """Is the file there? A container that is stopping or starting while we look makes
     both ways of asking fail now and then ("connection reset" from the daemon's file
     server): ask again, the other way, then say "unknown" rather than end the grade."""
     for attempt in range(3):
         try:
             if status == "Running" and attempt == 0:
                 # one exec through testinfra; host.file() would first probe the OS (four execs)
-                return bool(host.run("test -e %s", lab.file).rc == 0)
-            return api.file_exists(conn.client, session.instance, lab.file)
+                return bool(host.run("test -e %s", path).rc == 0)
+            return api.file_exists(conn.client, session.instance, path)
         except (LXDAPIException, api.OperationFailed):
             time.sleep(0.2)
     return None
@@ -255,7 +257,7 @@ def gather(
             )
         )
     elif not recorder.alive(session):
-        recorder.spawn(session, lab.file)
+        recorder.spawn(session, lab.record)
         notes.append(
             both(
                 "the event recorder was not running and has been restarted: steps "
@@ -285,16 +287,16 @@ def gather(
                 "이벤트 기록기가 늦어지고 있습니다. 잠시 후 다시 check를 실행하세요",
             )
         )
-    timeline = Timeline(session.entries(), live)
-    snapshot = timeline.facts.snapshot or lab.snapshot
+    history = History(session.entries(), live)
+    snapshot = history.chosen_snapshot() or lab.snapshot
     base = LabResult(
         lab.id, session.backend, session.instance, session.project, snapshot, notes=notes
     )
+    fill = placeholders(lab, session.instance, snapshot)
     commands = {
-        s.id: "; ".join(render(c, session.instance, snapshot) for c in s.commands[session.backend])
-        for s in lab.steps
+        s.id: "; ".join(render(c, fill) for c in s.commands[session.backend]) for s in lab.steps
     }
-    return Evidence(host, live, timeline.facts), base, commands
+    return Evidence(host, live, history), base, commands
 
 
 def finish(lab: Lab, session: Session) -> list[str]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from snaplab.backends import BACKENDS
+
 ID = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 LANGS = ("en", "ko")
-BACKENDS = ("lxd", "incus")
 TEXT = "text"  # a mapping with a non-empty string per language
 
 LAB_KEYS: dict[str, Any] = {
@@ -21,8 +22,8 @@ LAB_KEYS: dict[str, Any] = {
     "summary": TEXT,
     "source": str,
     "checks": str,
-    "defaults": dict,
-    "file": str,
+    "parameters": dict,
+    "record": dict,
     "steps": list,
 }
 # How the book differs from what works today: shown as a note on the guide page.
@@ -39,6 +40,34 @@ STEP_KEYS: dict[str, Any] = {
 }
 OPTIONAL_STEP_KEYS: dict[str, Any] = {"warning": bool, "book_note": TEXT}
 COMMAND_KEYS = {"run": str, "stdin": list, "expect_failure": str, "recorded": bool}
+RECORD_KEYS: dict[str, Any] = {"events": list, "files": list, "requests": list}
+REQUEST_KEYS: dict[str, Any] = {"name": str, "method": str, "path": str, "query": str}
+PARAMETER = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+
+
+def _parameters(doc: Any, errors: list[str]) -> None:
+    params = doc.get("parameters")
+    if not isinstance(params, dict):
+        return
+    if not isinstance(params.get("instance"), str):
+        errors.append("parameters.instance: missing (the lab instance's default name)")
+    for key, value in params.items():
+        if not isinstance(key, str) or not PARAMETER.match(key):
+            errors.append(f"parameters.{key}: must be lower-case letters, digits and _")
+        elif not isinstance(value, str):
+            errors.append(f"parameters.{key}: must be str")
+
+
+def _record(doc: Any, errors: list[str]) -> None:
+    record = doc.get("record")
+    if not isinstance(record, dict) or not _fields(record, {}, RECORD_KEYS, "record", errors):
+        return
+    for key in ("events", "files"):
+        for i, value in enumerate(record.get(key) or []):
+            if not isinstance(value, str) or not value:
+                errors.append(f"record.{key}[{i}]: must be a non-empty string")
+    for i, request in enumerate(record.get("requests") or []):
+        _fields(request, REQUEST_KEYS, {}, f"record.requests[{i}]", errors)
 
 
 def _text(value: Any, path: str, errors: list[str]) -> None:
@@ -76,6 +105,8 @@ def validate(doc: Any) -> list[str]:
     errors: list[str] = []
     if not _fields(doc, LAB_KEYS, OPTIONAL_LAB_KEYS, "", errors):
         return errors
+    _parameters(doc, errors)
+    _record(doc, errors)
     if isinstance(doc.get("id"), str) and not ID.match(doc["id"]):
         errors.append("id: must be lower-case letters, digits and dashes")
     seen: set[str] = set()

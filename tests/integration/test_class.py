@@ -70,7 +70,7 @@ class Klass:
         """The guide's commands for these steps, paced like a person (see learner.py)."""
         for step in self.lab.steps[steps]:
             for cmd in step.commands[self.backend]:
-                line = render(cmd, self.lab.instance, self.lab.snapshot).split()
+                line = render(cmd, self.lab.params).split()
                 before = recorder.count_events(self.journal(learner))
                 stdin = "".join(s + "\n" for s in cmd.stdin) if cmd.stdin else None
                 done = self.lxc(learner, *line[1:], stdin=stdin)

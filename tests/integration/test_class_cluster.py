@@ -39,7 +39,7 @@ from snaplab import remotes
 from snaplab.backends import get_backend
 from snaplab.lab import recorder
 from snaplab.lab.journal import Session, read
-from snaplab.lab.model import load, render
+from snaplab.lab.model import load, placeholders, render
 from tests.conftest import snaplab
 from tests.integration.learner import home_env, recorders_of, stop, typed
 from tests.integration.spare import Spare, SpareError, free_address, wait_for
@@ -53,7 +53,7 @@ KEEP = "keep-me"  # made by hand on m2, never the class's
 OWNER = "user.snaplab.owner"
 PROTECT = "security.protection.delete"
 REMOTE = "clu"
-INFO = recorder.INFO
+INFO = "info-requested"  # the lab records `info` under this name (labs/snapshots/lab.yaml)
 
 
 @dataclass(frozen=True)
@@ -280,7 +280,7 @@ def test_learners_work_through_either_member(cluster):
         journal = c.journals[who.id]
         for step in steps:
             for cmd in step.commands["lxd"]:
-                line = render(cmd, who.instance, LAB.snapshot)
+                line = render(cmd, placeholders(LAB, who.instance, LAB.snapshot))
                 before = recorder.count_events(journal)
                 done = c.run(via, line, cmd.stdin)
                 if cmd.expect_failure is not None:

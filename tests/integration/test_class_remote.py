@@ -35,7 +35,7 @@ from snaplab import remotes
 from snaplab.errors import ExitCode
 from snaplab.lab import recorder
 from snaplab.lab.journal import Session, read
-from snaplab.lab.model import load, render
+from snaplab.lab.model import load, placeholders, render
 from tests.conftest import Run, snaplab
 from tests.integration.learner import home_env, recorders_of, stop, typed
 from tests.integration.spare import Spare, wait_for
@@ -254,7 +254,7 @@ def test_learners_work_on_their_own_host(klass):
         journal = k.journals[who.id]
         for step in steps:
             for cmd in step.commands[k.backend]:
-                line = render(cmd, who.instance, LAB.snapshot)
+                line = render(cmd, placeholders(LAB, who.instance, LAB.snapshot))
                 before = recorder.count_events(journal)
                 done = k.run(line, cmd.stdin)
                 if cmd.expect_failure is not None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from snaplab.errors import ExitCode
-from snaplab.lab.model import load, render
+from snaplab.lab.model import load, placeholders, render
 from tests.integration.learner import Learner, statuses
 from tests.integration.spare import wait_for
 
@@ -39,7 +39,7 @@ class Chapter:
 
     def command(self, step: str) -> str:
         [cmd] = next(s for s in LAB.steps if s.id == step).commands[self.me.backend]
-        return render(cmd, self.me.instance, self.snapshot_name)
+        return render(cmd, placeholders(LAB, self.me.instance, self.snapshot_name))
 
     def snapshot(self) -> None:
         self.me.type(self.command("snapshot-taken"))

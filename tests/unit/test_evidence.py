@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from snaplab.lab.evidence import Live, Timeline
+from snaplab.lab.history import Live
 from snaplab.lab.journal import Entry
+from tests.unit.graded import FILE
+from tests.unit.graded import facts as graded_facts
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 CREATED = "2026-01-01T00:00:00Z"
@@ -21,7 +23,7 @@ def ev(sec, action, snapshot="", file=None, snaps=("s1",), own=False):
         kind="event",
         action=action,
         snapshot=snapshot,
-        file=file,
+        files={} if file is None else {FILE: file},
         snapshots=list(snaps),
         own=own,
     )
@@ -30,7 +32,7 @@ def ev(sec, action, snapshot="", file=None, snaps=("s1",), own=False):
 def chapter(snapshot="s1"):
     """The journal the recorder writes for the chapter done right."""
     return [
-        Entry(t=at(0), kind="start", created_at=CREATED, file=False),
+        Entry(t=at(0), kind="start", created_at=CREATED, files={FILE: False}),
         ev(1, "instance-snapshot-created", snapshot, file=False, snaps=(snapshot,)),
         ev(2, "info-requested"),
         ev(3, "instance-exec", file=False, snaps=(snapshot,)),
@@ -42,11 +44,11 @@ def chapter(snapshot="s1"):
     ]
 
 
-LIVE = Live(exists=True, created_at=CREATED, status="Running", protected=True, file=False)
+LIVE = Live(exists=True, created_at=CREATED, status="Running", protected=True, files={FILE: False})
 
 
 def facts(entries, live=LIVE):
-    return Timeline(entries, live).facts
+    return graded_facts(entries, live)
 
 
 def test_the_chapter_done_right_proves_every_step():
@@ -70,10 +72,10 @@ def test_no_file_seen_leaves_touch_and_everything_after_unproven():
 
 def test_a_file_made_before_the_snapshot_does_not_count():
     entries = chapter()
-    entries[1].file = True  # already there when the snapshot was taken
-    entries[0].file = True
-    entries[5].file = True  # and the restore kept it
-    entries[3].file = True
+    entries[1].files = {FILE: True}  # already there when the snapshot was taken
+    entries[0].files = {FILE: True}
+    entries[5].files = {FILE: True}  # and the restore kept it
+    entries[3].files = {FILE: True}
     f = facts(entries)
     assert f.touched is None
 

@@ -56,7 +56,7 @@ def test_a_tab_opens_with_start_and_ends_with_grade_and_finish(backend):
     ]
     commands = [b for b in blocks if b.step in {s.id for s in LAB.steps} and not b.check]
     assert [b.lines[0] for b in commands] == [
-        render(c, LAB.instance, LAB.snapshot) for s in LAB.steps for c in s.commands[backend]
+        render(c, LAB.params) for s in LAB.steps for c in s.commands[backend]
     ]
     assert sum(b.check for b in blocks) == len(LAB.steps)  # one `snaplab check` per step
     refused = [b for b in blocks if b.expect_failure]

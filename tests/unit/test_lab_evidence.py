@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from snaplab.lab.evidence import Live, Timeline
+from snaplab.lab.history import Live
 from snaplab.lab.journal import Entry, Session
 from snaplab.lab.recorder import EXEC_ENDED, OWN_MARK, exec_end_entry
+from tests.unit.graded import FILE, facts
 
 CREATED = "2026-01-01T00:00:00.000000000Z"
 T0 = datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC)
@@ -18,11 +19,12 @@ def at(seconds: float) -> str:
 
 
 def start() -> Entry:
-    return Entry(t=at(0), kind="start", created_at=CREATED, file=False, status="Running")
+    return Entry(t=at(0), kind="start", created_at=CREATED, files={FILE: False}, status="Running")
 
 
-def ev(seconds: float, action: str, **kw) -> Entry:
-    return Entry(t=at(seconds), kind="event", action=action, **kw)
+def ev(seconds: float, action: str, file: bool | None = None, **kw) -> Entry:
+    files = {} if file is None else {FILE: file}
+    return Entry(t=at(seconds), kind="event", action=action, files=files, **kw)
 
 
 def live(**kw) -> Live:
@@ -54,7 +56,7 @@ def chapter(*, info: bool = True, running_restore: bool = False) -> list[Entry]:
 
 
 def test_the_whole_chapter():
-    f = Timeline(chapter(), live()).facts
+    f = facts(chapter(), live())
     assert f.snapshot == S and f.same_container
     assert None not in (f.taken, f.listed, f.touched, f.stopped, f.restored, f.started)
     assert f.looked is not None and f.deleted is not None
@@ -62,13 +64,13 @@ def test_the_whole_chapter():
 
 
 def test_a_skipped_info_leaves_every_later_fact_empty():
-    f = Timeline(chapter(info=False), live()).facts
+    f = facts(chapter(info=False), live())
     assert f.taken is not None and f.listed is None
     assert (f.touched, f.stopped, f.restored, f.started, f.looked, f.deleted) == (None,) * 6
 
 
 def test_a_restore_while_running_then_stop_and_restore_counts():
-    f = Timeline(chapter(running_restore=True), live()).facts
+    f = facts(chapter(running_restore=True), live())
     assert f.stopped == T0 + timedelta(seconds=5)
     assert f.restored == T0 + timedelta(seconds=6)
     assert f.deleted is not None
@@ -78,7 +80,7 @@ def test_a_restore_while_running_is_not_a_restore_of_the_stopped_container():
     es = chapter(running_restore=True)
     es = [e for e in es if e.when < T0 + timedelta(seconds=4.5)]
     es.append(ev(5, "instance-stopped", file=False, snapshots=[S], status="Stopped"))
-    f = Timeline(es, live(status="Stopped")).facts
+    f = facts(es, live(status="Stopped"))
     assert f.stopped is not None and f.restored is None
 
 
@@ -88,29 +90,29 @@ def test_a_pasted_chapter_whose_probe_came_after_the_delete_still_looked():
     look = es[-2]
     es[-2] = ev(8, "instance-exec", file=False, snapshots=[])  # probed too late to list S
     assert look.action == "instance-exec"
-    f = Timeline(es, live()).facts
+    f = facts(es, live())
     assert f.looked == T0 + timedelta(seconds=8) and f.deleted is not None
 
 
 def test_a_look_after_the_snapshot_was_deleted_does_not_count():
     es = [e for e in chapter() if e.action != "instance-snapshot-deleted"]
     es.insert(-1, ev(7.5, "instance-snapshot-deleted", snapshot=S, file=False))
-    f = Timeline(es, live()).facts
+    f = facts(es, live())
     assert f.started is not None and f.looked is None
 
 
 def test_events_of_starts_own_boot_written_after_its_entry_do_not_count():
     """A re-created container: its boot is logged after `start`'s entry, with an earlier time."""
-    boot = Entry(t=at(-0.05), kind="event", action="instance-started", file=False)
+    boot = Entry(t=at(-0.05), kind="event", action="instance-started", files={FILE: False})
     es = chapter()
-    f = Timeline([es[0], boot, *es[1:]], live()).facts
+    f = facts([es[0], boot, *es[1:]], live())
     assert f.same_container and f.deleted is not None
 
 
 def test_an_old_containers_evidence_does_not_count():
     old = chapter()
-    new = Entry(t=at(20), kind="start", created_at="2026-01-01T00:00:19Z", file=False)
-    f = Timeline([*old, new], live(created_at=new.created_at)).facts
+    new = Entry(t=at(20), kind="start", created_at="2026-01-01T00:00:19Z", files={FILE: False})
+    f = facts([*old, new], live(created_at=new.created_at))
     assert f.same_container and f.taken is None and f.snapshot == ""
 
 

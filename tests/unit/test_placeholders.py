@@ -7,7 +7,6 @@ from dataclasses import replace
 from snaplab.i18n import Text
 from snaplab.lab import grader
 from snaplab.lab.model import load, placeholders
-from snaplab.lab.results import LabResult
 
 LAB = load("snapshots")
 
@@ -19,12 +18,17 @@ def test_file_instance_and_snapshot_fill_a_check_message_and_hint():
         hint=Text("run `{command}` ({file})", "`{command}` 실행 ({file})"),
     )
     lab = replace(LAB, steps=(first, *LAB.steps[1:]))
-    base = LabResult(lab.id, "lxd", "web", "default", "업그레이드-전")
-    message, hint = grader.failure(lab, first.id, base, {first.id: "lxc snapshot web x"})
-    assert message.en == f"no {lab.file} in web/업그레이드-전"
-    assert message.ko == f"web/업그레이드-전에 {lab.file} 없음"
-    assert hint.en == f"run `lxc snapshot web x` ({lab.file})"
+    fill = placeholders(lab, "web", "업그레이드-전")
+    message, hint = grader.failure(lab, first.id, fill, {first.id: "lxc snapshot web x"})
+    file = LAB.params["file"]
+    assert message.en == f"no {file} in web/업그레이드-전"
+    assert message.ko == f"web/업그레이드-전에 {file} 없음"
+    assert hint.en == f"run `lxc snapshot web x` ({file})"
 
 
-def test_the_placeholders_name_the_lab_file():
-    assert placeholders(LAB, "web", "s1") == {"instance": "web", "snapshot": "s1", "file": LAB.file}
+def test_the_placeholders_are_the_lab_parameters_with_the_learners_names():
+    assert placeholders(LAB, "web", "s1") == {
+        "instance": "web",
+        "snapshot": "s1",
+        "file": LAB.params["file"],
+    }

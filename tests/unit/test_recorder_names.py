@@ -11,7 +11,10 @@ import pytest
 
 from snaplab.backends import get_backend
 from snaplab.lab.journal import Session
+from snaplab.lab.model import load
 from snaplab.lab.recorder import entry_for, last_part, source_name
+
+RECORD = load("snapshots").record
 
 NAMES = ["ubuntu-test-1", "업그레이드-전", "café-avant", "50%done", "v1.2_final", "a%41"]
 
@@ -53,19 +56,19 @@ def event(action: str, src: str, context: dict | None = None) -> dict:
 @pytest.mark.parametrize("backend", ["lxd", "incus"])
 @pytest.mark.parametrize("action", ["instance-snapshot-created", "instance-snapshot-deleted"])
 def test_a_snapshot_event_is_journalled_under_the_typed_name(monkeypatch, name, backend, action):
-    monkeypatch.setattr("snaplab.lab.recorder.probe", lambda client, instance, path: {})
+    monkeypatch.setattr("snaplab.lab.recorder.probe", lambda client, instance, paths: {})
     session = Session("snapshots", backend, "default", "ubuntu-test")
-    entry = entry_for(event(action, source(backend, name)), session, None, "/root/f")
+    entry = entry_for(event(action, source(backend, name)), session, None, RECORD)
     assert entry is not None and entry.snapshot == name
 
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("backend", ["lxd", "incus"])
 def test_a_restore_event_names_the_snapshot_as_typed(monkeypatch, name, backend):
-    monkeypatch.setattr("snaplab.lab.recorder.probe", lambda client, instance, path: {})
+    monkeypatch.setattr("snaplab.lab.recorder.probe", lambda client, instance, paths: {})
     session = Session("snapshots", backend, "default", "ubuntu-test")
     restored = event(
         "instance-restored", "/1.0/instances/ubuntu-test", {"snapshot": f"ubuntu-test/{name}"}
     )
-    entry = entry_for(restored, session, None, "/root/f")
+    entry = entry_for(restored, session, None, RECORD)
     assert entry is not None and entry.snapshot == name
