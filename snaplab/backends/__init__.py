@@ -33,6 +33,8 @@ class Backend:
     source_encodings: int = 1  # times a lifecycle event's source URL is percent-encoded
     conf_env: str = ""  # LXD_CONF / INCUS_CONF: the client's config directory (remotes, certs)
     protocol: str = ""  # a remote's `protocol:` in that directory's config.yml
+    trust_field: str = "password"  # where POST /1.0/certificates takes a trust token
+    extension_mark: str = ""  # in GET /1.0's api_extensions even when untrusted: who it is
 
     @property
     def socket(self) -> Path:
@@ -48,6 +50,8 @@ def _load() -> dict[str, Backend]:
 
 
 BACKENDS: dict[str, Backend] = _load()
+NAMES = tuple(BACKENDS)  # argparse choices and roster checks: a third daemon is one file
+PICKS = (*NAMES, "all")  # what `pick` takes
 
 
 def get_backend(name: str) -> Backend:

@@ -19,5 +19,6 @@ LXD = Backend(
     env_dir="LXD_DIR",
     conf_env="LXD_CONF",
     protocol="lxd",
+    extension_mark="devlxd",  # devlxd_events, devlxd_images...
     source_encodings=2,  # 5.0.2: /snapshots/%25EC%2597%2585 for 업
 )

@@ -15,13 +15,13 @@ from pathlib import Path
 import yaml
 
 from snaplab import remotes
+from snaplab.backends import NAMES
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, as_text, both
 from snaplab.lab.model import check_name
 
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")  # learner ids and project names
 CLASS = re.compile(r"^[a-z0-9][a-z0-9-]{0,23}$")  # short and lowercase: it prefixes projects
-BACKENDS = ("lxd", "incus")
 REQUIRED = ("id", "name", "target")
 COLUMNS = (*REQUIRED, "project", "backend", "instance")
 ID_RULE = both(
@@ -46,7 +46,7 @@ _NULL = "tag:yaml.org,2002:null"
 class Learner:
     id: str
     name: str
-    backend: str  # "lxd" | "incus"
+    backend: str  # a name in snaplab.backends.NAMES
     instance: str
     project: str
     url: str | None  # None: the shared host's local socket; else canonical https://host:port
@@ -123,7 +123,7 @@ def _not_a_backend(value: str) -> Text:
 
 
 def _problem(key: str, value: str) -> Text | None:
-    if key == "backend" and value not in BACKENDS:
+    if key == "backend" and value not in NAMES:
         return _not_a_backend(value)
     if key == "instance":
         try:
@@ -305,7 +305,7 @@ def load(
     backend: str | None = None,
     instance: str = "ubuntu-test",
 ) -> Roster:
-    if backend is not None and backend not in BACKENDS:
+    if backend is not None and backend not in NAMES:
         raise SnaplabError(_not_a_backend(backend), ExitCode.USAGE)
     check_name(instance, "instance")
     if name is not None and not CLASS.match(name):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from snaplab.backends import NAMES, get_backend
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, both, detect
 
@@ -68,7 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         v.add_argument("--name", default=None, help="class name (default: the roster's)")
         v.add_argument(
             "--backend",
-            choices=("lxd", "incus"),
+            choices=NAMES,
             default=None,
             help="backend for learners whose row names none (default: lxd)",
         )
@@ -258,7 +259,7 @@ def run_setup(args: argparse.Namespace) -> ClassResult:
             for d in tokens:
                 w.writerow([d.id, names[d.id], d.project, d.token])
         files.append(path)
-        cli = "incus" if roster.local()[0].backend == "incus" else "lxc"
+        cli = get_backend(roster.local()[0].backend).cli
         commands = (
             f"`{cli} remote add classroom TOKEN`, `{cli} remote switch classroom`, "
             f"`{cli} project switch PROJECT`"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from snaplab import remotes
+from snaplab.backends import NAMES
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, both, text
 from snaplab.lab.model import check_name
@@ -69,9 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("name", help="a name for the remote, e.g. classroom")
     a.add_argument("url", help="https://HOST[:PORT] (port 8443 by default)")
     a.add_argument("--token", required=True, help="the trust token the server printed")
-    a.add_argument(
-        "--backend", choices=("lxd", "incus"), default=None, help="default: what the server is"
-    )
+    a.add_argument("--backend", choices=NAMES, default=None, help="default: what the server is")
     a.add_argument("--project", default="default", help="daemon project (default: default)")
     a.set_defaults(run=add)
     ls = verbs.add_parser("list", help="the stored remotes")
