@@ -18,6 +18,7 @@ from snaplab import remotes
 from snaplab.backends import NAMES
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, as_text, both
+from snaplab.lab.journal import Session, container_key
 from snaplab.lab.model import check_name
 
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")  # learner ids and project names
@@ -58,6 +59,10 @@ class Learner:
 
     def to_dict(self) -> dict[str, str]:
         return {key: getattr(self, key) for key in COLUMNS}  # a roster row, as written back
+
+    def session(self, lab: str) -> Session:
+        """The same session `snaplab check --project P --instance I` means: one journal."""
+        return Session(lab, self.backend, self.project, self.instance, self.url)
 
 
 @dataclass(frozen=True)
@@ -367,7 +372,7 @@ def load(
 
     learners: list[Learner] = []
     ids: dict[str, _Row] = {}
-    containers: dict[tuple[str | None, str, str, str], Learner] = {}
+    containers: dict[str, Learner] = {}
     for row in rows:
         before, v = len(errors), row.values
         errors += [
@@ -419,7 +424,7 @@ def load(
         kind = v.get("backend") or meta.values.get("backend") or backend or "lxd"
         box = v.get("instance") or meta.values.get("instance") or instance
         learner = Learner(lid, v["name"], kind, box, project, url, row.line)
-        other = containers.setdefault((url, kind, project, box), learner)
+        other = containers.setdefault(container_key(kind, url, project, box), learner)
         if other is learner:
             learners.append(learner)
         else:

@@ -44,8 +44,7 @@ def class_dir(roster: Roster) -> Path:
 
 
 def session(lab: Lab, learner: Learner) -> Session:
-    """The learner's session: the same key `snaplab check --project P --instance I` uses."""
-    return Session(lab.id, learner.backend, learner.project, learner.instance, learner.url)
+    return learner.session(lab.id)
 
 
 def token_name(roster: Roster, learner: Learner) -> str:
