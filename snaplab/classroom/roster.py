@@ -158,16 +158,7 @@ def _read_csv(text: str, errors: Errors) -> list[_Row]:
                 header = [c.lower() for c in cells]
                 for i, c in enumerate(header):
                     if c not in COLUMNS:
-                        cols = ", ".join(COLUMNS)
-                        errors.append(
-                            (
-                                line,
-                                both(
-                                    f"unknown column {c!r} (columns: {cols})",
-                                    f"알 수 없는 열 {c!r}입니다(열: {cols})",
-                                ),
-                            )
-                        )
+                        errors.append((line, _unknown("column", "열", c, COLUMNS)))
                     elif c in header[:i]:
                         errors.append(
                             (
@@ -209,21 +200,20 @@ def _read_csv(text: str, errors: Errors) -> list[_Row]:
     return rows
 
 
+def _unknown(en: str, ko: str, name: str, known: tuple[str, ...]) -> Text:
+    """A CSV column or YAML key the roster does not have, and the ones it has."""
+    names = ", ".join(known)
+    return both(
+        f"unknown {en} {name!r} ({en}s: {names})", f"알 수 없는 {ko} {name!r}입니다({ko}: {names})"
+    )
+
+
 def _mapping(node: yaml.MappingNode, keys: tuple[str, ...], errors: Errors) -> dict[str, yaml.Node]:
     found: dict[str, yaml.Node] = {}
     for k, v in node.value:
         key, line = str(k.value), k.start_mark.line + 1
         if key not in keys:
-            known = ", ".join(keys)
-            errors.append(
-                (
-                    line,
-                    both(
-                        f"unknown key {key!r} (keys: {known})",
-                        f"알 수 없는 키 {key!r}입니다(키: {known})",
-                    ),
-                )
-            )
+            errors.append((line, _unknown("key", "키", key, keys)))
         elif key in found:
             errors.append(
                 (line, both(f"key {key!r} appears twice", f"키 {key!r}이(가) 두 번 나옵니다"))
