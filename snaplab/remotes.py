@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from snaplab.backends import BACKENDS, Backend, get_backend
+from snaplab.backends import BACKENDS, Backend, get_backend, trust_commands
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, both
 
@@ -259,13 +259,13 @@ def find(ref: str) -> Remote:
         if remote.url == url:
             return remote
     add = f"`snaplab remote add NAME {ref} --token TOKEN`"
-    trust = "`lxc config trust add --name NAME` or `incus config trust add NAME`"
+    trust = trust_commands()
     raise SnaplabError(
         both(
-            f"{ref} is not a stored remote: add it first with {add} (a token from {trust} "
+            f"{ref} is not a stored remote: add it first with {add} (a token from {trust.en} "
             "on the server), then use --remote NAME",
             f"{ref}은(는) 저장된 원격이 아닙니다: 먼저 {add}(으)로 추가한 뒤(토큰은 서버에서 "
-            f"{trust.replace(' or ', ' 또는 ')}(으)로 만듭니다) --remote NAME을 사용하세요",
+            f"{trust.ko}(으)로 만듭니다) --remote NAME을 사용하세요",
         ),
         ExitCode.USAGE,
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from snaplab.backends import NAMES, get_backend
+from snaplab.backends import BACKENDS, NAMES, get_backend
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, both, detect
 
@@ -92,8 +92,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--listen",
         default=None,
         metavar="ADDR:PORT",
-        help="where learners reach the host, if it does not listen yet "
-        "(default: 127.0.0.1:8443 for LXD, 127.0.0.1:8444 for Incus)",
+        help="where learners reach the host, if it does not listen yet (default: "
+        + ", ".join(f"{b.listen} for {b.title}" for b in BACKENDS.values())
+        + ")",
     )
     grade = verbs.choices["grade"]
     grade.add_argument(
