@@ -25,16 +25,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import yaml
 
+from snaplab.backends import BACKENDS, Backend, get_backend, trust_commands
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, both
-
-if TYPE_CHECKING:
-    from snaplab.backends import Backend
 
 DEFAULT_PORT = 8443
 _URLSAFE = str.maketrans("-_", "+/")  # either base64 alphabet
@@ -177,10 +174,10 @@ def server_kind(meta: dict) -> str | None:
     if server:
         return str(server)
     extensions = meta.get("api_extensions") or []
-    if any("dev_incus" in e for e in extensions):
-        return "incus"
-    if any("devlxd" in e for e in extensions):
-        return "lxd"
+    # the fork first: it may have kept a name of LXD's, LXD never has one of its
+    for backend in reversed(BACKENDS.values()):
+        if any(backend.extension_mark in e for e in extensions):
+            return backend.name
     return None
 
 
@@ -188,7 +185,7 @@ def trust_request(kind: str, token_text: str, cert_pem: str, name: str) -> dict:
     """POST /1.0/certificates: LXD 5.0 takes the token as `password`, Incus only as `trust_token`."""
     der = ssl.PEM_cert_to_DER_cert(cert_pem)
     body = {"type": "client", "name": name, "certificate": base64.b64encode(der).decode()}
-    body["trust_token" if kind == "incus" else "password"] = token_text.strip()
+    body[get_backend(kind).trust_field] = token_text.strip()
     return body
 
 
@@ -262,13 +259,13 @@ def find(ref: str) -> Remote:
         if remote.url == url:
             return remote
     add = f"`snaplab remote add NAME {ref} --token TOKEN`"
-    trust = "`lxc config trust add --name NAME` or `incus config trust add NAME`"
+    trust = trust_commands()
     raise SnaplabError(
         both(
-            f"{ref} is not a stored remote: add it first with {add} (a token from {trust} "
+            f"{ref} is not a stored remote: add it first with {add} (a token from {trust.en} "
             "on the server), then use --remote NAME",
             f"{ref}은(는) 저장된 원격이 아닙니다: 먼저 {add}(으)로 추가한 뒤(토큰은 서버에서 "
-            f"{trust.replace(' or ', ' 또는 ')}(으)로 만듭니다) --remote NAME을 사용하세요",
+            f"{trust.ko}(으)로 만듭니다) --remote NAME을 사용하세요",
         ),
         ExitCode.USAGE,
     )

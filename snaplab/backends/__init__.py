@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from snaplab.errors import ExitCode, SnaplabError
-from snaplab.i18n import both
+from snaplab.i18n import Text, both
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,9 @@ class Backend:
     source_encodings: int = 1  # times a lifecycle event's source URL is percent-encoded
     conf_env: str = ""  # LXD_CONF / INCUS_CONF: the client's config directory (remotes, certs)
     protocol: str = ""  # a remote's `protocol:` in that directory's config.yml
+    trust_field: str = "password"  # where POST /1.0/certificates takes a trust token
+    extension_mark: str = ""  # in GET /1.0's api_extensions even when untrusted: who it is
+    trust_add: str = ""  # the server-side command that prints a trust token
 
     @property
     def socket(self) -> Path:
@@ -48,6 +51,14 @@ def _load() -> dict[str, Backend]:
 
 
 BACKENDS: dict[str, Backend] = _load()
+NAMES = tuple(BACKENDS)  # argparse choices and roster checks: a third daemon is one file
+PICKS = (*NAMES, "all")  # what `pick` takes
+
+
+def trust_commands() -> Text:
+    """Each daemon's way to make a trust token, for a message that does not know which it is."""
+    commands = [f"`{b.trust_add}`" for b in BACKENDS.values()]
+    return both(" or ".join(commands), " 또는 ".join(commands))
 
 
 def get_backend(name: str) -> Backend:

@@ -20,5 +20,8 @@ INCUS = Backend(
     env_dir="INCUS_DIR",
     conf_env="INCUS_CONF",
     protocol="incus",
+    trust_field="trust_token",  # Incus dropped LXD's `password`
+    trust_add="incus config trust add NAME",  # the name is positional here
+    extension_mark="dev_incus",  # dev_incus_events...: LXD's devlxd_*, renamed
     listen="127.0.0.1:8444",  # beside LXD on one classroom host
 )

@@ -19,5 +19,7 @@ LXD = Backend(
     env_dir="LXD_DIR",
     conf_env="LXD_CONF",
     protocol="lxd",
+    trust_add="lxc config trust add --name NAME",
+    extension_mark="devlxd",  # devlxd_events, devlxd_images...
     source_encodings=2,  # 5.0.2: /snapshots/%25EC%2597%2585 for 업
 )

@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 
+from snaplab import junit
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text
 from snaplab.lab.results import FAIL, PASS, PENDING, LabResult
@@ -183,37 +184,32 @@ def to_csv(book: Gradebook) -> str:
 
 
 def to_junit(book: Gradebook) -> str:
-    root = ET.Element("testsuites", name=f"snaplab.{book.class_name}.{book.lab}")
-    for r in book.learners:
-        graded = r.status == GRADED
-        suite = ET.SubElement(
-            root,
-            "testsuite",
-            name=r.id,
-            tests=str(len(r.steps) if graded else 1),
-            failures=str(sum(s.status == FAIL for s in r.steps)),
-            errors=str(int(not graded)),
-            skipped=str(sum(s.status == PENDING for s in r.steps)),
-            time=f"{r.seconds:.3f}",
-            timestamp=r.graded_at,
+    return junit.render(
+        junit.suites(
+            f"snaplab.{book.class_name}.{book.lab}", [_suite(book.lab, r) for r in book.learners]
         )
-        props = ET.SubElement(suite, "properties")
-        for name in (*WHO[1:], "snapshot", "score", "max_score"):
-            value = getattr(r, name)
-            ET.SubElement(props, "property", name=name, value="" if value is None else str(value))
-        if not graded:
-            case = ET.SubElement(suite, "testcase", classname=book.lab, name="grading")
-            ET.SubElement(case, "error", type=r.status, message=r.reason)
-        for s in r.steps if graded else []:
-            case = ET.SubElement(suite, "testcase", classname=book.lab, name=s.id)
-            if s.status == FAIL:
-                ET.SubElement(case, "failure", message=s.message).text = s.hint
-            elif s.status == PENDING:
-                ET.SubElement(case, "skipped", message=s.message)
-    for key in ("tests", "failures", "errors", "skipped"):  # the totals CI dashboards show
-        root.set(key, str(sum(int(suite.get(key, 0)) for suite in root)))
-    ET.indent(root)
-    return ET.tostring(root, encoding="unicode", xml_declaration=True)
+    )
+
+
+def _suite(lab: str, r: LearnerResult) -> ET.Element:
+    """One learner's suite: their steps, or one error saying why they were not graded."""
+    graded = r.status == GRADED
+    count = junit.counts([s.status for s in r.steps])
+    suite = junit.suite(
+        [(key, getattr(r, key)) for key in (*WHO[1:], "snapshot", "score", "max_score")],
+        name=r.id,
+        tests=count["tests"] if graded else "1",
+        failures=count["failures"],
+        errors=str(int(not graded)),
+        skipped=count["skipped"],
+        time=f"{r.seconds:.3f}",
+        timestamp=r.graded_at,
+    )
+    if not graded:
+        junit.error(suite, lab, "grading", r.status, r.reason)
+    for s in r.steps if graded else []:
+        junit.case(suite, lab, s.id, s.status, s.message, s.hint)
+    return suite
 
 
 def to_html(book: Gradebook) -> str:

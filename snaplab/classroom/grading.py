@@ -21,7 +21,6 @@ from snaplab.classroom.gradebook import FAILED, UNREACHABLE, LearnerResult
 from snaplab.classroom.roster import Learner
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import both
-from snaplab.lab.journal import Session
 from snaplab.lab.model import Lab
 
 # exit codes that mean "we never reached this learner's daemon as ourselves"
@@ -56,9 +55,8 @@ def grade_one(lab: Lab, learner: Learner, lang: str, timeout: float) -> LearnerR
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
-        session = Session(lab.id, learner.backend, learner.project, learner.instance, learner.url)
         try:
-            result = runner.check(lab, session, restart_recorder=False)
+            result = runner.check(lab, learner.session(lab.id), restart_recorder=False)
         except SnaplabError as e:
             status = UNREACHABLE if e.code in UNREACHABLE_CODES else FAILED
             reason = e.render(lang)

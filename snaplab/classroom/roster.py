@@ -15,13 +15,14 @@ from pathlib import Path
 import yaml
 
 from snaplab import remotes
+from snaplab.backends import NAMES
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, as_text, both
+from snaplab.lab.journal import Session, container_key
 from snaplab.lab.model import check_name
 
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")  # learner ids and project names
 CLASS = re.compile(r"^[a-z0-9][a-z0-9-]{0,23}$")  # short and lowercase: it prefixes projects
-BACKENDS = ("lxd", "incus")
 REQUIRED = ("id", "name", "target")
 COLUMNS = (*REQUIRED, "project", "backend", "instance")
 ID_RULE = both(
@@ -46,7 +47,7 @@ _NULL = "tag:yaml.org,2002:null"
 class Learner:
     id: str
     name: str
-    backend: str  # "lxd" | "incus"
+    backend: str  # a name in snaplab.backends.NAMES
     instance: str
     project: str
     url: str | None  # None: the shared host's local socket; else canonical https://host:port
@@ -58,6 +59,10 @@ class Learner:
 
     def to_dict(self) -> dict[str, str]:
         return {key: getattr(self, key) for key in COLUMNS}  # a roster row, as written back
+
+    def session(self, lab: str) -> Session:
+        """The same session `snaplab check --project P --instance I` means: one journal."""
+        return Session(lab, self.backend, self.project, self.instance, self.url)
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,7 @@ def _not_a_backend(value: str) -> Text:
 
 
 def _problem(key: str, value: str) -> Text | None:
-    if key == "backend" and value not in BACKENDS:
+    if key == "backend" and value not in NAMES:
         return _not_a_backend(value)
     if key == "instance":
         try:
@@ -153,16 +158,7 @@ def _read_csv(text: str, errors: Errors) -> list[_Row]:
                 header = [c.lower() for c in cells]
                 for i, c in enumerate(header):
                     if c not in COLUMNS:
-                        cols = ", ".join(COLUMNS)
-                        errors.append(
-                            (
-                                line,
-                                both(
-                                    f"unknown column {c!r} (columns: {cols})",
-                                    f"알 수 없는 열 {c!r}입니다(열: {cols})",
-                                ),
-                            )
-                        )
+                        errors.append((line, _unknown("column", "열", c, COLUMNS)))
                     elif c in header[:i]:
                         errors.append(
                             (
@@ -204,21 +200,20 @@ def _read_csv(text: str, errors: Errors) -> list[_Row]:
     return rows
 
 
+def _unknown(en: str, ko: str, name: str, known: tuple[str, ...]) -> Text:
+    """A CSV column or YAML key the roster does not have, and the ones it has."""
+    names = ", ".join(known)
+    return both(
+        f"unknown {en} {name!r} ({en}s: {names})", f"알 수 없는 {ko} {name!r}입니다({ko}: {names})"
+    )
+
+
 def _mapping(node: yaml.MappingNode, keys: tuple[str, ...], errors: Errors) -> dict[str, yaml.Node]:
     found: dict[str, yaml.Node] = {}
     for k, v in node.value:
         key, line = str(k.value), k.start_mark.line + 1
         if key not in keys:
-            known = ", ".join(keys)
-            errors.append(
-                (
-                    line,
-                    both(
-                        f"unknown key {key!r} (keys: {known})",
-                        f"알 수 없는 키 {key!r}입니다(키: {known})",
-                    ),
-                )
-            )
+            errors.append((line, _unknown("key", "키", key, keys)))
         elif key in found:
             errors.append(
                 (line, both(f"key {key!r} appears twice", f"키 {key!r}이(가) 두 번 나옵니다"))
@@ -305,7 +300,7 @@ def load(
     backend: str | None = None,
     instance: str = "ubuntu-test",
 ) -> Roster:
-    if backend is not None and backend not in BACKENDS:
+    if backend is not None and backend not in NAMES:
         raise SnaplabError(_not_a_backend(backend), ExitCode.USAGE)
     check_name(instance, "instance")
     if name is not None and not CLASS.match(name):
@@ -367,7 +362,7 @@ def load(
 
     learners: list[Learner] = []
     ids: dict[str, _Row] = {}
-    containers: dict[tuple[str | None, str, str, str], Learner] = {}
+    containers: dict[str, Learner] = {}
     for row in rows:
         before, v = len(errors), row.values
         errors += [
@@ -419,7 +414,7 @@ def load(
         kind = v.get("backend") or meta.values.get("backend") or backend or "lxd"
         box = v.get("instance") or meta.values.get("instance") or instance
         learner = Learner(lid, v["name"], kind, box, project, url, row.line)
-        other = containers.setdefault((url, kind, project, box), learner)
+        other = containers.setdefault(container_key(kind, url, project, box), learner)
         if other is learner:
             learners.append(learner)
         else:

@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from snaplab.backends import BACKENDS, NAMES, get_backend
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, both, detect
 
 if TYPE_CHECKING:
     from snaplab.classroom.gradebook import Gradebook, LearnerResult
+    from snaplab.classroom.projects import Done
     from snaplab.classroom.roster import Roster
-    from snaplab.classroom.shared import Done
 
 ROSTER_HELP = (
     "the class roster, CSV or YAML: id,name,target[,project,backend,instance]; target is "
@@ -68,7 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         v.add_argument("--name", default=None, help="class name (default: the roster's)")
         v.add_argument(
             "--backend",
-            choices=("lxd", "incus"),
+            choices=NAMES,
             default=None,
             help="backend for learners whose row names none (default: lxd)",
         )
@@ -91,8 +92,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--listen",
         default=None,
         metavar="ADDR:PORT",
-        help="where learners reach the host, if it does not listen yet "
-        "(default: 127.0.0.1:8443 for LXD, 127.0.0.1:8444 for Incus)",
+        help="where learners reach the host, if it does not listen yet (default: "
+        + ", ".join(f"{b.listen} for {b.title}" for b in BACKENDS.values())
+        + ")",
     )
     grade = verbs.choices["grade"]
     grade.add_argument(
@@ -210,7 +212,7 @@ def run_setup(args: argparse.Namespace) -> ClassResult:
     import csv
     import os
 
-    from snaplab.classroom import shared
+    from snaplab.classroom import projects, recording
 
     lab, roster = _load(args)
     jobs = _jobs(args)  # every usage error before the daemon is touched
@@ -218,8 +220,8 @@ def run_setup(args: argparse.Namespace) -> ClassResult:
     progress = Progress(len(roster.learners), "setup", lang)
     notes = []
     for name in sorted({learner.backend for learner in roster.local()}):
-        admin = shared.host_admin(name)
-        where = shared.listen(roster, admin, args.listen or admin.backend.listen)
+        admin = projects.host_admin(name)
+        where = projects.listen(roster, admin, args.listen or admin.backend.listen)
         title = admin.backend.title
         notes.append(
             both(
@@ -227,15 +229,15 @@ def run_setup(args: argparse.Namespace) -> ClassResult:
                 f"학습자는 이 호스트의 {title}에 {where}(으)로 접속합니다",
             )
         )
-    done = shared.each(
+    done = projects.each(
         roster.learners,
-        lambda learner: shared.setup_one(lab, roster, learner),
+        lambda learner: projects.setup_one(lab, roster, learner),
         jobs,
         lambda d: progress.add("failed" if d.error else "ok", f"{d.id}: " + _outcome(d)),
     )
-    started = shared.started(lab, roster)
+    started = recording.started(lab, roster)
     if started:
-        unrecorded = shared.record(lab, roster, started)
+        unrecorded = recording.record(lab, roster, started)
         for d in done:
             if d.id in unrecorded and not d.error:
                 d.error = both("the lab runs, but ", "실습은 실행 중이지만 ") + unrecorded[d.id]
@@ -249,7 +251,7 @@ def run_setup(args: argparse.Namespace) -> ClassResult:
     files = []
     tokens = [d for d in done if d.token]
     if tokens:
-        path = shared.class_dir(roster) / "access.csv"
+        path = projects.class_dir(roster) / "access.csv"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
@@ -258,7 +260,7 @@ def run_setup(args: argparse.Namespace) -> ClassResult:
             for d in tokens:
                 w.writerow([d.id, names[d.id], d.project, d.token])
         files.append(path)
-        cli = "incus" if roster.local()[0].backend == "incus" else "lxc"
+        cli = get_backend(roster.local()[0].backend).cli
         commands = (
             f"`{cli} remote add classroom TOKEN`, `{cli} remote switch classroom`, "
             f"`{cli} project switch PROJECT`"
@@ -282,15 +284,15 @@ def _outcome(d: Done) -> Text:
 def run_teardown(args: argparse.Namespace) -> ClassResult:
     import shutil
 
-    from snaplab.classroom import shared
+    from snaplab.classroom import projects, recording
 
     lab, roster = _load(args)
     jobs = _jobs(args)
     progress = Progress(len(roster.learners), "teardown", detect(getattr(args, "lang", None)))
-    shared.stop_recorders(roster)
-    done = shared.each(
+    recording.stop_recorders(roster)
+    done = projects.each(
         roster.learners,
-        lambda learner: shared.teardown_one(lab, roster, learner),
+        lambda learner: projects.teardown_one(lab, roster, learner),
         jobs,
         lambda d: progress.add(
             "failed" if d.error else "kept" if d.kept else "ok", f"{d.id}: " + _outcome(d)
@@ -300,9 +302,9 @@ def run_teardown(args: argparse.Namespace) -> ClassResult:
     if not any(d.error or d.kept for d in done):
         # the daemon stops listening only when no learner of the class may still need it
         for name in sorted({learner.backend for learner in roster.local()}):
-            if said := shared.unlisten(roster, name):
+            if said := projects.unlisten(roster, name):
                 notes.append(said)
-        shutil.rmtree(shared.class_dir(roster), ignore_errors=True)
+        shutil.rmtree(projects.class_dir(roster), ignore_errors=True)
     return ClassResult("teardown", roster, done, notes)
 
 
@@ -353,7 +355,7 @@ class GradeResult:
 
 
 def run_grade(args: argparse.Namespace) -> GradeResult:
-    from snaplab.classroom import gradebook, grading, shared
+    from snaplab.classroom import gradebook, grading, recording
 
     lab, roster = _load(args)
     lang = detect(getattr(args, "lang", None))
@@ -383,9 +385,9 @@ def run_grade(args: argparse.Namespace) -> GradeResult:
                 ExitCode.USAGE,
             )
     notes: list[Text] = []
-    started = shared.started(lab, roster)
-    if any(not shared.recorded(lab, learner) for learner in started):
-        unrecorded = shared.record(lab, roster, started)
+    started = recording.started(lab, roster)
+    if any(not recording.recorded(lab, learner) for learner in started):
+        unrecorded = recording.record(lab, roster, started)
         notes += sorted(set(unrecorded.values()), key=lambda n: n.en)
         notes.append(
             both(

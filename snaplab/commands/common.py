@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from snaplab import i18n
+from snaplab.backends import NAMES
 from snaplab.transports import Target
 
 if TYPE_CHECKING:  # the lab engine pulls in pylxd and pytest: only verbs that need it pay
@@ -16,7 +17,7 @@ if TYPE_CHECKING:  # the lab engine pulls in pylxd and pytest: only verbs that n
 
 def add_target(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--backend", default="lxd", choices=("lxd", "incus"), help="which daemon (default: lxd)"
+        "--backend", default="lxd", choices=NAMES, help="which daemon (default: lxd)"
     )
     parser.add_argument("--project", default="default", help="daemon project (default: default)")
     add_remote(parser)
@@ -64,7 +65,7 @@ def add_lab(parser: argparse.ArgumentParser, json_flag: bool = True) -> None:
     parser.add_argument("lab", help="the lab's id, e.g. snapshots (`snaplab labs` lists them)")
     parser.add_argument(
         "--backend",
-        choices=("lxd", "incus"),
+        choices=NAMES,
         default=None,
         help="lxd or incus (default: the one `start` used, else lxd)",
     )

@@ -7,7 +7,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from snaplab.backends import pick
+from snaplab.backends import PICKS, pick
 from snaplab.commands.common import add_remote, stored_remote, target
 from snaplab.doctor.results import Report, Status
 from snaplab.errors import ExitCode
@@ -58,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "pays here)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--backend", default="all", choices=("lxd", "incus", "all"))
+    p.add_argument("--backend", default="all", choices=PICKS)
     p.add_argument("--project", default=None, help="daemon project (default: default)")
     add_remote(p)
     p.add_argument(

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from snaplab.backends import pick
+from snaplab.backends import PICKS, pick
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, both, detect, text
 
@@ -102,7 +102,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(lxdadmin, incusadmin) and import the offline lab image. Safe to run again: "
         "steps already done are skipped and reported.",
     )
-    s.add_argument("--backend", default="all", choices=("lxd", "incus", "all"))
+    s.add_argument("--backend", default="all", choices=PICKS)
     s.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     s.add_argument(
         "--bridge",
@@ -133,7 +133,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--json", action="store_true")
     s.set_defaults(run=run_setup)
     t = verbs.add_parser("stop", help="stop the daemons that snaplab started (never others)")
-    t.add_argument("--backend", default="all", choices=("lxd", "incus", "all"))
+    t.add_argument("--backend", default="all", choices=PICKS)
     t.add_argument("--json", action="store_true")
     t.set_defaults(run=run_stop)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from snaplab import remotes
+from snaplab.backends import BACKENDS, NAMES, trust_commands
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, both, text
 from snaplab.lab.model import check_name
@@ -60,18 +61,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "remote",
         help="HTTPS remotes: add one with a trust token, list, remove",
         description="Manage HTTPS remotes. `add` trusts this user's snaplab client certificate "
-        "on the server with a token from `lxc config trust add --name NAME` (LXD) or "
-        "`incus config trust add NAME` (Incus) and pins the server's certificate the "
-        "token vouches for. Other verbs then take --remote NAME.",
+        "on the server with a token from "
+        + " or ".join(f"`{b.trust_add}` ({b.title})" for b in BACKENDS.values())
+        + " and pins the server's certificate the token vouches for. "
+        "Other verbs then take --remote NAME.",
     )
     verbs = p.add_subparsers(dest="remote_verb", metavar="VERB", required=True)
     a = verbs.add_parser("add", help="trust this client on a server and remember it")
     a.add_argument("name", help="a name for the remote, e.g. classroom")
     a.add_argument("url", help="https://HOST[:PORT] (port 8443 by default)")
     a.add_argument("--token", required=True, help="the trust token the server printed")
-    a.add_argument(
-        "--backend", choices=("lxd", "incus"), default=None, help="default: what the server is"
-    )
+    a.add_argument("--backend", choices=NAMES, default=None, help="default: what the server is")
     a.add_argument("--project", default="default", help="daemon project (default: default)")
     a.set_defaults(run=add)
     ls = verbs.add_parser("list", help="the stored remotes")
@@ -96,14 +96,13 @@ def add(args: argparse.Namespace) -> RemoteResult:
         )
     token = remotes.decode_token(args.token)
     if token is None:
+        trust = trust_commands()
         raise SnaplabError(
             both(
                 "--token is not a trust token (base64 JSON carrying the server's fingerprint): "
-                "make one on the server with `lxc config trust add --name NAME` or "
-                "`incus config trust add NAME`",
+                f"make one on the server with {trust.en}",
                 "--token 값이 신뢰 토큰(서버 지문을 담은 base64 JSON)이 아닙니다: 서버에서 "
-                "`lxc config trust add --name NAME` 또는 `incus config trust add NAME`으로 "
-                "만드세요",
+                f"{trust.ko}으로 만드세요",
             ),
             ExitCode.USAGE,
         )

@@ -32,6 +32,7 @@ side must not pay for pylxd or pytest. The grading imports happen in the recorde
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import queue
@@ -213,12 +214,11 @@ def _log(message: str) -> None:
 
 
 def _session(raw: Any) -> Session:
-    fields = ("lab", "backend", "project", "instance", "url")
-    if not isinstance(raw, dict) or set(raw) != set(fields):
+    """A peer's session, field by field as Session has them: only `url` may be None."""
+    names = {f.name for f in dataclasses.fields(Session)}
+    if not isinstance(raw, dict) or set(raw) != names:
         raise ValueError("no session")
-    if not all(isinstance(raw[k], str) for k in fields[:4]) or not (
-        raw["url"] is None or isinstance(raw["url"], str)
-    ):
+    if not all(isinstance(raw[k], str) or (k == "url" and raw[k] is None) for k in names):
         raise ValueError("a malformed session")
     return Session(**raw)
 

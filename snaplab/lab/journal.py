@@ -91,10 +91,8 @@ class Session:
 
     @property
     def dir(self) -> Path:
-        where = "local" if not self.url else self.url.split("//", 1)[-1].replace(":", "_")
-        return writable_dir(
-            state_dir() / f"{self.lab}-{self.backend}-{where}-{self.project}-{self.instance}"
-        )
+        key = container_key(self.backend, self.url, self.project, self.instance)
+        return writable_dir(state_dir() / f"{self.lab}-{key}")
 
     @property
     def journal(self) -> Path:
@@ -111,6 +109,13 @@ class Session:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def container_key(backend: str, url: str | None, project: str, instance: str) -> str:
+    """The one name of a container across snaplab: a session's directory is named by it, and
+    two roster rows with one key would share that directory, so the roster refuses them."""
+    where = "local" if not url else url.split("//", 1)[-1].replace(":", "_")
+    return f"{backend}-{where}-{project}-{instance}"
 
 
 # Which session a verb means. Here, beside Session, and not in runner: `check`'s client side

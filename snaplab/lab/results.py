@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,35 +71,21 @@ class LabResult:
         }
 
     def to_junit(self, lang: str = "en") -> str:
-        suite = ET.Element(
-            "testsuite",
+        from snaplab import junit  # it reads this module's statuses
+
+        suite = junit.suite(
+            [
+                (k, getattr(self, k))
+                for k in ("score", "max_score", "instance", "project", "snapshot")
+            ],
             name=f"snaplab.{self.lab}.{self.backend}",
-            tests=str(len(self.steps)),
-            failures=str(sum(s.status == FAIL for s in self.steps)),
-            skipped=str(sum(s.status == PENDING for s in self.steps)),
+            **junit.counts([s.status for s in self.steps]),
         )
-        props = ET.SubElement(suite, "properties")
-        for name, value in (
-            ("score", self.score),
-            ("max_score", self.max_score),
-            ("instance", self.instance),
-            ("project", self.project),
-            ("snapshot", self.snapshot),
-        ):
-            ET.SubElement(props, "property", name=name, value=str(value))
         for s in self.steps:
-            case = ET.SubElement(suite, "testcase", classname=f"{self.lab}", name=s.id)
-            ET.SubElement(case, "properties").append(
-                ET.Element("property", name="points", value=f"{s.points}/{s.max_points}")
-            )
-            if s.status == FAIL:
-                ET.SubElement(case, "failure", message=s.message.get(lang)).text = (
-                    s.hint.get(lang) if s.hint else ""
-                )
-            elif s.status == PENDING:
-                ET.SubElement(case, "skipped", message=s.message.get(lang))
-        ET.indent(suite)
-        return ET.tostring(suite, encoding="unicode", xml_declaration=True)
+            hint = s.hint.get(lang) if s.hint else ""
+            points = f"{s.points}/{s.max_points}"
+            junit.case(suite, self.lab, s.id, s.status, s.message.get(lang), hint, points)
+        return junit.render(suite)
 
 
 # The whole result in both languages, for the recorder to hand `check` over its socket:

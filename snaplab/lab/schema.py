@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from snaplab.backends import BACKENDS
+from snaplab.backends import NAMES
 
 ID = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 LANGS = ("en", "ko")
+BACKENDS = NAMES
 TEXT = "text"  # a mapping with a non-empty string per language
 
 LAB_KEYS: dict[str, Any] = {

@@ -216,8 +216,8 @@ def test_setup_with_the_daemon_down_in_korean(cli, env, roster):
 
 
 def test_a_class_result_reads_in_korean():
+    from snaplab.classroom.projects import Done
     from snaplab.classroom.roster import Roster
-    from snaplab.classroom.shared import Done
     from snaplab.commands.classroom import ClassResult
     from snaplab.i18n import both
 

@@ -11,6 +11,7 @@ import stat
 import pytest
 
 from snaplab import remotes
+from snaplab.backends import BACKENDS, NAMES, trust_commands
 from snaplab.errors import ExitCode, SnaplabError
 
 FP = "e71d1e6a629b0d75b2d1e4471582609a83b3ab1fbb8458a974b52a2adf51c2c9"
@@ -102,6 +103,16 @@ def test_server_kind_from_untrusted_metadata():
     assert remotes.server_kind({"api_extensions": ["dev_incus_events"]}) == "incus"
     assert remotes.server_kind({"environment": {"server": "incus"}}) == "incus"
     assert remotes.server_kind({"api_extensions": []}) is None
+
+
+@pytest.mark.parametrize("backend", BACKENDS.values(), ids=NAMES)
+def test_every_backend_is_told_apart_and_trusted_by_its_own_record(backend):
+    """A new daemon is a new record: nothing outside it says which daemon is which."""
+    meta = {"api_extensions": ["storage_zfs_remove_snapshots", f"{backend.extension_mark}_events"]}
+    assert remotes.server_kind(meta) == backend.name
+    body = remotes.trust_request(backend.name, "TOKEN", _pem("client"), "me")
+    assert body[backend.trust_field] == "TOKEN"
+    assert f"`{backend.trust_add}`" in trust_commands().en
 
 
 def test_trust_request_field_per_server_kind():

@@ -231,6 +231,12 @@ def test_same_container_is_refused(tmp_path):
     assert "line 5: learner 'choi' has the same container as 'lee' (line 3)" in message
 
 
+def test_rows_that_would_share_a_state_directory_are_refused(tmp_path):
+    """Project a-b with instance c and project a with instance b-c name one directory."""
+    message = csv_error(tmp_path, "kim,a,local,a-b,,c", "lee,b,local,a,,b-c")
+    assert "line 3: learner 'lee' has the same container as 'kim' (line 2)" in message
+
+
 def test_yaml_errors_name_the_line_of_the_value(tmp_path):
     text = """\
 class: ko101

@@ -1,22 +1,15 @@
-"""The shared classroom host: a project per learner, the lab started in each, one recorder per daemon.
-
-Learners reach only their own project through a trust token restricted to it
-(`restricted: true, projects: [P]`): both LXD 5.0 and Incus 6.0 take it, the
-learner needs no Unix account on the host, and a learner on a laptop and one on
-the host itself use it alike. (`lxd-user` / `incus-user` also give per-user
-projects, but only to Unix users of the host, over its socket.)
+"""The shared classroom host: a project per learner, the lab started in each.
 
 Ownership: every project snaplab makes carries `user.snaplab.owner=class:NAME`,
 and `teardown` only removes, of what is in it, the lab container (`lab:ID`) and
 the tokens and certificates named `snaplab-NAME-ID`; a project that still holds
 anything else is kept and reported. Learners with their own hosts (HTTPS
 targets) get the lab started in their project, with no project or token made.
+Tokens are in `tokens`, the class's event recorders in `recording`.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import shutil
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,10 +21,10 @@ from pylxd.exceptions import LXDAPIException, NotFound
 
 from snaplab import instance as api
 from snaplab.classroom.roster import Learner, Roster
+from snaplab.classroom.tokens import make_token, revoke, token_name
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, as_text, both, same
-from snaplab.lab import recorder, runner
-from snaplab.lab.journal import Session
+from snaplab.lab import runner
 from snaplab.lab.model import Lab
 from snaplab.paths import state_dir, writable_dir
 from snaplab.transports import Connection, Target, connect
@@ -41,15 +34,6 @@ OWNER_KEY = "user.snaplab.owner"
 
 def class_dir(roster: Roster) -> Path:
     return writable_dir(state_dir() / f"class-{roster.name}")
-
-
-def session(lab: Lab, learner: Learner) -> Session:
-    """The learner's session: the same key `snaplab check --project P --instance I` uses."""
-    return Session(lab.id, learner.backend, learner.project, learner.instance, learner.url)
-
-
-def token_name(roster: Roster, learner: Learner) -> str:
-    return f"snaplab-{roster.name}-{learner.id}"
 
 
 def owner(roster: Roster) -> str:
@@ -155,53 +139,6 @@ def make_project(roster: Roster, learner: Learner, admin: Connection, done: Done
     return inside
 
 
-def make_token(roster: Roster, learner: Learner, admin: Connection, done: Done) -> None:
-    """A one-use token for a client certificate that can reach only this project."""
-    name = token_name(roster, learner)
-    if _certificates(admin, name):
-        return  # the learner already uses their token: setup run again changes nothing
-    _revoke(admin, name)  # the earlier, unused token goes: one live token per learner
-    response = admin.client.api.certificates.post(
-        json={
-            "name": name,
-            "type": "client",
-            "token": True,
-            "restricted": True,
-            "projects": [learner.project],
-        }
-    ).json()
-    meta = response["metadata"]["metadata"]
-    doc = {
-        "client_name": name,
-        "fingerprint": meta["fingerprint"],
-        "addresses": meta["addresses"],
-        "secret": meta["secret"],
-        "expires_at": meta.get("expiresAt") or "0001-01-01T00:00:00Z",
-    }
-    done.token = base64.b64encode(json.dumps(doc).encode()).decode()
-    done.actions.append(both("token", "토큰"))
-
-
-def _certificates(admin: Connection, name: str) -> list[str]:
-    certs = api.node(admin.client, "/1.0/certificates").get(params={"recursion": 1}).json()
-    return [c["fingerprint"] for c in certs["metadata"] if c.get("name") == name]
-
-
-def _revoke(admin: Connection, name: str, trusted: bool = False) -> list[Text]:
-    """Pending tokens by that name and, with `trusted`, the certificates they became."""
-    gone = []
-    for fp in _certificates(admin, name) if trusted else []:
-        api.node(admin.client, f"/1.0/certificates/{fp}").delete()
-        gone.append(both(f"certificate {fp[:12]}", f"인증서 {fp[:12]}"))
-    ops = api.node(admin.client, "/1.0/operations").get(params={"recursion": 1}).json()
-    for op in (ops["metadata"] or {}).get("running", []) or []:
-        request = (op.get("metadata") or {}).get("request") or {}
-        if op.get("class") == "token" and request.get("name") == name:
-            api.node(admin.client, f"/1.0/operations/{op['id']}").delete()
-            gone.append(both("unused token", "쓰지 않은 토큰"))
-    return gone
-
-
 def listen(roster: Roster, admin: Connection, address: str) -> str:
     """Tokens name the addresses the daemon listens on: without one, no learner can use them.
     An address setup sets is written down, so teardown can unset it; one found is kept."""
@@ -240,10 +177,12 @@ def setup_one(lab: Lab, roster: Roster, learner: Learner) -> Done:
     if learner.url is None:
         admin = _connect(learner)
         conn = make_project(roster, learner, admin, done)
-        make_token(roster, learner, admin, done)
+        done.token = make_token(roster, learner, admin)
+        if done.token:
+            done.actions.append(both("token", "토큰"))
     else:
         conn = _connect(learner, learner.project)
-    sess = session(lab, learner)
+    sess = learner.session(lab.id)
     inst = runner.get_instance(conn, learner.instance)
     if inst is not None and any(
         e.kind == "start" and e.created_at == inst.created_at for e in sess.entries()
@@ -254,65 +193,12 @@ def setup_one(lab: Lab, roster: Roster, learner: Learner) -> Done:
     return done
 
 
-def record(lab: Lab, roster: Roster, learners: Iterable[Learner]) -> dict[str, Text]:
-    """One shared recorder per daemon, replacing the class's earlier ones.
-
-    A daemon whose recorder cannot start (host down, pin refused) stops no other:
-    returns, for each learner left unrecorded, why."""
-    stop_recorders(roster)
-    groups: dict[tuple[str, str | None], list[Learner]] = {}
-    for learner in learners:
-        groups.setdefault((learner.backend, learner.url), []).append(learner)
-    pids: list[int] = []
-    unrecorded: dict[str, Text] = {}
-    for (backend, url), members in groups.items():
-        sessions = [session(lab, learner) for learner in members]
-        try:
-            pids.append(
-                recorder.spawn_many(
-                    sessions, lab.record, class_dir(roster), timeout=10, shared=True
-                )
-            )
-        except SnaplabError as e:
-            said = as_text(e.message)
-            why = both(
-                f"nothing records {url or f'the local {backend}'}: {said.en}",
-                f"{url or f'로컬 {backend}'}을(를) 기록하는 것이 없습니다: {said.ko}",
-            )
-            unrecorded.update({learner.id: why for learner in members})
-    (class_dir(roster) / "recorders.json").write_text(json.dumps(pids))
-    return unrecorded
-
-
-def started(lab: Lab, roster: Roster) -> list[Learner]:
-    """Learners whose lab setup started here: theirs are the journals to record into."""
-    return [
-        learner
-        for learner in roster.learners
-        if any(e.kind == "start" for e in session(lab, learner).entries())
-    ]
-
-
-def recorded(lab: Lab, learner: Learner) -> bool:
-    return recorder.alive(session(lab, learner))
-
-
-def stop_recorders(roster: Roster) -> None:
-    try:
-        pids = json.loads((class_dir(roster) / "recorders.json").read_text())
-    except (OSError, ValueError):
-        return
-    for pid in pids:
-        recorder.terminate(pid)
-    (class_dir(roster) / "recorders.json").unlink(missing_ok=True)
-
-
 def teardown_one(lab: Lab, roster: Roster, learner: Learner) -> Done:
     done = Done(learner.id, learner.project)
-    sess = session(lab, learner)
+    sess = learner.session(lab.id)
     if learner.url is None:
         admin = _connect(learner)
-        done.actions += _revoke(admin, token_name(roster, learner), trusted=True)
+        done.actions += revoke(admin, token_name(roster, learner), trusted=True)
         found = _project(admin, learner.project)
         if found is None or found.get("config", {}).get(OWNER_KEY) != owner(roster):
             shutil.rmtree(sess.dir, ignore_errors=True)
