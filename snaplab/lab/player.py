@@ -43,7 +43,7 @@ def script(
 
 
 def shell_input(lines: Sequence[str]) -> str | None:
-    """The lines typed into the shell a command opens, each ended as Enter ends it."""
+    """Each line ended as Enter ends it: a shell never runs a last line left unended."""
     return "".join(s + "\n" for s in lines) or None
 
 
