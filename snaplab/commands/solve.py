@@ -18,15 +18,12 @@ from snaplab.backends import get_backend
 from snaplab.commands.common import add_lab, lab_session, stored_remote
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import both
-from snaplab.lab import recorder
-from snaplab.lab.model import check_snapshot_name, placeholders, render
+from snaplab.lab.model import check_snapshot_name
+from snaplab.lab.player import HUNG, Player, fault, script
 
 if TYPE_CHECKING:
     from snaplab.lab.journal import Session
     from snaplab.lab.model import Lab
-
-
-HUNG = 300  # seconds: no guide command takes near this long; a hung client is said, not waited
 
 
 @dataclass
@@ -84,57 +81,39 @@ def run(args: argparse.Namespace) -> SolveResult:
 def solve(lab: Lab, session: Session, snapshot: str, env: dict[str, str] | None) -> SolveResult:
     """`env`: the CLI's environment, None for this process's own (the local daemon)."""
     result = SolveResult(lab.id)
-    for step in lab.steps:
-        for cmd in step.commands[session.backend]:
-            line = render(cmd, placeholders(lab, session.instance, snapshot))
-            print(f"$ {line}", file=sys.stderr, flush=True)
-            stdin = "".join(s + "\n" for s in cmd.stdin) if cmd.stdin else None
-            before = recorder.count_events(session.journal)
-            argv = line.split()
-            if session.project != "default":  # the client's own flag, not part of the guide
-                argv[1:1] = ["--project", session.project]
-            try:
-                done = subprocess.run(
-                    argv, input=stdin, capture_output=True, text=True, env=env, timeout=HUNG
-                )
-            except subprocess.TimeoutExpired:  # the 5.0 client now and then hangs after an exec
-                raise SnaplabError(
-                    both(
-                        f"step {step.id}: `{line}` did not finish in {HUNG} s; run "
-                        f"`snaplab check {lab.id}` to see where the lab stands",
-                        f"{step.id} 단계: `{line}`이(가) {HUNG}초 안에 끝나지 않았습니다. "
-                        f"`snaplab check {lab.id}`로 실습 상태를 확인하세요",
-                    ),
-                    ExitCode.NOT_PASSING,
-                ) from None
-            if cmd.recorded and cmd.stdin:
-                # A person's pace matters in one place only: after a shell in the container,
-                # the recorder must look inside (did the file appear?) before the next command
-                # (a stop and restore) rewinds it. Every other step is graded from the order
-                # of the daemon's own events, so solve runs on at once (as a paste would).
-                recorder.caught_up(session.journal, before)
-            if done.stdout.strip():
-                print(done.stdout.rstrip(), file=sys.stderr)
-            if cmd.expect_failure is not None:
-                if done.returncode == 0 or cmd.expect_failure not in done.stderr:
-                    raise SnaplabError(
-                        both(
-                            f"step {step.id}: `{line}` should have failed with "
-                            f"{cmd.expect_failure!r}",
-                            f"{step.id} 단계: `{line}`은(는) {cmd.expect_failure!r} 오류로 "
-                            "실패해야 합니다",
-                        ),
-                        ExitCode.NOT_PASSING,
-                    )
-                print(done.stderr.rstrip(), file=sys.stderr)
-            elif done.returncode != 0 and not cmd.stdin:
-                said = done.stderr.strip()
-                raise SnaplabError(
-                    both(
-                        f"step {step.id}: `{line}` failed: {said}",
-                        f"{step.id} 단계: `{line}`이(가) 실패했습니다: {said}",
-                    ),
-                    ExitCode.NOT_PASSING,
-                )
-            result.ran.append(Ran(step.id, line, done.returncode))
+    player = Player(project=session.project, env=env)
+    for line in script(lab, session.backend, session.instance, snapshot):
+        cmd = line.command
+        print(f"$ {line.text}", file=sys.stderr, flush=True)
+        # A person's pace matters in one place only: after a shell in the container, the
+        # recorder must look inside (did the file appear?) before the next command (a stop
+        # and restore) rewinds it. Every other step is graded from the order of the daemon's
+        # own events, so solve runs on at once (as a paste would).
+        wait = session.journal if cmd.recorded and cmd.stdin else None
+        try:
+            done = player.type(line.text, cmd.stdin, wait)
+        except subprocess.TimeoutExpired:  # the 5.0 client now and then hangs after an exec
+            raise SnaplabError(
+                both(
+                    f"step {line.step}: `{line.text}` did not finish in {HUNG} s; run "
+                    f"`snaplab check {lab.id}` to see where the lab stands",
+                    f"{line.step} 단계: `{line.text}`이(가) {HUNG}초 안에 끝나지 않았습니다. "
+                    f"`snaplab check {lab.id}`로 실습 상태를 확인하세요",
+                ),
+                ExitCode.NOT_PASSING,
+            ) from None
+        if done.stdout.strip():
+            print(done.stdout.rstrip(), file=sys.stderr)
+        wrong = fault(done.returncode, done.stderr, cmd.expect_failure, bool(cmd.stdin))
+        if wrong is not None:
+            raise SnaplabError(
+                both(
+                    f"step {line.step}: `{line.text}` {wrong.en}",
+                    f"{line.step} 단계: `{line.text}`{wrong.ko}",
+                ),
+                ExitCode.NOT_PASSING,
+            )
+        if cmd.expect_failure is not None:
+            print(done.stderr.rstrip(), file=sys.stderr)
+        result.ran.append(Ran(line.step, line.text, done.returncode))
     return result

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from snaplab import guides
+from snaplab.guides.site import build
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -48,7 +48,7 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     out = tmp_path_factory.mktemp("guide")
-    built = guides.build(out)
+    built = build(out)
     handler = functools.partial(Quiet, directory=str(built.site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

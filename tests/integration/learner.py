@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
-import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from snaplab.lab import recorder
+from snaplab.lab.player import Line, Player, Typed, fault
 from tests.conftest import Run, snaplab
 
 CLI = {"lxd": "lxc", "incus": "incus"}
@@ -25,23 +27,26 @@ CLI = {"lxd": "lxc", "incus": "incus"}
 HUNG = 60  # seconds: no chapter command takes near this long
 
 
-def typed(
-    argv: list[str], stdin: str | None, env: dict[str, str] | None = None, cwd: str = "/tmp"
-) -> subprocess.CompletedProcess:
-    """Run one command as a person would: if it hangs, press Ctrl-C and type it again, once.
+def player(**how: Any) -> Player:
+    """The tests' player: a person whose command hangs presses Ctrl-C and types it again, once.
 
     The 5.0 `lxc exec` client now and then hangs after its command has ended (the daemon
     logged the exec's end within milliseconds; seen once in a class of 40 in CI).
     """
-    for attempt in (1, 2):
-        try:
-            return subprocess.run(
-                argv, input=stdin, capture_output=True, text=True, env=env, cwd=cwd, timeout=HUNG
-            )
-        except subprocess.TimeoutExpired:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    return replace(Player(timeout=HUNG, retry=True, cwd="/tmp"), **how)
+
+
+def work_through(
+    me: Player, lines: list[Line], journal: Path, who: str, why_late: Callable[[], str] = str
+) -> None:
+    """The guide's lines at a person's pace: each ends as the lab says, and is recorded."""
+    for line in lines:
+        cmd = line.command
+        done = me.type(line.text, cmd.stdin, journal if cmd.recorded else None)
+        wrong = fault(done.returncode, done.stderr, cmd.expect_failure, bool(cmd.stdin))
+        assert wrong is None, f"{who}: {line.text} {wrong.en}"
+        if not done.recorded:
+            pytest.fail(f"{who}: {line.text}: no event recorded in {journal}\n{why_late()}")
 
 
 @dataclass
@@ -74,22 +79,14 @@ class Learner:
 
     def type(
         self, command: str, stdin: list[str] | None = None, recorded: bool = True, ok: bool = True
-    ) -> subprocess.CompletedProcess:
+    ) -> Typed:
         """Run one learner command (`lxc …`), as the learner's user, at a human pace."""
-        argv = shlex.split(command)
-        if self.user:
-            argv = ["runuser", "-u", self.user, "--", *argv]
-        before = self.events()
-        done = typed(
-            argv,
-            "".join(s + "\n" for s in stdin or []) or None,
-            {**os.environ, "HOME": f"/home/{self.user}"} if self.user else None,
-        )
+        home = {**os.environ, "HOME": f"/home/{self.user}"} if self.user else None
+        me = player(user=self.user, env=home, wait=5)
+        done = me.type(command, stdin or (), self.journal() if recorded else None)
         self.history.append(command)
         if ok:
             assert done.returncode == 0, f"{command}: {done.stderr}"
-        if recorded:
-            recorder.caught_up(self.journal(), before, timeout=5)
         return done
 
     @contextmanager

@@ -13,7 +13,6 @@ import csv
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,12 +23,12 @@ import pytest
 from pylxd.exceptions import LXDAPIException
 
 from snaplab import remotes
-from snaplab.lab import recorder
 from snaplab.lab.journal import Session
-from snaplab.lab.model import Lab, load, render
+from snaplab.lab.model import Lab, load
+from snaplab.lab.player import Player, Typed, script
 from snaplab.transports import Target, connect
 from tests.conftest import Run, snaplab
-from tests.integration.learner import typed
+from tests.integration.learner import player, work_through
 from tests.integration.spare import Spare, free_address
 
 pytestmark = pytest.mark.integration
@@ -56,11 +55,11 @@ class Klass:
     def run(self, *args: str) -> Run:
         return snaplab(*args, env=self.env, timeout=900)
 
-    def lxc(
-        self, learner: str, *args: str, stdin: str | None = None
-    ) -> subprocess.CompletedProcess:
-        argv = [CLI[self.backend], "--project", self.project(learner), *args]
-        return typed(argv, stdin, {**os.environ, **self.env})
+    def keyboard(self, learner: str) -> Player:
+        return player(project=self.project(learner), env={**os.environ, **self.env}, wait=30)
+
+    def lxc(self, learner: str, *args: str) -> Typed:
+        return self.keyboard(learner).type(" ".join([CLI[self.backend], *args]))
 
     def journal(self, learner: str) -> Path:
         session = Session(self.lab.id, self.backend, self.project(learner), self.lab.instance)
@@ -68,16 +67,10 @@ class Klass:
 
     def do_steps(self, learner: str, steps: slice) -> None:
         """The guide's commands for these steps, paced like a person (see learner.py)."""
-        for step in self.lab.steps[steps]:
-            for cmd in step.commands[self.backend]:
-                line = render(cmd, self.lab.params).split()
-                before = recorder.count_events(self.journal(learner))
-                stdin = "".join(s + "\n" for s in cmd.stdin) if cmd.stdin else None
-                done = self.lxc(learner, *line[1:], stdin=stdin)
-                if cmd.expect_failure is None and not cmd.stdin:
-                    assert done.returncode == 0, f"{learner}: {line}: {done.stderr}"
-                if cmd.recorded and not recorder.caught_up(self.journal(learner), before, 30):
-                    pytest.fail(f"{learner}: {line} not recorded in 30 s\n{self.recorder_log()}")
+        lab = self.lab
+        lines = script(lab, self.backend, lab.instance, lab.snapshot, lab.steps[steps])
+        me = self.keyboard(learner)
+        work_through(me, lines, self.journal(learner), learner, self.recorder_log)
 
     def recorder_log(self) -> str:
         """What the class's recorder said last: why it lagged, if it did."""

@@ -24,9 +24,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shlex
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,11 +35,11 @@ import yaml
 
 from snaplab import remotes
 from snaplab.backends import get_backend
-from snaplab.lab import recorder
 from snaplab.lab.journal import Session, read
-from snaplab.lab.model import load, placeholders, render
+from snaplab.lab.model import load
+from snaplab.lab.player import Player, Typed, script
 from tests.conftest import snaplab
-from tests.integration.learner import home_env, recorders_of, stop, typed
+from tests.integration.learner import home_env, player, recorders_of, stop, work_through
 from tests.integration.spare import Spare, SpareError, free_address, wait_for
 
 pytestmark = pytest.mark.integration
@@ -105,15 +103,12 @@ class Cluster:
         doc = json.loads(self.m1.cli("query", "/1.0/cluster/members?recursion=1").stdout)
         return {m["server_name"]: m["status"] for m in doc}
 
-    def run(
-        self, via: str, command: str, stdin: tuple[str, ...] = ()
-    ) -> subprocess.CompletedProcess:
-        """A learner's command through one member's local socket (LXD_DIR of that member)."""
-        return typed(
-            shlex.split(command),
-            "".join(s + "\n" for s in stdin) or None,
-            {**os.environ, **self.member(via).env},
-        )
+    def keyboard(self, via: str) -> Player:
+        """A learner's commands through one member's local socket (LXD_DIR of that member)."""
+        return player(env={**os.environ, **self.member(via).env}, wait=30)
+
+    def run(self, via: str, command: str) -> Typed:
+        return self.keyboard(via).type(command)
 
     def created_at(self, instance: str) -> str:
         return json.loads(self.m1.cli("query", f"/1.0/instances/{instance}").stdout)["created_at"]
@@ -277,21 +272,10 @@ def test_learners_work_through_either_member(cluster):
     # the container on m2, the whole chapter through m2 itself (not the roster's endpoint:
     # its `lxc info` is logged on m2 only); the container on m1, the snapshot through m2
     for who, via, steps in ((full, "m2", LAB.steps), (snap, "m2", (FIRST,))):
-        journal = c.journals[who.id]
-        for step in steps:
-            for cmd in step.commands["lxd"]:
-                line = render(cmd, placeholders(LAB, who.instance, LAB.snapshot))
-                before = recorder.count_events(journal)
-                done = c.run(via, line, cmd.stdin)
-                if cmd.expect_failure is not None:
-                    assert done.returncode != 0, f"{line} should have failed"
-                    assert cmd.expect_failure in done.stderr, (line, done.stderr)
-                elif not cmd.stdin:
-                    assert done.returncode == 0, (line, done.stderr)
-                if cmd.recorded:  # m1's recorder wrote it down, wherever it happened
-                    assert recorder.caught_up(journal, before, timeout=30), (
-                        f"{line} via {via} on {c.where[who.instance]}: no event in {journal}"
-                    )
+        # m1's recorder writes each down, wherever it happened
+        lines = script(LAB, "lxd", who.instance, LAB.snapshot, steps)
+        where = f"{who.id} via {via} on {c.where[who.instance]}"
+        work_through(c.keyboard(via), lines, c.journals[who.id], where)
     assert c.locations()[full.instance] == "m2" and c.locations()[snap.instance] == "m1"
     snaps = json.loads(c.m1.cli("query", f"/1.0/instances/{snap.instance}/snapshots").stdout)
     assert [s.rsplit("/", 1)[-1] for s in snaps] == [LAB.snapshot]

@@ -17,10 +17,8 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shlex
 import shutil
 import socket
-import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -35,9 +33,10 @@ from snaplab import remotes
 from snaplab.errors import ExitCode
 from snaplab.lab import recorder
 from snaplab.lab.journal import Session, read
-from snaplab.lab.model import load, placeholders, render
+from snaplab.lab.model import load
+from snaplab.lab.player import Player, script
 from tests.conftest import Run, snaplab
-from tests.integration.learner import home_env, recorders_of, stop, typed
+from tests.integration.learner import home_env, player, recorders_of, stop, work_through
 from tests.integration.spare import Spare, wait_for
 
 pytestmark = pytest.mark.integration
@@ -93,13 +92,9 @@ class Klass:
         if test not in self.passed:
             pytest.skip(f"{test} did not pass for {self.backend}: this test builds on it")
 
-    def run(self, command: str, stdin: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
-        """A learner's command on their own host: the spare's CLI over its local socket."""
-        return typed(
-            shlex.split(command),
-            "".join(s + "\n" for s in stdin) or None,
-            {**os.environ, **self.spare.env},
-        )
+    def keyboard(self) -> Player:
+        """A learner's commands on their own host: the spare's CLI over its local socket."""
+        return player(env={**os.environ, **self.spare.env}, wait=30)
 
     def recorder_pids(self) -> list[int]:
         try:
@@ -251,21 +246,9 @@ def test_learners_work_on_their_own_host(klass):
     k = klass
     k.need("setup")
     for who, steps in ((A, LAB.steps), (B, (FIRST,))):
-        journal = k.journals[who.id]
-        for step in steps:
-            for cmd in step.commands[k.backend]:
-                line = render(cmd, placeholders(LAB, who.instance, LAB.snapshot))
-                before = recorder.count_events(journal)
-                done = k.run(line, cmd.stdin)
-                if cmd.expect_failure is not None:
-                    assert done.returncode != 0, f"{line} should have failed"
-                    assert cmd.expect_failure in done.stderr, (line, done.stderr)
-                elif not cmd.stdin:  # a shell's status is its last command's (`ls` may fail)
-                    assert done.returncode == 0, (line, done.stderr)
-                if cmd.recorded:  # the class's recorder, over HTTPS, wrote it down
-                    assert recorder.caught_up(journal, before, timeout=30), (
-                        f"{line}: no event recorded in {journal}"
-                    )
+        # the class's recorder, over HTTPS, writes each down
+        lines = script(LAB, k.backend, who.instance, LAB.snapshot, steps)
+        work_through(k.keyboard(), lines, k.journals[who.id], who.id)
     # B stopped after the snapshot: their container runs on, the snapshot still there
     info = json.loads(k.spare.cli("query", f"/1.0/instances/{B.instance}/snapshots").stdout)
     assert [s.rsplit("/", 1)[-1] for s in info] == [LAB.snapshot]

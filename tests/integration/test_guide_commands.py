@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from snaplab import guides
+from snaplab.backends import get_backend
+from snaplab.guides import blocks as guide
+from snaplab.guides import site
+from snaplab.guides.capture import Runner
 from snaplab.lab.model import load
 
 pytestmark = pytest.mark.integration
@@ -51,39 +54,39 @@ def page_blocks(markdown: str) -> dict[str, list[tuple[tuple[str, ...], int | No
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     out = tmp_path_factory.mktemp("guide")
-    guides.render(out)
+    site.render(out)
     docs = out / "docs" / "labs"
-    return {lang: page_blocks((docs / f"snapshots.{lang}.md").read_text()) for lang in guides.LANGS}
+    return {lang: page_blocks((docs / f"snapshots.{lang}.md").read_text()) for lang in guide.LANGS}
 
 
 def test_both_languages_show_the_same_blocks_the_lab_data_gives(pages):
     assert pages["ko"] == pages["en"]
-    for backend in guides.BACKENDS:
-        shown = pages["en"][guides.TITLES[backend]]
-        assert [lines for lines, _ in shown] == [b.lines for b in guides.blocks(LAB, backend)]
+    for backend in guide.NAMES:
+        shown = pages["en"][get_backend(backend).title]
+        assert [lines for lines, _ in shown] == [b.lines for b in guide.blocks(LAB, backend)]
         assert all(rc is not None for _, rc in shown), "every block says how it exits"
 
 
-@pytest.mark.parametrize("backend", guides.BACKENDS)
+@pytest.mark.parametrize("backend", guide.NAMES)
 def test_every_block_runs_in_order_and_exits_as_the_page_says(pages, backend):
     if os.geteuid() != 0:
         pytest.skip("running as the book's users needs root (runuser)")
-    shown = pages["ko"][guides.TITLES[backend]]
-    todo = guides.blocks(LAB, backend)  # only for what the page cannot say: when to wait
-    user = guides.USERS[backend]
-    with guides.Runner(LAB, backend, user, "ko") as me:
+    shown = pages["ko"][get_backend(backend).title]
+    todo = guide.blocks(LAB, backend)  # only for what the page cannot say: when to wait
+    user = get_backend(backend).user
+    with Runner(LAB, backend, user, "ko") as me:
         assert Path(me.state).stat().st_uid != 0  # the user's own state directory
         for (lines, rc), block in zip(shown, todo, strict=True):
             if block.step == "finish":
                 # after the last block before finish: full marks
-                r = me.type(guides.Block("check", ("snaplab check snapshots --json",)))
+                r = me.type(guide.Block("check", ("snaplab check snapshots --json",)))
                 report = json.loads(r.stdout)
                 assert r.rc == 0 and report["score"] == report["max_score"] == 14, report
-            ran = me.type(guides.Block(block.step, lines, block.recorded))
+            ran = me.type(guide.Block(block.step, lines, block.recorded))
             assert ran.rc == rc, f"`{lines[0]}` exited {ran.rc}, the page says {rc}: {ran.stderr}"
             if block.expect_failure:
                 assert BOOK_REFUSAL in ran.stderr, ran.stderr
             if block.check:
                 number = [s.id for s in LAB.steps].index(block.step) + 1
-                assert guides.check_line(ran.stdout, number)[0] == "PASS", ran.stdout
+                assert guide.check_line(ran.stdout, number)[0] == "PASS", ran.stdout
         assert ran.stdout.strip() == "삭제함: ubuntu-test"  # finish removed the lab container

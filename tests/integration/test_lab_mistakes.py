@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from snaplab.errors import ExitCode
-from snaplab.lab.model import load, placeholders, render
+from snaplab.lab.model import load
+from snaplab.lab.player import script
 from tests.integration.learner import Learner, statuses
 from tests.integration.spare import wait_for
 
@@ -38,8 +39,9 @@ class Chapter:
     snapshot_name: str = SNAPSHOT
 
     def command(self, step: str) -> str:
-        [cmd] = next(s for s in LAB.steps if s.id == step).commands[self.me.backend]
-        return render(cmd, placeholders(LAB, self.me.instance, self.snapshot_name))
+        lines = script(LAB, self.me.backend, self.me.instance, self.snapshot_name)
+        [line] = [x for x in lines if x.step == step]
+        return line.text
 
     def snapshot(self) -> None:
         self.me.type(self.command("snapshot-taken"))

@@ -9,10 +9,9 @@ two runs of three.
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
+from snaplab.lab.player import Player
 from tests.integration.learner import Learner
 from tests.integration.test_lab_cycle import CHAPTER, USERS
 
@@ -21,16 +20,16 @@ pytestmark = pytest.mark.integration
 RUNS = 10
 
 
-def pasted(backend: str, instance: str) -> str:
-    """The chapter as one shell script, shells fed by here-documents, nothing in between."""
+def pasted(backend: str, instance: str) -> list[str]:
+    """The chapter as one shell script's lines, shells fed by here-documents, nothing between."""
     lines = []
     for command, stdin, _recorded, _ok in CHAPTER[backend]:
         command = command.replace("ubuntu-test", instance)
         if stdin:
-            lines.append(f"{command} <<'EOF'\n" + "\n".join(stdin) + "\nEOF")
+            lines += [f"{command} <<'EOF'", *stdin, "EOF"]
         else:
             lines.append(f"{command} || true")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 @pytest.mark.parametrize("backend", ["lxd", "incus"])
@@ -40,13 +39,8 @@ def test_pasted_chapter_gets_full_marks_every_time(backend, tmp_path):
     scores = []
     for _ in range(RUNS):
         with me.started():
-            done = subprocess.run(
-                ["runuser", "-u", user, "--", "sh", "-s"],
-                input=pasted(backend, me.instance),
-                capture_output=True,
-                text=True,
-                cwd="/tmp",
-            )
+            # one shell reads it all: no retry, a second paste would not be the same chapter
+            done = Player(user=user, cwd="/tmp").type("sh -s", pasted(backend, me.instance))
             assert "Error: The instance is currently running" in done.stderr, done.stderr
             _rc, report = me.check()
             scores.append(report["score"])

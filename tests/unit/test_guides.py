@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from snaplab import guides
 from snaplab.errors import ExitCode, SnaplabError
-from snaplab.lab.model import load, render
+from snaplab.guides import blocks as guide
+from snaplab.guides import capture, site
+from snaplab.lab.model import load
+from snaplab.lab.player import script
 from snaplab.lab.schema import validate
 from snaplab.paths import data_dir
 
@@ -20,8 +22,8 @@ LAB = load("snapshots")
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> guides.Built:
-    return guides.build(tmp_path_factory.mktemp("guide"))
+def built(tmp_path_factory: pytest.TempPathFactory) -> site.Built:
+    return site.build(tmp_path_factory.mktemp("guide"))
 
 
 @pytest.fixture
@@ -46,9 +48,9 @@ def test_book_notes_are_texts_in_both_languages():
     ]
 
 
-@pytest.mark.parametrize("backend", guides.BACKENDS)
+@pytest.mark.parametrize("backend", guide.NAMES)
 def test_a_tab_opens_with_start_and_ends_with_grade_and_finish(backend):
-    blocks = guides.blocks(LAB, backend)
+    blocks = guide.blocks(LAB, backend)
     assert blocks[0].lines[0].startswith("snaplab start snapshots")
     assert [b.lines[0] for b in blocks[-2:]] == [
         "snaplab grade snapshots",
@@ -56,7 +58,7 @@ def test_a_tab_opens_with_start_and_ends_with_grade_and_finish(backend):
     ]
     commands = [b for b in blocks if b.step in {s.id for s in LAB.steps} and not b.check]
     assert [b.lines[0] for b in commands] == [
-        render(c, LAB.params) for s in LAB.steps for c in s.commands[backend]
+        line.text for line in script(LAB, backend, LAB.instance, LAB.snapshot)
     ]
     assert sum(b.check for b in blocks) == len(LAB.steps)  # one `snaplab check` per step
     refused = [b for b in blocks if b.expect_failure]
@@ -64,7 +66,7 @@ def test_a_tab_opens_with_start_and_ends_with_grade_and_finish(backend):
 
 
 def test_retarget_aims_every_line_at_another_container():
-    r = lambda line: guides.retarget(line, LAB, "guide-x1")  # noqa: E731
+    r = lambda line: capture.retarget(line, LAB, "guide-x1")  # noqa: E731
     assert r("lxc delete ubuntu-test/ubuntu-test-1") == "lxc delete guide-x1/ubuntu-test-1"
     assert r("incus snapshot create ubuntu-test ubuntu-test-1") == (
         "incus snapshot create guide-x1 ubuntu-test-1"
@@ -91,8 +93,8 @@ def test_the_lab_page_shows_what_the_lab_data_says(built):
     assert '!!! warning "주의"' in ko and '!!! warning "Warning"' in en
     assert '!!! note "책과 다른 점"' in ko and '!!! note "How this differs from the book"' in en
     assert ko.count('=== "LXD"') == ko.count('=== "Incus"') == len(LAB.steps) + 2
-    for backend in guides.BACKENDS:
-        for block in guides.blocks(LAB, backend):
+    for backend in guide.NAMES:
+        for block in guide.blocks(LAB, backend):
             assert "\n    ".join(block.lines) in ko
     assert "| ubuntu-test-1 |" in ko and "TAKEN AT" in ko  # the table LXD 5 and Incus print
     assert "The instance is currently running, stop it first or pass --force" in en
@@ -102,7 +104,7 @@ def test_a_broken_link_fails_the_build(src, tmp_path):
     page = src / "pages" / "before-you-start.ko.md"
     page.write_text(page.read_text() + "\n[없는 페이지](nowhere.md)\n")
     with pytest.raises(SnaplabError) as caught:
-        guides.build(tmp_path / "out", src)
+        site.build(tmp_path / "out", src)
     assert caught.value.code == ExitCode.NOT_PASSING
     assert "nowhere.md" in str(caught.value)
 
@@ -110,7 +112,7 @@ def test_a_broken_link_fails_the_build(src, tmp_path):
 def test_a_missing_translation_fails_the_build(src, tmp_path):
     (src / "pages" / "instructor.en.md.j2").unlink()
     with pytest.raises(SnaplabError) as caught:
-        guides.build(tmp_path / "out", src)
+        site.build(tmp_path / "out", src)
     assert "instructor.md" in str(caught.value)
 
 
@@ -118,7 +120,7 @@ def test_a_missing_text_fails_the_render(src, tmp_path):
     template = src / "lab.md.j2"
     template.write_text(template.read_text().replace("{{ L.hint }}", "{{ L.hint_missing }}"))
     with pytest.raises(Exception, match="hint_missing"):
-        guides.render(tmp_path / "out", src)
+        site.render(tmp_path / "out", src)
 
 
 def test_a_capture_of_other_commands_is_stale(src, tmp_path):
@@ -127,7 +129,7 @@ def test_a_capture_of_other_commands_is_stale(src, tmp_path):
     doc["blocks"][1]["lines"] = ["incus snapshot ubuntu-test ubuntu-test-1"]  # the old syntax
     path.write_text(json.dumps(doc))
     with pytest.raises(SnaplabError) as caught:
-        guides.render(tmp_path / "out", src)
+        site.render(tmp_path / "out", src)
     assert caught.value.code == ExitCode.LAB_INVALID
     assert "snapshots-incus-en.json" in str(caught.value) and "capture" in str(caught.value)
 
@@ -139,7 +141,7 @@ def test_a_capture_that_does_not_pass_a_step_is_refused(src, tmp_path):
     check["stdout"] = check["stdout"].replace("PASS    1.", "FAIL    1.")
     path.write_text(json.dumps(doc))
     with pytest.raises(SnaplabError, match="snapshot-taken"):
-        guides.render(tmp_path / "out", src)
+        site.render(tmp_path / "out", src)
 
 
 def test_the_host_page_shows_the_storage_figures_and_their_chart(built):
@@ -164,7 +166,7 @@ def test_what_grows_with_size_is_worked_out_from_the_slopes(src):
         }
     }
     path.write_text(json.dumps(doc))
-    figures = guides.storage_figures(src / "captured")
+    figures = site.storage_figures(src / "captured")
     assert [(g["driver"], g["op"]) for g in figures["growing"]] == [
         ("dir", "snapshot"),
         ("dir", "downtime"),
@@ -175,21 +177,21 @@ def test_what_grows_with_size_is_worked_out_from_the_slopes(src):
 def test_missing_storage_figures_say_how_to_measure_them(src, tmp_path):
     (src / "captured" / "storage.ko.svg").unlink()
     with pytest.raises(SnaplabError) as caught:
-        guides.render(tmp_path / "out", src)
+        site.render(tmp_path / "out", src)
     assert caught.value.code == ExitCode.LAB_INVALID
     assert "storage.ko.svg" in str(caught.value) and "make storage-figures" in str(caught.value)
 
 
 def test_proven_reports_a_delete_that_was_not_refused():
-    todo = guides.blocks(LAB, "lxd")
+    todo = guide.blocks(LAB, "lxd")
     doc = json.loads((data_dir("guides") / "captured" / "snapshots-lxd-en.json").read_text())
-    ran = [guides.Ran(**b) for b in doc["blocks"]]
-    assert guides.proven(LAB, todo, ran) == []
+    ran = [guide.Ran(**b) for b in doc["blocks"]]
+    assert capture.proven(LAB, todo, ran) == []
     bad = copy.deepcopy(ran)
     i = next(i for i, b in enumerate(todo) if b.expect_failure)
     bad[i].rc, bad[i].stderr = 0, ""
-    assert guides.proven(LAB, todo, bad) == [
-        "delete-refused: `lxc delete ubuntu-test` should fail with "
+    assert capture.proven(LAB, todo, bad) == [
+        "delete-refused: `lxc delete ubuntu-test` should have failed with "
         "'The instance is currently running'"
     ]
 
@@ -199,3 +201,11 @@ def test_the_cli_verb_is_listed(cli):
     assert r.rc == 0 and "build" in r.out and "capture" in r.out
     r = cli("guides", "capture", "--into", "/tmp/captured", user="lxdadmin")
     assert r.rc == ExitCode.PERMISSION and len(r.lines) == 1 and "root" in r.err
+
+
+def test_capture_takes_one_lab_and_says_so(cli):
+    r = cli("guides", "capture", "--help")
+    assert r.rc == 0 and "--lab ID" in r.out and "re-capture this lab's page only" in r.out
+    r = cli("guides", "capture", "--lab", "nosuchlab", "--into", "/tmp/captured")
+    assert r.rc == ExitCode.USAGE and len(r.lines) == 1 and "nosuchlab" in r.err
+    assert "snapshots" in r.err  # the usual line: it lists the labs there are

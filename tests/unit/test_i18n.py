@@ -22,7 +22,7 @@ SNAPLAB = Path(__file__).resolve().parents[2] / "snaplab"
 # calls whose message argument must be Text (both languages), and which argument it is
 MESSAGES = {"SnaplabError": 0, "CertificateMismatch": 0, "Skip": 0, "Step": 1, "Check": 1}
 # modules whose print/say/stderr.write lines reach the terminal
-TALKERS = ("cli.py", "guides.py", "commands/", "host/", "classroom/", "doctor/")
+TALKERS = ("cli.py", "guides/", "commands/", "host/", "classroom/", "doctor/")
 WORD = re.compile(r"[A-Za-z]{3,}")
 # words that read the same in both languages: names, commands, options, units
 NEUTRAL = {"snaplab", "lxd", "incus", "lxc", "apt", "get", "sudo"}

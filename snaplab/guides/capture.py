@@ -1,0 +1,225 @@
+"""`snaplab guides capture`: run a lab page's blocks for real and store what they print.
+
+The outputs a page shows are only worth showing if the very commands it shows
+produced them, as the book's users, on both daemons, in a run that earned full
+marks; so nothing is written unless every run proves its page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import re
+import shutil
+import sys
+import tempfile
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from snaplab.backends import Backend, get_backend
+from snaplab.errors import ExitCode, SnaplabError
+from snaplab.guides.blocks import LANGS, NAMES, Block, Ran, blocks, check_line
+from snaplab.i18n import Text, both
+from snaplab.lab.model import Lab, lab_ids, load
+from snaplab.lab.player import Player, fault
+
+
+def retarget(line: str, lab: Lab, instance: str) -> str:
+    """The page's line aimed at another container, so a real run never meets a learner's own.
+
+    Every snaplab verb gets the container named too: a verb that fell back to the
+    lab's default would act on whatever ubuntu-test a learner has.
+    """
+    line = re.sub(rf"(?<![\w.-]){re.escape(lab.instance)}(?![\w-])", instance, line)
+    if line.startswith("snaplab ") and f" {lab.id}" in line and "--instance" not in line:
+        line += f" --instance {instance}"
+    return line
+
+
+def as_user(user: str | None) -> str | None:
+    """Only root may type as another user; anyone else types as themself."""
+    return user if user and os.geteuid() == 0 else None
+
+
+@dataclass
+class Runner:
+    """Types a tab's blocks as `user` into a fresh lab container, at a human pace."""
+
+    lab: Lab
+    backend: str
+    user: str | None
+    lang: str
+    instance: str = field(default_factory=lambda: f"guide-{uuid.uuid4().hex[:10]}")
+    state: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="guide-state-")))
+
+    def __post_init__(self) -> None:
+        if user := as_user(self.user):
+            os.chown(self.state, pwd.getpwnam(user).pw_uid, -1)
+
+    @property
+    def journal(self) -> Path:
+        key = f"{self.lab.id}-{self.backend}-local-default-{self.instance}"
+        return self.state / "snaplab" / key / "journal.jsonl"
+
+    def env(self) -> dict[str, str]:
+        home = f"/home/{self.user}" if self.user else os.environ.get("HOME", "/root")
+        bindir = str(Path(sys.executable).parent)
+        return {
+            "HOME": home,
+            "PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+            "LANG": "C.UTF-8",
+            "XDG_STATE_HOME": str(self.state),
+            "SNAPLAB_LANG": self.lang,
+            "USER": self.user or pwd.getpwuid(os.geteuid()).pw_name,
+        }
+
+    def type(self, block: Block) -> Ran:
+        player = Player(user=as_user(self.user), env=self.env(), cwd=self.state, wait=5)
+        line = retarget(block.lines[0], self.lab, self.instance)
+        done = player.type(line, block.lines[1:], self.journal if block.recorded else None)
+        back = self.lab.instance  # outputs say what the page says: ubuntu-test
+        return Ran(
+            list(block.lines),
+            done.returncode,
+            done.stdout.replace(self.instance, back),
+            done.stderr.replace(self.instance, back),
+        )
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """The page ends with `finish`; this is for a run that stopped half-way."""
+        self.type(Block("finish", (f"snaplab finish {self.lab.id} --backend {self.backend}",)))
+        shutil.rmtree(self.state, ignore_errors=True)
+
+
+def proven(lab: Lab, todo: list[Block], ran: list[Ran]) -> list[str]:
+    """What a run shows that the page would get wrong; empty when the run proves the page."""
+    problems = []
+    steps = [s.id for s in lab.steps]
+    for block, r in zip(todo, ran, strict=True):
+        where = f"{block.step}: `{block.lines[0]}`"
+        if block.check:
+            if check_line(r.stdout, steps.index(block.step) + 1)[0] != "PASS":
+                problems.append(f"{where} does not pass step {block.step}")
+        elif wrong := fault(r.rc, r.stderr, block.expect_failure, len(block.lines) > 1):
+            problems.append(f"{where} {wrong.en}")
+    grade, finish = ran[-2:]
+    if grade.rc != 0 or finish.rc != 0:
+        problems.append("the lab did not end with full marks and a clean finish")
+    return problems
+
+
+def _server_version(backend: Backend, user: str | None) -> str:
+    done = Player(user=user, cwd="/tmp").type(f"{backend.cli} version")
+    m = re.search(r"Server version:\s*(\S+)", done.stdout)
+    return f"{backend.title} {m.group(1) if m else '?'}"
+
+
+def capture_lab(lab: Lab, backend: str, lang: str) -> dict[str, Any]:
+    user = as_user(get_backend(backend).user)
+    todo = blocks(lab, backend)
+    with Runner(lab, backend, user, lang) as runner:
+        ran = [runner.type(block) for block in todo]
+    problems = proven(lab, todo, ran)
+    if problems:
+        found = "; ".join(problems)
+        raise SnaplabError(
+            both(
+                f"the {backend} run does not prove the guide: {found}",
+                f"{backend} 실행으로 안내서를 증명하지 못했습니다: {found}",
+            ),
+            ExitCode.NOT_PASSING,
+        )
+    return {
+        "lab": lab.id,
+        "backend": backend,
+        "lang": lang,
+        "server": _server_version(get_backend(backend), user),
+        "user": user or runner.env()["USER"],
+        "date": date.today().isoformat(),
+        "blocks": [asdict(r) for r in ran],
+    }
+
+
+def _run_as(line: str, user: str | None, lang: str = "en") -> dict[str, Any]:
+    env = {**os.environ, "LANG": "C.UTF-8", "SNAPLAB_LANG": lang}
+    if user:
+        env["HOME"] = f"/home/{user}"
+    done = Player(user=user, env=env, cwd="/tmp").type(line.removeprefix("sudo "))
+    return {**asdict(Ran([line], done.returncode, done.stdout, done.stderr)), "user": user}
+
+
+def capture_host(lang: str) -> dict[str, Any]:
+    """The host page's outputs in the page's language: the setup plan (a dry run: it changes
+    nothing) and doctor."""
+    setup = _run_as("sudo snaplab host setup --dry-run", None, lang)
+    doctors = {}
+    for name in NAMES:
+        doctors[name] = _run_as(f"snaplab doctor --backend {name}", get_backend(name).user, lang)
+        if doctors[name]["rc"] != 0:
+            last = doctors[name]["stdout"].strip().splitlines()[-1]
+            raise SnaplabError(
+                both(
+                    f"snaplab doctor --backend {name} says this host is not fit: {last}",
+                    f"snaplab doctor --backend {name}에 따르면 이 호스트는 실습에 적합하지 "
+                    f"않습니다: {last}",
+                ),
+                ExitCode.NOT_PASSING,
+            )
+    return {"date": date.today().isoformat(), "setup": setup, "doctor": doctors}
+
+
+def capture(into: Path, say: Callable[[Text], None], lab_id: str | None = None) -> list[Path]:
+    """Run the lab pages' blocks for real, both daemons, both languages, and store it all.
+
+    `lab_id`: that lab's page only, after changing one lab; the host page comes with
+    every lab, as it does not depend on any one of them.
+    """
+    if os.geteuid() != 0:
+        raise SnaplabError(
+            both(
+                "capture runs the labs as lxdadmin and incusadmin and the host setup plan: "
+                "run it as root (sudo snaplab guides capture)",
+                "capture는 lxdadmin과 incusadmin 사용자로 실습을 실행하므로 root로 실행해야 "
+                "합니다(sudo snaplab guides capture)",
+            ),
+            ExitCode.PERMISSION,
+        )
+    labs = [load(i) for i in ([lab_id] if lab_id else lab_ids())]
+    runs = [(lab, b, lang) for lab in labs for b in NAMES for lang in LANGS]
+    results: dict[Path, dict[str, Any]] = {}
+
+    def one_backend(backend: str) -> None:  # LXD and Incus side by side: halves the wait
+        for lab, b, lang in runs:
+            if b == backend:
+                say(
+                    both(
+                        f"capturing {lab.id} on {b} ({lang})", f"{b}에서 {lab.id} 캡처 중 ({lang})"
+                    )
+                )
+                results[into / f"{lab.id}-{b}-{lang}.json"] = capture_lab(lab, b, lang)
+
+    with ThreadPoolExecutor(max_workers=len(NAMES)) as pool:
+        for f in [pool.submit(one_backend, b) for b in NAMES]:
+            f.result()
+    if lab_id is None:
+        say(
+            both(
+                "capturing the host page (host setup --dry-run, doctor)",
+                "호스트 페이지 캡처 중 (host setup --dry-run, doctor)",
+            )
+        )
+        for lang in LANGS:
+            results[into / f"host-{lang}.json"] = capture_host(lang)
+    into.mkdir(parents=True, exist_ok=True)
+    for path, doc in sorted(results.items()):
+        path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return sorted(results)

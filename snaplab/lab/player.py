@@ -1,0 +1,124 @@
+"""Typing a lab's commands as a learner would, in one place.
+
+`solve`, `guides capture` and the tests all type the guide's commands. Each used
+to decide for itself how a line is split, where `--project` goes, how a shell
+gets its lines, what the expected failure looks like and when to wait for the
+recorder; when those answers drift apart, the guide proves one thing and
+`solve` another.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from snaplab.i18n import Text, both
+from snaplab.lab import recorder
+from snaplab.lab.model import Command, Lab, Step, placeholders, render
+
+HUNG = 300  # seconds: no guide command takes near this long; a hung client is said, not waited
+
+
+@dataclass(frozen=True)
+class Line:
+    """A step's command as the guide shows it, with what the lab says of it."""
+
+    step: str
+    text: str
+    command: Command
+
+
+def script(
+    lab: Lab, backend: str, instance: str, snapshot: str, steps: Sequence[Step] | None = None
+) -> list[Line]:
+    """The one caller of `render`: how a command becomes a line changes here only."""
+    fill = placeholders(lab, instance, snapshot)
+    return [
+        Line(step.id, render(cmd, fill), cmd)
+        for step in (lab.steps if steps is None else steps)
+        for cmd in step.commands[backend]
+    ]
+
+
+def shell_input(lines: Sequence[str]) -> str | None:
+    """Each line ended as Enter ends it: a shell never runs a last line left unended."""
+    return "".join(s + "\n" for s in lines) or None
+
+
+@dataclass(frozen=True)
+class Typed:
+    returncode: int
+    stdout: str
+    stderr: str
+    recorded: bool = True  # False: the recorder did not log the command's event in time
+
+
+@dataclass(frozen=True)
+class Player:
+    """How commands are typed: as whom, into which project, and how long to wait."""
+
+    project: str = "default"
+    user: str | None = None  # type as this user (runuser, so only root can)
+    env: dict[str, str] | None = None
+    cwd: str | Path | None = None
+    timeout: float = HUNG
+    retry: bool = False  # a hung command: press Ctrl-C and type it again, once
+    wait: float = 3.0  # seconds the recorder gets to log a command's event
+
+    def argv(self, line: str) -> list[str]:
+        """Split on white space, as a snapshot name is checked for (model.SNAPSHOT_NAME):
+        a name with a quote in it reaches the daemon as typed, not as a shell reads it."""
+        argv = line.split()
+        if argv[0] == "snaplab":  # the snaplab this is, wherever it is installed
+            argv[0] = str(Path(sys.executable).parent / "snaplab")
+        elif self.project != "default":  # the client's own flag, not part of the guide
+            argv[1:1] = ["--project", self.project]
+        if self.user:
+            argv = ["runuser", "-u", self.user, "--", *argv]
+        return argv
+
+    def type(self, line: str, stdin: Sequence[str] = (), journal: Path | None = None) -> Typed:
+        """With `journal`, wait for the recorder to log the command there, as it would have
+        long before a person typed the next command. Raises TimeoutExpired if it hangs."""
+        before = recorder.count_events(journal) if journal else 0
+        done = self._run(self.argv(line), shell_input(stdin))
+        caught = recorder.caught_up(journal, before, timeout=self.wait) if journal else True
+        return Typed(done.returncode, done.stdout, done.stderr, caught)
+
+    def _run(self, argv: list[str], stdin: str | None) -> subprocess.CompletedProcess:
+        """The 5.0 `lxc exec` client now and then hangs after its command has ended (the
+        daemon logged the exec's end within milliseconds): a person presses Ctrl-C and types
+        it again."""
+        for attempt in (1, 2):
+            try:
+                return subprocess.run(
+                    argv,
+                    input=stdin,
+                    capture_output=True,
+                    text=True,
+                    env=self.env,
+                    cwd=self.cwd,
+                    timeout=self.timeout,
+                )
+            except subprocess.TimeoutExpired:
+                if attempt == 2 or not self.retry:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def fault(rc: int, stderr: str, expect_failure: str | None, shell: bool) -> Text | None:
+    """What is wrong with how a command ended, or None. A shell's exit status is its last
+    command's (the lab's `ls` may fail on purpose), so only a refusal is judged there."""
+    if expect_failure is not None:
+        if rc == 0 or expect_failure not in stderr:
+            return both(
+                f"should have failed with {expect_failure!r}",
+                f"은(는) {expect_failure!r} 오류로 실패해야 합니다",
+            )
+    elif rc != 0 and not shell:
+        said = stderr.strip()
+        return both(f"failed: {said}", f"이(가) 실패했습니다: {said}")
+    return None
