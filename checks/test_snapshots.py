@@ -28,9 +28,9 @@ def test_snapshot_listed(history, step, snapshot):
 
 @pytest.mark.step("file-touched")
 def test_file_touched_after_snapshot(history, step, snapshot, params):
-    """The file seen after the snapshot and not in it: seen absent after the snapshot before
-    it appeared, or made absent again by restoring that very snapshot."""
-    taken = step.since
+    """The file seen after the snapshot (not only after the `info`) and not in it: seen absent
+    after the snapshot before it appeared, or made absent again by restoring that snapshot."""
+    taken = step.at("snapshot-taken")
     seen = history.sightings(params.file, after=taken - TICK)
     for i, e in enumerate(seen):
         if not (e.files[params.file] and e.when > taken):

@@ -40,6 +40,10 @@ class Step:
             pytest.skip("an earlier step is not done")
         return when
 
+    def at(self, earlier: str) -> datetime:
+        """When an earlier step was proven: a rule may count from it rather than the last."""
+        return self.chain.proofs[earlier]
+
     def ready(self) -> bool:
         return self.chain.since(self.id) is not None
 

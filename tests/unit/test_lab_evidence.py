@@ -116,6 +116,16 @@ def test_an_old_containers_evidence_does_not_count():
     assert f.same_container and f.taken is None and f.snapshot == ""
 
 
+def test_the_file_counts_from_the_snapshot_not_from_the_info():
+    """The exec's own probe may already see the file: the snapshot's probe saw it absent."""
+    es = chapter()
+    es[3] = ev(3, "instance-exec", file=True, snapshots=[S])  # probed after the touch
+    restored = next(i for i, e in enumerate(es) if e.action == "instance-restored")
+    es[restored].files = {}  # and the restore's probe could not tell
+    f = facts(es, live())
+    assert f.touched == T0 + timedelta(seconds=3) and f.deleted is not None
+
+
 # -- the recorder's exec-end entries ----------------------------------------------------------
 
 
