@@ -53,7 +53,7 @@ class Graded:
         self.evidence = evidence
         self.base = base
         self.commands = commands
-        self.params = placeholders(lab, base.instance, base.snapshot)
+        self.params = placeholders(lab, base.backend, base.instance, base.snapshot)
         self.chain = Chain([s.id for s in lab.steps], evidence.history.begun)
 
     @classmethod

@@ -90,10 +90,13 @@ def lab_page(lab: Lab, lang: str, src: Path) -> dict[str, Any]:
 
     steps = []
     for n, step in enumerate(lab.steps, 1):
-        fill = placeholders(lab, lab.instance, lab.snapshot)
         tabs_now = section(step.id)  # a hint names the step's first command, as the tab shows it
         hints = {
-            b: step.hint.get(lang).format(**fill, command=tabs_now[b][0]["lines"][0]) for b in NAMES
+            b: step.hint.get(lang).format(
+                **placeholders(lab, b, lab.instance, lab.snapshot),
+                command=tabs_now[b][0]["lines"][0],
+            )
+            for b in NAMES
         }
         steps.append({"n": n, "step": step, "tabs": tabs_now, "hints": hints})
     return {

@@ -82,7 +82,7 @@ class Lab:
     summary: Text
     source: str
     checks: Path
-    params: dict[str, str]  # the lab's names: instance, snapshot and its own (file, ...)
+    params: dict[str, str | dict[str, str]]  # instance, snapshot and its own; or one per backend
     record: Record = field(default_factory=Record)
     steps: tuple[Step, ...] = field(default_factory=tuple)
     book_note: Text | None = None
@@ -93,11 +93,11 @@ class Lab:
 
     @property
     def instance(self) -> str:
-        return self.params["instance"]
+        return str(self.params["instance"])
 
     @property
     def snapshot(self) -> str:
-        return self.params.get("snapshot", "")
+        return str(self.params.get("snapshot", ""))
 
 
 def _t(d: dict[str, str]) -> Text:
@@ -143,7 +143,7 @@ def parse(doc: dict[str, Any], where: str) -> Lab:
     if unchecked:
         raise SnaplabError(_invalid(where, unchecked), ExitCode.LAB_INVALID)
     params = dict(doc["parameters"])
-    unknown = _unknown_names(doc, steps, set(params))
+    unknown = _unknown_names(doc, steps, params)
     if unknown:
         raise SnaplabError(_invalid(where, unknown), ExitCode.LAB_INVALID)
     record = doc["record"]
@@ -156,7 +156,7 @@ def parse(doc: dict[str, Any], where: str) -> Lab:
         params=params,
         record=Record(
             tuple(record.get("events") or ()),
-            tuple(f.format(**params) for f in record.get("files") or ()),
+            tuple(f.format(**params) for f in record.get("files") or ()),  # the same on both
             tuple(Request(**r) for r in record.get("requests") or ()),
         ),
         steps=steps,
@@ -164,9 +164,13 @@ def parse(doc: dict[str, Any], where: str) -> Lab:
     )
 
 
-def _unknown_names(doc: dict[str, Any], steps: tuple[Step, ...], params: set[str]) -> list[str]:
-    """A text or command naming a parameter the lab lacks would fail at grading: say it now."""
-    known = params | {"command"}
+def _unknown_names(
+    doc: dict[str, Any], steps: tuple[Step, ...], params: dict[str, Any]
+) -> list[str]:
+    """A text or command naming a parameter the lab lacks would fail at grading: say it now.
+    A recorded file is the same on both daemons, so it names only parameters that are."""
+    known = set(params) | {"command"}
+    same = {k for k, v in params.items() if isinstance(v, str)}
     found = []
     for step in steps:
         texts = [step.passed.en, step.passed.ko, step.failed.en, step.failed.ko]
@@ -175,7 +179,7 @@ def _unknown_names(doc: dict[str, Any], steps: tuple[Step, ...], params: set[str
         for t in texts:
             found += [f"steps.{step.id}: {{{n}}} is not a parameter" for n in _names(t) - known]
     for f in (doc.get("record") or {}).get("files") or []:
-        found += [f"record.files: {{{n}}} is not a parameter" for n in _names(str(f)) - params]
+        found += [f"record.files: {{{n}}} is not a parameter" for n in _names(str(f)) - same]
     return sorted(set(found))
 
 
@@ -235,11 +239,13 @@ def check_name(name: str, what: str) -> str:
     return name
 
 
-def placeholders(lab: Lab, instance: str, snapshot: str) -> dict[str, str]:
+def placeholders(lab: Lab, backend: str, instance: str, snapshot: str) -> dict[str, str]:
     """What a lab's texts (messages, hints) may name: one set for `check`, pytest and the guide.
 
-    The lab's parameters, with the learner's own instance and snapshot names."""
-    return {**lab.params, "instance": instance, "snapshot": snapshot}
+    The lab's parameters (a per-backend one as that daemon has it), with the learner's own
+    instance and snapshot names."""
+    fill = {k: v if isinstance(v, str) else v[backend] for k, v in lab.params.items()}
+    return {**fill, "instance": instance, "snapshot": snapshot}
 
 
 def render(command: Command, params: dict[str, str]) -> str:

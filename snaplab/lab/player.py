@@ -35,7 +35,7 @@ def script(
     lab: Lab, backend: str, instance: str, snapshot: str, steps: Sequence[Step] | None = None
 ) -> list[Line]:
     """The one caller of `render`: how a command becomes a line changes here only."""
-    fill = placeholders(lab, instance, snapshot)
+    fill = placeholders(lab, backend, instance, snapshot)
     return [
         Line(step.id, render(cmd, fill), cmd)
         for step in (lab.steps if steps is None else steps)

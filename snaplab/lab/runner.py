@@ -292,7 +292,7 @@ def gather(
     base = LabResult(
         lab.id, session.backend, session.instance, session.project, snapshot, notes=notes
     )
-    fill = placeholders(lab, session.instance, snapshot)
+    fill = placeholders(lab, session.backend, session.instance, snapshot)
     commands = {
         s.id: "; ".join(render(c, fill) for c in s.commands[session.backend]) for s in lab.steps
     }

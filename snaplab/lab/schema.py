@@ -55,8 +55,11 @@ def _parameters(doc: Any, errors: list[str]) -> None:
     for key, value in params.items():
         if not isinstance(key, str) or not PARAMETER.match(key):
             errors.append(f"parameters.{key}: must be lower-case letters, digits and _")
+        elif isinstance(value, dict):  # one value per daemon, e.g. the book's remote names
+            if set(value) != set(BACKENDS) or not all(isinstance(v, str) for v in value.values()):
+                errors.append(f"parameters.{key}: must map each of {', '.join(BACKENDS)} to str")
         elif not isinstance(value, str):
-            errors.append(f"parameters.{key}: must be str")
+            errors.append(f"parameters.{key}: must be str, or map each backend to str")
 
 
 def _record(doc: Any, errors: list[str]) -> None:

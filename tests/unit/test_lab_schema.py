@@ -89,3 +89,38 @@ def test_a_snapshot_name_with_a_slash_or_a_space_is_refused_in_both_languages(na
         check_snapshot_name(name)
     assert caught.value.code == ExitCode.USAGE
     assert "slash" in caught.value.render("en") and "슬래시" in caught.value.render("ko")
+
+
+def test_parameters_and_record_are_checked_with_the_rest():
+    doc = copy.deepcopy(shipped())
+    del doc["parameters"]["instance"]
+    doc["parameters"]["Bad-Key"] = "x"
+    doc["parameters"]["remote"] = {"lxd": "lxd-snapshot"}  # Incus's value missing
+    doc["record"]["events"].append("")
+    doc["record"]["requests"][0].pop("method")
+    errors = validate(doc)
+    assert "parameters.instance: missing (the lab instance's default name)" in errors
+    assert "parameters.Bad-Key: must be lower-case letters, digits and _" in errors
+    assert "parameters.remote: must map each of lxd, incus to str" in errors
+    assert "record.events[7]: must be a non-empty string" in errors
+    assert "record.requests[0].method: missing" in errors
+
+
+def test_a_per_backend_parameter_fills_each_daemons_texts():
+    from snaplab.lab.model import placeholders
+
+    doc = copy.deepcopy(shipped())
+    doc["parameters"]["remote"] = {"lxd": "lxd-snapshot", "incus": "incus-snapshot"}
+    doc["steps"][0]["hint"]["en"] = "then `{command}` and add {remote}"
+    lab = parse(doc, "labs/x/lab.yaml")
+    assert placeholders(lab, "incus", "web", "s")["remote"] == "incus-snapshot"
+    assert placeholders(lab, "lxd", "web", "s")["remote"] == "lxd-snapshot"
+
+
+def test_a_text_naming_no_parameter_is_a_lab_error_not_a_grading_crash():
+    doc = copy.deepcopy(shipped())
+    doc["steps"][1]["hint"]["ko"] = "`{command}` 실행 후 {flie} 확인"  # a typo
+    with pytest.raises(SnaplabError) as caught:
+        parse(doc, "labs/x/lab.yaml")
+    assert caught.value.code == ExitCode.LAB_INVALID
+    assert "steps.snapshot-listed: {flie} is not a parameter" in caught.value.render("en")

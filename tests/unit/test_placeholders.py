@@ -18,7 +18,7 @@ def test_file_instance_and_snapshot_fill_a_check_message_and_hint():
         hint=Text("run `{command}` ({file})", "`{command}` 실행 ({file})"),
     )
     lab = replace(LAB, steps=(first, *LAB.steps[1:]))
-    fill = placeholders(lab, "web", "업그레이드-전")
+    fill = placeholders(lab, "lxd", "web", "업그레이드-전")
     message, hint = grader.failure(lab, first.id, fill, {first.id: "lxc snapshot web x"})
     file = LAB.params["file"]
     assert message.en == f"no {file} in web/업그레이드-전"
@@ -27,7 +27,7 @@ def test_file_instance_and_snapshot_fill_a_check_message_and_hint():
 
 
 def test_the_placeholders_are_the_lab_parameters_with_the_learners_names():
-    assert placeholders(LAB, "web", "s1") == {
+    assert placeholders(LAB, "incus", "web", "s1") == {
         "instance": "web",
         "snapshot": "s1",
         "file": LAB.params["file"],
