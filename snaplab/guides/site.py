@@ -24,7 +24,7 @@ from snaplab.backends import BACKENDS
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.guides.blocks import LANGS, NAMES, Ran, blocks, check_line
 from snaplab.i18n import Text, both
-from snaplab.lab.model import Lab, lab_ids, load, placeholders
+from snaplab.lab.model import Lab, fill, lab_ids, load, placeholders
 from snaplab.paths import PACKAGE, data_dir
 
 FIRST_PAGES = ("index", "before-you-start", "host")  # then the labs, then the rest
@@ -92,10 +92,13 @@ def lab_page(lab: Lab, lang: str, src: Path) -> dict[str, Any]:
     for n, step in enumerate(lab.steps, 1):
         tabs_now = section(step.id)  # a hint names the step's first command, as the tab shows it
         hints = {
-            b: step.hint.get(lang).format(
-                **placeholders(lab, b, lab.instance, lab.snapshot),
-                command=tabs_now[b][0]["lines"][0],
-            )
+            b: fill(
+                step.hint,
+                {
+                    **placeholders(lab, b, lab.instance, lab.snapshot),
+                    "command": tabs_now[b][0]["lines"][0],
+                },
+            ).get(lang)
             for b in NAMES
         }
         steps.append({"n": n, "step": step, "tabs": tabs_now, "hints": hints})

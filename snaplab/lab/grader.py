@@ -17,7 +17,7 @@ import pytest
 
 from snaplab.i18n import Text
 from snaplab.lab.history import History, Live
-from snaplab.lab.model import Lab
+from snaplab.lab.model import Lab, fill
 from snaplab.lab.results import FAIL, PASS, PENDING, LabResult, StepResult
 
 # pytest's own plugins that grading never uses: fewer to load, a faster `check`
@@ -113,21 +113,21 @@ def run_checks(graded: Any) -> dict[str, bool]:
 
 
 def results(
-    lab: Lab, outcomes: dict[str, bool], fill: dict[str, str], command_for: dict[str, str]
+    lab: Lab, outcomes: dict[str, bool], names: dict[str, str], command_for: dict[str, str]
 ) -> list[StepResult]:
     """Pass, or the first unfinished step fails with its hint and the rest are pending."""
     out: list[StepResult] = []
     first_open = True
     for step in lab.steps:
-        params = {**fill, "command": command_for.get(step.id, "")}
+        params = {**names, "command": command_for.get(step.id, "")}
         passed = outcomes.get(step.id, False)
         if passed:
-            status, message, hint = PASS, _fmt(step.passed, params), None
+            status, message, hint = PASS, fill(step.passed, params), None
         elif first_open:
-            status, message, hint = FAIL, _fmt(step.failed, params), _fmt(step.hint, params)
+            status, message, hint = FAIL, fill(step.failed, params), fill(step.hint, params)
             first_open = False
         else:
-            status, message, hint = PENDING, _fmt(step.failed, params), None
+            status, message, hint = PENDING, fill(step.failed, params), None
         out.append(
             StepResult(
                 step.id,
@@ -142,17 +142,13 @@ def results(
     return out
 
 
-def _fmt(t: Text, params: dict[str, str]) -> Text:
-    return Text(t.en.format(**params), t.ko.format(**params))
-
-
 def failure(
-    lab: Lab, step_id: str, fill: dict[str, str], command_for: dict[str, str]
+    lab: Lab, step_id: str, names: dict[str, str], command_for: dict[str, str]
 ) -> tuple[Text, Text]:
     """A step's fail message and hint, as `check` words them: what plain pytest reports."""
     step = next(s for s in lab.steps if s.id == step_id)
-    params = {**fill, "command": command_for.get(step_id, "")}
-    return _fmt(step.failed, params), _fmt(step.hint, params)
+    params = {**names, "command": command_for.get(step_id, "")}
+    return fill(step.failed, params), fill(step.hint, params)
 
 
 def grade(lab: Lab, evidence: Evidence, base: LabResult, command_for: dict[str, str]) -> LabResult:

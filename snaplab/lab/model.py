@@ -248,5 +248,10 @@ def placeholders(lab: Lab, backend: str, instance: str, snapshot: str) -> dict[s
     return {**fill, "instance": instance, "snapshot": snapshot}
 
 
+def fill(text: Text, params: dict[str, str]) -> Text:
+    """A lab text with its placeholders filled: messages and hints, for `check` and the guide."""
+    return Text(text.en.format(**params), text.ko.format(**params))
+
+
 def render(command: Command, params: dict[str, str]) -> str:
     return command.run.format(**params)
