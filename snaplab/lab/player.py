@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from snaplab.i18n import Text, both
-from snaplab.lab import recorder
+from snaplab.lab import pacing
 from snaplab.lab.model import Command, Lab, Step, placeholders, render
 
 HUNG = 300  # seconds: no guide command takes near this long; a hung client is said, not waited
@@ -83,9 +83,9 @@ class Player:
     def type(self, line: str, stdin: Sequence[str] = (), journal: Path | None = None) -> Typed:
         """With `journal`, wait for the recorder to log the command there, as it would have
         long before a person typed the next command. Raises TimeoutExpired if it hangs."""
-        before = recorder.count_events(journal) if journal else 0
+        before = pacing.count_events(journal) if journal else 0
         done = self._run(self.argv(line), shell_input(stdin))
-        caught = recorder.caught_up(journal, before, timeout=self.wait) if journal else True
+        caught = pacing.caught_up(journal, before, timeout=self.wait) if journal else True
         return Typed(done.returncode, done.stdout, done.stderr, caught)
 
     def _run(self, argv: list[str], stdin: str | None) -> subprocess.CompletedProcess:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from snaplab.lab.recorder import OWN_MARK
+from snaplab.lab.entries import OWN_MARK
 
 
 def get_host(name: str, client: Any) -> Any:

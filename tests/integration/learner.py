@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from snaplab.lab import recorder
+from snaplab.lab import pacing, recorder
 from snaplab.lab.player import Line, Player, Typed, fault
 from tests.conftest import Run, snaplab
 
@@ -75,7 +75,7 @@ class Learner:
         return dirs[0] / "journal.jsonl" if dirs else self.state_home / "missing"
 
     def events(self) -> int:
-        return recorder.count_events(self.journal())
+        return pacing.count_events(self.journal())
 
     def type(
         self, command: str, stdin: list[str] | None = None, recorded: bool = True, ok: bool = True

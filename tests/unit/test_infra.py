@@ -9,7 +9,7 @@ import testinfra.backend
 
 from snaplab import infra
 from snaplab.infra.api import ApiBackend, IncusBackend, LxdBackend
-from snaplab.lab.recorder import OWN_MARK
+from snaplab.lab.entries import OWN_MARK
 from snaplab.lab.testinfra_backend import get_host
 
 

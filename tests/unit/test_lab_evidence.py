@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from snaplab.lab.entries import EXEC_ENDED, OWN_MARK, exec_end_entry
 from snaplab.lab.history import Live
 from snaplab.lab.journal import Entry, Session
-from snaplab.lab.recorder import EXEC_ENDED, OWN_MARK, exec_end_entry
 from tests.unit.graded import FILE, facts
 
 CREATED = "2026-01-01T00:00:00.000000000Z"

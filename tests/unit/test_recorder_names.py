@@ -10,9 +10,9 @@ from urllib.parse import quote
 import pytest
 
 from snaplab.backends import get_backend
+from snaplab.lab.entries import entry_for, last_part, source_name
 from snaplab.lab.journal import Session
 from snaplab.lab.model import load
-from snaplab.lab.recorder import entry_for, last_part, source_name
 
 RECORD = load("snapshots").record
 
@@ -56,7 +56,7 @@ def event(action: str, src: str, context: dict | None = None) -> dict:
 @pytest.mark.parametrize("backend", ["lxd", "incus"])
 @pytest.mark.parametrize("action", ["instance-snapshot-created", "instance-snapshot-deleted"])
 def test_a_snapshot_event_is_journalled_under_the_typed_name(monkeypatch, name, backend, action):
-    monkeypatch.setattr("snaplab.lab.recorder.probe", lambda client, instance, paths: {})
+    monkeypatch.setattr("snaplab.lab.entries.probe", lambda client, instance, paths: {})
     session = Session("snapshots", backend, "default", "ubuntu-test")
     entry = entry_for(event(action, source(backend, name)), session, None, RECORD)
     assert entry is not None and entry.snapshot == name
@@ -65,7 +65,7 @@ def test_a_snapshot_event_is_journalled_under_the_typed_name(monkeypatch, name, 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("backend", ["lxd", "incus"])
 def test_a_restore_event_names_the_snapshot_as_typed(monkeypatch, name, backend):
-    monkeypatch.setattr("snaplab.lab.recorder.probe", lambda client, instance, paths: {})
+    monkeypatch.setattr("snaplab.lab.entries.probe", lambda client, instance, paths: {})
     session = Session("snapshots", backend, "default", "ubuntu-test")
     restored = event(
         "instance-restored", "/1.0/instances/ubuntu-test", {"snapshot": f"ubuntu-test/{name}"}

@@ -1,0 +1,168 @@
+"""The daemon's event stream, read so that no event is lost and no learner waits on another.
+
+The daemon drops a listener that falls behind, a probe is slow, and a cluster
+member keeps its request log to itself: the threads and queues that answer
+that live here, apart from what an event means (entries) and from the process
+and pid files around them (recorder).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from snaplab.lab.entries import entry_for, request_entry
+from snaplab.lab.journal import Entry, Session, now
+from snaplab.lab.model import Record
+
+Notify = Callable[[Session, Entry], None]
+
+
+def _quiet(session: Session, entry: Entry) -> None:
+    pass
+
+
+def listen(
+    sessions: list[Session], record: Record, shared: bool = False, notify: Notify = _quiet
+) -> None:
+    """Read events on one thread and probe on one thread per session.
+
+    The daemon drops a listener that falls behind (Incus does so quickly once
+    the request log is on), and a probe takes tens of milliseconds: so the
+    socket is drained at once into queues, and probes happen in order behind it.
+    One process serves every session of one daemon (a class has dozens): the
+    stream covers all projects, and each event goes to every session's queue.
+    A queue per session keeps one learner's slow probe (the files API waits
+    while a container is being deleted) from holding up everyone else's events.
+    `notify` hears of each entry once it is written (`watch` listens on the socket).
+    """
+    from pylxd.client import _WebsocketClient
+
+    from snaplab.lab.recorder import serves  # here: the recorder imports this module
+    from snaplab.transports import Target, connect
+
+    first = sessions[0]
+    client = connect(Target(first.backend, first.url, first.project)).client
+    me = os.getpid()
+    boxes: list[queue.Queue[dict[str, Any] | None]] = [queue.Queue() for _ in sessions]
+
+    class Recorder(_WebsocketClient):
+        heard = False
+
+        def received_message(self, message: Any) -> None:
+            # "listening" only once the stream has carried a message: Incus now and
+            # then drops a fresh connection within milliseconds of the handshake.
+            if not self.heard:
+                self.heard = True
+                for session in sessions:
+                    if serves(session, me):
+                        session.append(Entry(t=now(), kind="recorder", note="listening"))
+            event = json.loads(bytes(message.data).decode("utf-8"))
+            for box in boxes:
+                box.put(event)
+
+    def work(session: Session, box: queue.Queue[dict[str, Any] | None]) -> None:
+        own: Any = None  # a client per thread: pylxd's session is not shared safely
+        while (event := box.get()) is not None:
+            try:
+                if own is None:
+                    own = connect(Target(session.backend, session.url, session.project)).client
+                entry = entry_for(event, session, own, record)
+                # a session handed to another recorder (or finished) is not ours to write
+                if entry and serves(session, me):
+                    session.append(entry)
+                    notify(session, entry)
+            except Exception as e:  # noqa: BLE001 - one bad event must not stop the recording
+                print(f"{now()} recorder: {e}", file=sys.stderr, flush=True)
+
+    workers = [
+        threading.Thread(target=work, args=(s, box), daemon=True)
+        for s, box in zip(sessions, boxes, strict=True)
+    ]
+    for w in workers:
+        w.start()
+    ws = client.events(websocket_client=Recorder)
+    scope = "all-projects=true" if shared else f"project={first.project}"
+    ws.resource = f"/1.0/events?type=lifecycle,logging,operation&{scope}"
+    try:
+        ws.connect()
+        ws.run()
+    finally:
+        for box in boxes:
+            box.put(None)
+        for w in workers:
+            w.join()
+    print(f"{now()} recorder: the daemon closed the event stream", file=sys.stderr, flush=True)
+
+
+def member_logs(sessions: list[Session], record: Record, notify: Notify = _quiet) -> None:
+    """On a cluster, also read every other member's own request log.
+
+    `lxc info` sent to the member that holds the container is logged there
+    only: the request log is debug-level, and members pass each other's debug
+    messages on only with --debug. Lifecycle and operation events need none of
+    this; members forward those. The cluster certificate is every member's, so
+    the endpoint's pin and client certificate open each member.
+    """
+    from snaplab import remotes
+    from snaplab.transports import Target, connect
+
+    first = sessions[0]
+    if not first.url:
+        return
+    try:
+        client = connect(Target(first.backend, first.url, first.project)).client
+        env = client.host_info["environment"]
+        if not env.get("server_clustered"):
+            return
+        members = client.api.cluster.members.get(params={"recursion": 1}).json()["metadata"]
+        remote = remotes.find(first.url)
+        crt, key = remotes.client_cert()
+    except Exception as e:  # noqa: BLE001 - the endpoint alone still records all but that
+        print(f"{now()} recorder: cluster members unknown: {e}", file=sys.stderr, flush=True)
+        return
+    for m in members:
+        if m["server_name"] == env.get("server_name"):
+            continue
+        target = Target(first.backend, m["url"], first.project, crt, key, Path(remote.server_cert))
+        args = (sessions, record, m["server_name"], target, notify)
+        threading.Thread(target=member_log, args=args, daemon=True).start()
+
+
+def member_log(
+    sessions: list[Session], record: Record, name: str, target: Any, notify: Notify
+) -> None:
+    from pylxd.client import _WebsocketClient
+
+    from snaplab.lab.recorder import serves  # here: the recorder imports this module
+    from snaplab.transports import connect
+
+    me = os.getpid()
+
+    class Own(_WebsocketClient):
+        def received_message(self, message: Any) -> None:
+            event = json.loads(bytes(message.data).decode("utf-8"))
+            if event.get("location") != name:  # another member's: the endpoint's stream has it
+                return
+            for session in sessions:
+                entry = request_entry(event, session, record)
+                if entry and serves(session, me):
+                    session.append(entry)
+                    notify(session, entry)
+
+    while True:  # a member that restarts closes the stream: reconnect
+        try:
+            ws = connect(target).client.events(websocket_client=Own)
+            ws.resource = "/1.0/events?type=logging&all-projects=true"
+            ws.connect()
+            ws.run()
+        except Exception as e:  # noqa: BLE001 - logged, then retried
+            print(f"{now()} recorder: member {name}: {e}", file=sys.stderr, flush=True)
+        time.sleep(1)
