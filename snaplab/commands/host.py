@@ -135,10 +135,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--snapshot-server",
         action="store_true",
         help="chapters 9 and 10: also start a second daemon per backend as the book's snapshot "
-        + ", ".join(
-            f"server ({b.env_dir}={b.snapshot_dir}, {b.snapshot_listen})" for b in BACKENDS.values()
-        )
-        + ", let the primary listen on 127.0.0.1, and install and start cron",
+        "server ("
+        + "; ".join(f"{b.env_dir}={b.snapshot_dir}, {b.snapshot_listen}" for b in BACKENDS.values())
+        + "), let the primary listen on 127.0.0.1, and install and start cron",
     )
     s.add_argument("--json", action="store_true")
     s.set_defaults(run=run_setup)

@@ -37,6 +37,7 @@ from typing import NamedTuple
 from pylxd import Client
 
 from snaplab.backends import Backend
+from snaplab.errors import ExitCode
 from snaplab.host import daemon
 from snaplab.i18n import Text, as_text, both
 from snaplab.transports.local import socket_problem
@@ -155,7 +156,16 @@ def status(backend: Backend) -> Status:
             ),
         )
     problem = socket_problem(backend, daemon.socket(backend, where))
-    if problem is not None:
+    if problem is not None and problem.code == ExitCode.DAEMON_DOWN:
+        return Status(
+            True,
+            False,
+            both(
+                f"the snapshot server in {where} is not running: run {setup}",
+                f"{where}의 스냅샷 서버가 실행 중이 아닙니다: {setup}를 실행하세요",
+            ),
+        )
+    if problem is not None:  # this user may not use the socket: the group's fix
         return Status(True, False, as_text(problem.message))
     try:
         c = client(backend)
