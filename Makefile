@@ -27,7 +27,7 @@ install: $(VENV)/.deps
 	$(PY) -m pip install -q --no-deps --no-build-isolation --force-reinstall .
 
 host: install
-	$(SNAPLAB) host setup --backend all
+	$(SNAPLAB) host setup --backend all --snapshot-server
 
 # The lab end to end on both daemons, in its own instance and state directory so
 # that a learner's own ubuntu-test lab is never touched.

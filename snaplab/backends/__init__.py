@@ -36,6 +36,11 @@ class Backend:
     trust_field: str = "password"  # where POST /1.0/certificates takes a trust token
     extension_mark: str = ""  # in GET /1.0's api_extensions even when untrusted: who it is
     trust_add: str = ""  # the server-side command that prints a trust token
+    snapshot_create: tuple[str, ...] = ("snapshot",)  # CLI words before NAME SNAP
+    # chapters 9 and 10: a second daemon on this machine plays the book's snapshot server
+    snapshot_dir: Path = Path("/var/lib/lxd-snapshot")  # its LXD_DIR / INCUS_DIR
+    snapshot_listen: str = "127.0.0.1:8445"  # its core.https_address, never beside `listen`
+    snapshot_remote: str = "lxd-snapshot"  # the book's remote name for it, on the primary
 
     @property
     def socket(self) -> Path:

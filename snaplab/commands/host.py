@@ -8,8 +8,9 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
-from snaplab.backends import PICKS, pick
+from snaplab.backends import BACKENDS, NAMES, PICKS, pick
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, both, detect, text
 
@@ -130,9 +131,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="SIZE",
         help="size of the btrfs pool's loop file (default 4GiB)",
     )
+    s.add_argument(
+        "--snapshot-server",
+        action="store_true",
+        help="chapters 9 and 10: also start a second daemon per backend as the book's snapshot "
+        "server ("
+        + "; ".join(f"{b.env_dir}={b.snapshot_dir}, {b.snapshot_listen}" for b in BACKENDS.values())
+        + "), let the primary listen on 127.0.0.1, and install and start cron",
+    )
     s.add_argument("--json", action="store_true")
     s.set_defaults(run=run_setup)
-    t = verbs.add_parser("stop", help="stop the daemons that snaplab started (never others)")
+    t = verbs.add_parser(
+        "stop",
+        help="stop the daemons (and snapshot servers, and cron) that snaplab started (never others)",
+    )
     t.add_argument("--backend", default="all", choices=PICKS)
     t.add_argument("--json", action="store_true")
     t.set_defaults(run=run_stop)
@@ -152,6 +164,7 @@ def run_setup(args: argparse.Namespace) -> HostResult:
         image=args.image,
         storage=args.storage,
         pool_size=args.pool_size,
+        snapshot_server=getattr(args, "snapshot_server", False),
     )
     built = setup.image_builder(say)
     result = HostResult("setup", dry_run=args.dry_run)
@@ -189,20 +202,29 @@ def run_setup(args: argparse.Namespace) -> HostResult:
 
 
 def run_stop(args: argparse.Namespace) -> HostResult:
+    """The snapshot servers first, then the primaries, then cron once no daemon is left.
+
+    Each only if snaplab started it (a pid file under /run/snaplab says so).
+    """
+    from snaplab.host import cron, daemon, snapshot_server
+
     if os.geteuid() != 0:
         raise SnaplabError(text("not_root"), ExitCode.PERMISSION)
     result = HostResult("stop")
-    for backend in pick(args.backend):
-        t0 = time.monotonic()
-        from snaplab.host import daemon
 
-        stopped = daemon.stop(backend)
-        result.steps.append(
-            StepResult(
-                backend.name,
-                both(f"stop {backend.title}", f"{backend.title} 멈추기"),
-                stopped,
-                round(time.monotonic() - t0, 2),
-            )
+    def step(backend: str, title: Text, stop: Callable[[], bool]) -> None:
+        t0 = time.monotonic()
+        stopped = stop()
+        result.steps.append(StepResult(backend, title, stopped, round(time.monotonic() - t0, 2)))
+
+    chosen = pick(args.backend)
+    for b in chosen:
+        step(
+            b.name,
+            both(f"stop the {b.title} snapshot server", f"{b.title} 스냅샷 서버 멈추기"),
+            partial(snapshot_server.stop, b),
         )
+        step(b.name, both(f"stop {b.title}", f"{b.title} 멈추기"), partial(daemon.stop, b))
+    if {b.name for b in chosen} == set(NAMES):  # another backend's jobs may still need cron
+        step("host", both("stop cron", "cron 멈추기"), cron.stop)
     return result

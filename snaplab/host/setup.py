@@ -19,7 +19,7 @@ from pylxd.exceptions import NotFound
 
 from snaplab.backends import Backend
 from snaplab.errors import ExitCode, SnaplabError
-from snaplab.host import command, daemon, debian_image, image
+from snaplab.host import command, cron, daemon, debian_image, image, snapshot_server
 from snaplab.i18n import Text, both, text
 
 BACKPORTS_FILE = Path("/etc/apt/sources.list.d/snaplab-bookworm-backports.sources")
@@ -52,6 +52,7 @@ class Options:
     image: str = "busybox"  # or debian, or REMOTE:ALIAS (e.g. images:ubuntu/22.04, needs internet)
     storage: str = "dir"  # the lab pool's driver: dir copies, btrfs snapshots in place
     pool_size: str = "4GiB"  # btrfs only: the size of its loop file
+    snapshot_server: bool = False  # chapters 9 and 10: a second daemon, primary listens, cron
 
 
 def installed(package: str) -> bool:
@@ -380,6 +381,68 @@ def plan(
             stale,
             lambda: import_busybox(backend, built()),
         )
+    if opts.snapshot_server:
+        yield from snapshot_steps(backend, say)
+
+
+def snapshot_steps(backend: Backend, say: Callable[[str | Text], None]) -> Iterator[Step]:
+    """Chapters 9 and 10: the snapshot server beside the primary, and cron.
+
+    See snaplab/host/snapshot_server.py for how a learner works on it.
+    """
+    name, remote = backend.name, backend.snapshot_remote
+    server = snapshot_server
+    yield Step(
+        name,
+        both(
+            f"let the primary listen on {backend.listen} (core.https_address), "
+            f"for copies to {remote}",
+            f"{remote}(으)로 복사할 수 있도록 주 서버가 {backend.listen}에서 연결 받기 "
+            "(core.https_address)",
+        ),
+        not server.primary_address(backend),
+        lambda: server.primary_listen(backend),
+    )
+    yield Step(
+        name,
+        both(
+            f"start the {backend.title} snapshot server ({backend.env_dir}={backend.snapshot_dir})",
+            f"{backend.title} 스냅샷 서버 시작 ({backend.env_dir}={backend.snapshot_dir})",
+        ),
+        not server.answering(backend),
+        lambda: server.start(backend) and None,
+    )
+    yield Step(
+        name,
+        both(
+            "initialise the snapshot server: a dir pool and a root disk in the default profile",
+            "스냅샷 서버 초기화: dir 풀과 기본 프로필의 루트 디스크",
+        ),
+        not server.initialised(backend),
+        lambda: server.init(backend),
+    )
+    yield Step(
+        name,
+        both(
+            f"let the snapshot server listen on {backend.snapshot_listen} (remote {remote}:)",
+            f"스냅샷 서버가 {backend.snapshot_listen}에서 연결 받기 (원격 이름 {remote}:)",
+        ),
+        server.address(backend) != backend.snapshot_listen,
+        lambda: server.listen(backend),
+    )
+    # host-wide: the second backend finds them done
+    yield Step(
+        name,
+        both("install cron (apt-get), for chapter 10", "10장을 위해 cron 설치 (apt-get)"),
+        not installed(cron.PACKAGE),
+        lambda: apt_install([cron.PACKAGE], None, say),
+    )
+    yield Step(
+        name,
+        both(f"start cron ({cron.CRON})", f"cron 시작 ({cron.CRON})"),
+        not cron.running(),
+        lambda: cron.start() and None,
+    )
 
 
 def image_builder(say: Callable[[Text], None]) -> Callable[[], image.Image]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import os
 import socket as pysocket
+from pathlib import Path
 
 from pylxd import Client
 from pylxd.exceptions import ClientConnectionFailed
@@ -19,9 +20,12 @@ from snaplab.i18n import both, text
 from snaplab.transports import Target
 
 
-def socket_problem(backend: Backend) -> SnaplabError | None:
-    """Why this user cannot talk to the daemon, or None when it can."""
-    path = backend.socket
+def socket_problem(backend: Backend, socket: Path | None = None) -> SnaplabError | None:
+    """Why this user cannot talk to the daemon, or None when it can.
+
+    `socket`: another daemon of the same kind (the snapshot server) instead of the main one.
+    """
+    path = socket or backend.socket
     where = {"title": backend.title, "path": path, "backend": backend.name, "group": backend.group}
     if not path.exists():
         return SnaplabError(text("daemon_down", **where), ExitCode.DAEMON_DOWN)

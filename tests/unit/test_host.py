@@ -138,9 +138,127 @@ def test_every_step_of_the_plan_has_a_korean_title(monkeypatch):
     monkeypatch.setattr(command, "on_path", lambda: False)
     monkeypatch.setattr(command, "sudo_ok", lambda: False)
     monkeypatch.setattr(setup, "debian_fingerprint", lambda: None)
+    fake_host(monkeypatch, done=False)
     for image_name in ("busybox", "debian", "images:debian/12"):
-        opts = setup.Options(image=image_name)
+        opts = setup.Options(image=image_name, snapshot_server=True)
         steps = list(setup.plan(get_backend("incus"), opts, print, lambda: None))
         assert len(steps) >= 8
         for step in steps:
             assert step.title.ko and step.title.ko != step.title.en, step.title.en
+
+
+def fake_host(monkeypatch: pytest.MonkeyPatch, done: bool) -> list[str]:
+    """Every question the snapshot steps ask, answered `done`; what they do is logged."""
+    from snaplab.host import cron, snapshot_server
+
+    did: list[str] = []
+    monkeypatch.setattr(snapshot_server, "primary_address", lambda b: b.listen if done else "")
+    monkeypatch.setattr(snapshot_server, "answering", lambda b: done)
+    monkeypatch.setattr(snapshot_server, "initialised", lambda b: done)
+    monkeypatch.setattr(snapshot_server, "address", lambda b: b.snapshot_listen if done else "")
+    monkeypatch.setattr(setup, "installed", lambda p: done)
+    monkeypatch.setattr(cron, "running", lambda: 1 if done else None)
+    for fn in ("primary_listen", "start", "init", "listen"):
+        monkeypatch.setattr(snapshot_server, fn, lambda b, fn=fn: did.append(f"{fn} {b.name}"))
+    monkeypatch.setattr(cron, "start", lambda: did.append("cron"))
+    monkeypatch.setattr(setup, "apt_install", lambda p, s, say: did.append(f"apt {' '.join(p)}"))
+    return did
+
+
+@pytest.mark.parametrize("name", ["lxd", "incus"])
+def test_the_snapshot_steps_on_a_bare_host_then_on_a_set_up_one(monkeypatch, name):
+    from snaplab.backends import get_backend
+
+    b = get_backend(name)
+    did = fake_host(monkeypatch, done=False)
+    steps = list(setup.snapshot_steps(b, print))
+    assert [s.title.en for s in steps] == [
+        f"let the primary listen on {b.listen} (core.https_address), "
+        f"for copies to {b.snapshot_remote}",
+        f"start the {b.title} snapshot server ({b.env_dir}={b.snapshot_dir})",
+        "initialise the snapshot server: a dir pool and a root disk in the default profile",
+        f"let the snapshot server listen on {b.snapshot_listen} (remote {b.snapshot_remote}:)",
+        "install cron (apt-get), for chapter 10",
+        "start cron (/usr/sbin/cron)",
+    ]
+    assert all(s.needed and s.backend == name for s in steps)
+    assert all(s.title.ko and s.title.ko != s.title.en for s in steps)
+    for s in steps:
+        s.do()
+    assert did == [
+        f"primary_listen {name}",
+        f"start {name}",
+        f"init {name}",
+        f"listen {name}",
+        "apt cron",
+        "cron",
+    ]
+    fake_host(monkeypatch, done=True)
+    assert not any(s.needed for s in setup.snapshot_steps(b, print))
+
+
+def test_the_snapshot_steps_come_only_with_the_flag(monkeypatch):
+    from snaplab.backends import get_backend
+    from snaplab.host import command
+
+    fake_host(monkeypatch, done=True)
+    monkeypatch.setattr(setup, "backports_enabled", lambda: True)
+    monkeypatch.setattr(setup.daemon, "answering", lambda b: True)
+    monkeypatch.setattr(setup, "initialised", lambda b: True)
+    monkeypatch.setattr(setup, "pool_driver", lambda b: "dir")
+    monkeypatch.setattr(setup, "user_ok", lambda b: True)
+    monkeypatch.setattr(setup, "image_fingerprint", lambda b: "x")
+    monkeypatch.setattr(command, "on_path", lambda: True)
+    monkeypatch.setattr(command, "sudo_ok", lambda: True)
+    b = get_backend("lxd")
+    plain = [s.title.en for s in setup.plan(b, setup.Options(image="images:x"), print, print)]
+    full = [
+        s.title.en
+        for s in setup.plan(b, setup.Options(image="images:x", snapshot_server=True), print, print)
+    ]
+    assert full[: len(plain)] == plain
+    assert len(full) == len(plain) + 6 and "start cron (/usr/sbin/cron)" in full
+
+
+def test_host_stop_stops_snapshot_servers_and_cron_only_for_all_backends(monkeypatch):
+    from snaplab.host import cron, daemon, snapshot_server
+
+    did: list[str] = []
+    monkeypatch.setattr(host.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(snapshot_server, "stop", lambda b: did.append(f"{b.name}-snapshot") or True)
+    monkeypatch.setattr(daemon, "stop", lambda b: did.append(b.name) or False)
+    monkeypatch.setattr(cron, "stop", lambda: did.append("cron") or True)
+    done = host.run_stop(argparse.Namespace(backend="all"))
+    assert did == ["lxd-snapshot", "lxd", "incus-snapshot", "incus", "cron"]
+    assert [s.changed for s in done.steps] == [True, False, True, False, True]
+    assert done.render("en").startswith("host stop: 3 daemon(s) stopped")
+    did.clear()
+    host.run_stop(argparse.Namespace(backend="incus"))
+    assert did == ["incus-snapshot", "incus"]  # lxd's jobs may still need cron
+
+
+def test_cron_stop_leaves_a_pid_that_is_not_its_cron_alone(monkeypatch, tmp_path):
+    import os
+
+    from snaplab.host import cron
+
+    monkeypatch.setattr(setup.daemon, "RUN_DIR", tmp_path)
+    assert cron.stop() is False  # no pid file: snaplab started no cron
+    cron.pidfile().write_text(f"{os.getpid()}\n")  # this very pytest, not cron
+    assert cron.stop() is False
+    assert not cron.pidfile().exists()
+
+
+def test_every_backend_has_its_own_snapshot_server():
+    from snaplab.backends import BACKENDS
+
+    records = list(BACKENDS.values())
+    ports = [b.listen for b in records] + [b.snapshot_listen for b in records]
+    assert len(set(ports)) == len(ports)
+    assert all(p.startswith("127.0.0.1:") for p in ports)  # nothing else may be listened on
+    for field in ("snapshot_dir", "snapshot_remote", "snapshot_create"):
+        values = [getattr(b, field) for b in records]
+        assert len(set(values)) == len(values), field
+    for b in records:
+        assert b.snapshot_dir != b.var_dir and b.snapshot_remote.endswith("-snapshot")
+        assert b.snapshot_create[0] == "snapshot"
