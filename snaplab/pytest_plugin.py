@@ -6,7 +6,8 @@ nothing heavy until a lab check asks for a fixture. Then `pytest
 checks/test_snapshots.py` grades the current learner exactly as `snaplab check`
 does: the same evidence (`runner.gather`), and a failed step reports the lab's
 own message and hint, not an assert dump. It also registers the `lxd://` and `incus://`
-testinfra hosts (snaplab/infra).
+testinfra hosts (snaplab/infra), and hands `checks/test_host.py` (doctor's host checks)
+its `verdict` fixture, so that module runs with plain pytest on any testinfra host.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from snaplab.infra import register
 
     config.addinivalue_line("markers", "step(id): the lab step this check grades")
+    config.addinivalue_line("markers", "host_check(id): the doctor check this test runs")
     register()  # --hosts=lxd://NAME and incus://NAME, in anyone's testinfra suite
 
 
@@ -85,6 +87,22 @@ def facts(request: pytest.FixtureRequest) -> Any:
 @pytest.fixture
 def live(request: pytest.FixtureRequest) -> Any:
     return _graded(request).evidence.live
+
+
+@pytest.fixture(scope="module")
+def host_context(request: pytest.FixtureRequest, host: Any) -> Any:
+    """One context per host: the daemon is asked each question once per host."""
+    from snaplab.doctor.hostchecks import context_for
+
+    return context_for(request.config, host)
+
+
+@pytest.fixture
+def verdict(request: pytest.FixtureRequest, host_context: Any) -> Any:
+    """Runs a doctor check on the host: FAIL fails with its fix, SKIP skips, WARN warns."""
+    from snaplab.doctor.hostchecks import Verdict
+
+    return Verdict(request.node, host_context)
 
 
 @pytest.hookimpl(hookwrapper=True)
