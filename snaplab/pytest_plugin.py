@@ -89,6 +89,14 @@ def live(request: pytest.FixtureRequest) -> Any:
     return _graded(request).evidence.live
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Host checks need a daemon kind: say so once, before any host is asked."""
+    if any(item.get_closest_marker("host_check") for item in items):
+        from snaplab.doctor.hostchecks import require_backend
+
+        require_backend(config)
+
+
 @pytest.fixture(scope="module")
 def host_context(request: pytest.FixtureRequest, host: Any) -> Any:
     """One context per host: the daemon is asked each question once per host."""
@@ -110,6 +118,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     """A failed step says what the lab says: its fail message and its hint."""
     outcome = yield
     report = outcome.get_result()
+    if report.failed and item.get_closest_marker("host_check"):
+        _host_check_report(item, report)
+        return
     marker = item.get_closest_marker("step")
     found = item.config.stash.get(_GRADED, {}).get(item.path.name)
     if marker is None or not report.failed or not isinstance(found, Graded):
@@ -120,3 +131,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     lang = detect(item.config.getoption("--lab-lang"))
     message, hint = failure(found.lab, marker.args[0], found.base, found.commands)
     report.longrepr = f"{message.get(lang)}\n{HINT.get(lang)}: {hint.get(lang)}"
+
+
+def _host_check_report(item: pytest.Item, report: pytest.TestReport) -> None:
+    """A failed host check says what is wrong and its one-line fix, nothing else (JUnit's
+    message too, which would otherwise begin with 'Failed: ')."""
+    from snaplab.doctor.hostchecks import FINDING, describe
+    from snaplab.i18n import detect
+
+    found = item.stash.get(FINDING, None)
+    if found is not None:
+        report.longrepr = describe(found, detect(item.config.getoption("--lab-lang")))

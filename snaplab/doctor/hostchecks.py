@@ -49,18 +49,37 @@ def context_for(config: pytest.Config, host: Any) -> Context:
 
     opt = config.getoption
     remote = remotes.find(opt("--lab-remote")) if opt("--lab-remote") else None
-    name = opt("--lab-backend") or (remote.backend if remote else None)
-    if name is None:
-        lang = detect(opt("--lab-lang"))
-        raise pytest.UsageError(
-            both(
-                "checks/test_host.py needs --lab-backend lxd or --lab-backend incus",
-                "checks/test_host.py에는 --lab-backend lxd 또는 --lab-backend incus가 필요합니다",
-            ).get(lang)
-        )
+    name = require_backend(config)
     project = opt("--lab-project") or (remote.project if remote else "default")
     target = Target(name, remote.url if remote else None, project)
     return Context(get_backend(name), target, host=host)
+
+
+def require_backend(config: pytest.Config) -> str:
+    """--lab-backend, or the stored remote's: which daemon the host checks ask."""
+    opt = config.getoption
+    if config.stash.get(DOCTOR, None) is not None:
+        return config.stash[DOCTOR].backend.name
+    if opt("--lab-backend"):
+        return str(opt("--lab-backend"))
+    if opt("--lab-remote"):
+        from snaplab import remotes
+
+        return remotes.find(opt("--lab-remote")).backend
+    raise pytest.UsageError(
+        both(
+            "checks/test_host.py needs --lab-backend lxd or --lab-backend incus",
+            "checks/test_host.py에는 --lab-backend lxd 또는 --lab-backend incus가 필요합니다",
+        ).get(detect(opt("--lab-lang")))
+    )
+
+
+def describe(found: Finding, lang: str) -> str:
+    """What a host check's test reports: the detail and, unless it passed, the fix."""
+    message = found.detail.get(lang)
+    if found.fix and found.status is not Status.PASS:
+        message += f"\n{FIX.get(lang)}: {found.fix.get(lang)}"
+    return message
 
 
 class Verdict:
@@ -71,7 +90,12 @@ class Verdict:
         self.ctx = ctx
         marker = item.get_closest_marker("host_check")
         if marker is None:
-            raise pytest.UsageError(f"{item.nodeid} has no host_check marker")
+            raise pytest.UsageError(
+                both(
+                    f"{item.nodeid} uses verdict but has no host_check(id) marker",
+                    f"{item.nodeid}은(는) verdict를 쓰지만 host_check(id) 표시가 없습니다",
+                ).get(detect(item.config.getoption("--lab-lang", None)))
+            )
         self.check = by_id(marker.args[0])
 
     def __call__(self, run: Any) -> None:
@@ -93,10 +117,7 @@ class Verdict:
         self.item.user_properties.extend(
             [("status", status.value), ("detail", found.detail.en), ("fix", found.fix.en)]
         )
-        lang = detect(self.item.config.getoption("--lab-lang", None))
-        message = found.detail.get(lang)
-        if found.fix and status is not Status.PASS:
-            message += f"\n{FIX.get(lang)}: {found.fix.get(lang)}"
+        message = describe(found, detect(self.item.config.getoption("--lab-lang", None)))
         if status is Status.FAIL:
             pytest.fail(message, pytrace=False)
         if status is Status.SKIP:

@@ -88,7 +88,8 @@ def query(host: Any, backend: Backend, path: str, project: str = "default") -> A
             ),
             ExitCode.DAEMON_DOWN,
         )
-    return json.loads(done.stdout)
+    # Incus prints nothing for an empty list (a daemon with no pool yet)
+    return json.loads(done.stdout) if done.stdout.strip() else []
 
 
 def info(host: Any, backend: Backend, project: str = "default") -> dict[str, Any]:
