@@ -150,15 +150,16 @@ class Collector:
         outcome = yield
         report = outcome.get_result()
         marker = item.get_closest_marker("host_check")
-        if marker is None or report.passed and report.when != "call":
+        if marker is None or (report.when != "call" and not report.failed):
             return
         if call.excinfo is not None and isinstance(call.excinfo.value, CertificateMismatch):
             self.fatal = call.excinfo.value
         found = item.stash.get(FINDING, None)
         if found is None and report.failed:  # the check itself broke: say how, in one line
-            lines = report.longreprtext.strip().splitlines() or ["?"]
+            why = call.excinfo.exconly() if call.excinfo else report.longreprtext
             check = by_id(marker.args[0])
-            found = Finding(check.id, check.title, Status.FAIL, same(lines[-1]), NONE)
+            line = (why.strip().splitlines() or ["?"])[0]
+            found = Finding(check.id, check.title, Status.FAIL, same(line), NONE)
         if found is not None:
             self.findings.setdefault(found.id, found)
 
@@ -202,12 +203,12 @@ def run(ctx: Context) -> list[Finding]:
         if check.id in OWN:
             found = run_all(ctx, [check])[0]
         elif found is None:  # the module did not load, or lost a test
-            found = Finding(check.id, check.title, Status.FAIL, DID_NOT_RUN(code), NONE)
+            found = Finding(check.id, check.title, Status.FAIL, did_not_run(code), NONE)
         findings.append(found)
     return findings
 
 
-def DID_NOT_RUN(code: int) -> Text:  # noqa: N802 (reads as the constant message it is)
+def did_not_run(code: int) -> Text:
     return both(
         f"the host check did not run (pytest exit code {code})",
         f"호스트 검사가 실행되지 않았습니다(pytest 종료 코드 {code})",

@@ -122,3 +122,22 @@ def test_doctor_reads_back_what_the_module_found(monkeypatch, tmp_path, backend)
     by_id = {f.id: f for f in through_pytest}
     assert by_id["socket"].status is Status.FAIL
     assert all(by_id[k].status is Status.SKIP for k in (*AFTER_API, "probe"))
+
+
+def test_a_check_that_breaks_is_a_one_line_fail_in_doctor(monkeypatch):
+    def breaks(ctx: Context) -> checks.Outcome:
+        raise RuntimeError("ss: command not found")
+
+    monkeypatch.setattr(checks, "kernel", breaks)
+    found = hostchecks.run(Context(get_backend("lxd"), Target("lxd")))
+    assert found[0].id == "kernel" and found[0].status is Status.FAIL
+    assert found[0].detail.en == "RuntimeError: ss: command not found"
+
+
+def test_ctrl_c_during_the_host_checks_stops_doctor(monkeypatch):
+    def interrupted(ctx: Context) -> checks.Outcome:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(checks, "installed", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        hostchecks.run(Context(get_backend("lxd"), Target("lxd")))
