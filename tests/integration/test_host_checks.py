@@ -45,14 +45,18 @@ class Sshd:
     def __init__(self, base: Path) -> None:
         self.base = base
         self.procs: list[subprocess.Popen] = []
-        self.control = tempfile.mkdtemp(prefix="ssh-", dir="/tmp")  # a socket path < 108 bytes
+        # short (a control socket's path is < 108 bytes) and readable by a non-root user
+        # logging in, for whom sshd reads the authorized keys
+        self.shared = Path(tempfile.mkdtemp(prefix="ssh-", dir="/tmp"))
+        self.shared.chmod(0o755)
         base.mkdir(mode=0o700)
         for name in ("host_key", "id"):
             subprocess.run(
                 ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(base / name)],
                 check=True,
             )
-        (base / "authorized_keys").write_text((base / "id.pub").read_text())
+        (self.shared / "authorized_keys").write_text((base / "id.pub").read_text())
+        (self.shared / "authorized_keys").chmod(0o644)
         self.config = base / "ssh_config"  # a Host alias per sshd, as an operator names hosts
         self.config.write_text(
             "Host *\n"
@@ -61,24 +65,25 @@ class Sshd:
             "  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n"
             # one connection per host for all its commands (testinfra asks for ControlMaster
             # and ControlPersist; the path is ours): about 0.4 s a command otherwise
-            f"  ControlPath {self.control}/%C\n"
+            f"  ControlPath {self.shared}/%C\n"
         )
-        self.names: list[str] = []
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation
 
-    def host(self, name: str, env: dict[str, str]) -> str:
-        """Start an sshd whose sessions get `env`, known as `name`; its testinfra host spec."""
+    def host(self, name: str, env: dict[str, str], pam: bool = False) -> str:
+        """Start an sshd whose sessions get `env`, known as `name`; its testinfra host spec.
+
+        `pam`: for a user whose password is locked (useradd's "!"), which sshd refuses
+        without PAM even for a key."""
         port = int(free_address().rsplit(":", 1)[1])
         # ssh uses the first value it reads: each alias goes before the `Host *` defaults
         self.config.write_text(f"Host {name}\n  Port {port}\n" + self.config.read_text())
-        self.names.append(name)
         conf = self.base / f"sshd-{port}.conf"
         conf.write_text(
             f"Port {port}\nListenAddress 127.0.0.1\nHostKey {self.base / 'host_key'}\n"
             f"PidFile {self.base / f'sshd-{port}.pid'}\n"
-            f"AuthorizedKeysFile {self.base / 'authorized_keys'}\n"
+            f"AuthorizedKeysFile {self.shared / 'authorized_keys'}\n"
             "PermitRootLogin prohibit-password\nPasswordAuthentication no\n"
-            "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
+            f"KbdInteractiveAuthentication no\nUsePAM {'yes' if pam else 'no'}\nStrictModes no\n"
             + "".join(f"SetEnv {k}={v}\n" for k, v in env.items())
         )
         log = open(self.base / f"sshd-{port}.log", "wb")
@@ -96,8 +101,9 @@ class Sshd:
         return f"ssh://{name}"
 
     def stop(self) -> None:
-        for name in self.names:  # the connection testinfra left open for 60 s
-            subprocess.run(["ssh", "-F", str(self.config), "-O", "exit", name], capture_output=True)
+        for master in self.shared.iterdir():  # the connections testinfra leaves open for 60 s
+            if master.is_socket():
+                subprocess.run(["ssh", "-S", str(master), "-O", "exit", "x"], capture_output=True)
         for proc in self.procs:
             proc.terminate()
         for proc in self.procs:
@@ -106,7 +112,7 @@ class Sshd:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        shutil.rmtree(self.control, ignore_errors=True)
+        shutil.rmtree(self.shared, ignore_errors=True)
 
 
 @pytest.fixture
@@ -181,6 +187,50 @@ def test_one_run_over_ssh_tells_a_healthy_host_from_one_whose_daemon_is_down(
     )
     for test in ("test_storage_pool", "test_root_disk", "test_lab_image"):
         assert down[test] == ("skipped", "skipped: the API cannot be reached (see above)")
+    assert "Traceback" not in report
+
+
+def test_each_broken_host_fails_its_own_check_with_its_fix(
+    sshd: Sshd, spares, nogroup_user: str, tmp_path: Path
+):
+    """No pool, no image, a user outside the lxd group: what doctor finds, host by host."""
+    bare, noimage, full = (spares.get("lxd", kind) for kind in ("bare", "noimage", "full"))
+    hosts = {
+        "nopool": sshd.host("nopool", bare.env),
+        "noimage": sshd.host("noimage", noimage.env),
+        "denied": sshd.host("denied", full.env, pam=True),
+    }
+    as_user = hosts["denied"].replace("ssh://", f"ssh://{nogroup_user}@")
+    done, by_host = plain_pytest(
+        tmp_path,
+        "--lab-backend=lxd",
+        f"--hosts={hosts['nopool']},{hosts['noimage']},{as_user}",
+        f"--ssh-config={sshd.config}",
+        "-n",
+        "3",
+    )
+    report = done.stdout + done.stderr
+    assert done.returncode == 1, report
+    setup = "sudo snaplab host setup --backend lxd"
+    failed = {
+        host: {t: m for t, (o, m) in by_host[spec].items() if o == "failure"}
+        for host, spec in hosts.items()
+    }
+    assert failed["nopool"] == {
+        "test_storage_pool": f"no storage pool\nfix: {setup}  (preseeds a dir pool)",
+        "test_root_disk": "the default profile has no root disk\n"
+        "fix: lxc profile device add default root disk path=/ pool=default",
+        "test_lab_image": f"no image with alias snaplab-lab\nfix: {setup}  (builds it offline)",
+    }, report
+    assert failed["noimage"] == {
+        "test_lab_image": f"no image with alias snaplab-lab\nfix: {setup}  (builds it offline)",
+    }, report
+    assert failed["denied"] == {
+        "test_socket_usable": f"user {nogroup_user} may not use {full.socket}\n"
+        f"fix: sudo usermod -aG lxd {nogroup_user}  (then log in again)",
+        "test_daemon_answers": f"user {nogroup_user} may not use {full.socket}: run "
+        f"`sudo usermod -aG lxd {nogroup_user}`, then log out and in again (or `newgrp lxd`)",
+    }, report
     assert "Traceback" not in report
 
 
