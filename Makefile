@@ -11,7 +11,7 @@ SNAPLAB := $(VENV)/bin/snaplab
 # can run the same installed snaplab: a pyenv under /root is not theirs to read.
 BASEPY  ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 
-.PHONY: install host demo test unit integration lint bench storage-figures clean site capture chromium tmux
+.PHONY: install host demo test unit integration lint bench storage-figures clean site capture chromium tmux sshd
 
 $(VENV)/.deps: pyproject.toml
 	@command -v apt-get >/dev/null && ! $(BASEPY) -c 'import ensurepip' 2>/dev/null && \
@@ -58,10 +58,10 @@ lint: install
 unit: install
 	$(PY) -m pytest -m "not integration" -q
 
-integration: host tmux
+integration: host tmux sshd
 	$(PY) -m pytest -m integration -q
 
-test: lint host chromium tmux
+test: lint host chromium tmux sshd
 	$(PY) -m pytest -q --durations=25
 
 # The guide site, rendered from labs/ and built with mkdocs --strict into build/site.
@@ -85,6 +85,15 @@ chromium:
 tmux:
 	@command -v tmux >/dev/null || \
 	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q tmux; }
+
+# Debian's openssh-server, for checks/test_host.py's test over ssh: the test starts its own
+# sshd on 127.0.0.1 and stops it. policy-rc.d keeps the package from starting one on :22.
+sshd:
+	@test -x /usr/sbin/sshd || { \
+	  guard=; test -e /usr/sbin/policy-rc.d || { guard=1; \
+	    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; }; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssh-server; \
+	  rc=$$?; test -z "$$guard" || rm -f /usr/sbin/policy-rc.d; exit $$rc; }
 
 bench: host
 	$(PY) bench/run.py

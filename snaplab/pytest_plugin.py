@@ -7,7 +7,8 @@ checks/test_snapshots.py` grades the current learner; `snaplab check` runs the
 same checks through this same plugin, handing it the evidence it already read
 (snaplab/lab/grader.py). A failed step reports the lab's own message and hint,
 not an assert dump. It also registers the `lxd://` and `incus://` testinfra hosts
-(snaplab/infra).
+(snaplab/infra), and hands `checks/test_host.py` (doctor's host checks)
+its `verdict` fixture, so that module runs with plain pytest on any testinfra host.
 
 What a lab check is given (see checks/test_snapshots.py):
 - `history`: the session's journal (snaplab/lab/history.py), with `history.live`,
@@ -39,6 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from snaplab.infra import register
 
     config.addinivalue_line("markers", "step(id): the lab step this check grades")
+    config.addinivalue_line("markers", "host_check(id): the doctor check this test runs")
     register()  # --hosts=lxd://NAME and incus://NAME, in anyone's testinfra suite
 
 
@@ -143,8 +145,13 @@ def step(request: pytest.FixtureRequest) -> Any:
     return found
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A lab's checks run in the lab's step order, whatever their order in the file."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Host checks need a daemon kind: say so once, before any host is asked. A lab's checks
+    run in the lab's step order, whatever their order in the file."""
+    if any(item.get_closest_marker("host_check") for item in items):
+        from snaplab.doctor.hostchecks import require_backend
+
+        require_backend(config)
     marked = [
         (i, item) for i, item in enumerate(items) if item.get_closest_marker("step") is not None
     ]
@@ -165,11 +172,30 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             items[slot] = item
 
 
+@pytest.fixture(scope="module")
+def host_context(request: pytest.FixtureRequest, host: Any) -> Any:
+    """One context per host: the daemon is asked each question once per host."""
+    from snaplab.doctor.hostchecks import context_for
+
+    return context_for(request.config, host)
+
+
+@pytest.fixture
+def verdict(request: pytest.FixtureRequest, host_context: Any) -> Any:
+    """Runs a doctor check on the host: FAIL fails with its fix, SKIP skips, WARN warns."""
+    from snaplab.doctor.hostchecks import Verdict
+
+    return Verdict(request.node, host_context)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     """A failed step says what the lab says: its fail message and its hint."""
     outcome = yield
     report = outcome.get_result()
+    if report.failed and item.get_closest_marker("host_check"):
+        _host_check_report(item, report)
+        return
     marker = item.get_closest_marker("step")
     found = item.config.stash.get(_GRADED, {}).get(item.path.name)
     if marker is None or not report.failed or not isinstance(found, Graded):
@@ -180,3 +206,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     lang = detect(item.config.getoption("--lab-lang"))
     message, hint = failure(found.lab, marker.args[0], found.params, found.commands)
     report.longrepr = f"{message.get(lang)}\n{HINT.get(lang)}: {hint.get(lang)}"
+
+
+def _host_check_report(item: pytest.Item, report: pytest.TestReport) -> None:
+    """A failed host check says what is wrong and its one-line fix, nothing else (JUnit's
+    message too, which would otherwise begin with 'Failed: ')."""
+    from snaplab.doctor.hostchecks import FINDING, describe
+    from snaplab.i18n import detect
+
+    found = item.stash.get(FINDING, None)
+    if found is not None:
+        report.longrepr = describe(found, detect(item.config.getoption("--lab-lang")))

@@ -95,7 +95,10 @@ def size_mib(value: str) -> int:
 
 
 def run(args: argparse.Namespace) -> DoctorResult:
-    from snaplab.doctor.checks import Context, Skip, run_all, sweep  # pylxd: only when run
+    """The host checks run as checks/test_host.py (in-process, against this machine), then
+    doctor's own probe; see snaplab/doctor/hostchecks.py."""
+    from snaplab.doctor import hostchecks  # pylxd, pytest: only when run
+    from snaplab.doctor.checks import Context, Skip, sweep
 
     reports = []
     remote = stored_remote(args)
@@ -109,6 +112,6 @@ def run(args: argparse.Namespace) -> DoctorResult:
             sweep(ctx)
         except Skip:
             pass
-        findings = run_all(ctx)
+        findings = hostchecks.run(ctx)
         reports.append(Report(backend.name, findings, time.monotonic() - t0, ctx.timings))
     return DoctorResult(reports)

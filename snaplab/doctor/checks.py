@@ -1,16 +1,19 @@
 """The doctor's checks, in the order an operator would ask them.
 
 Each check returns (status, detail, fix), the words as `Text` (Korean and English;
-`same` for a command, which reads alike in both). A check that needs the API gets the
-connection from `Context`, which opens it once; if that failed, the check is
-SKIPped with the reason, so a broken host still gets a full, useful report.
+`same` for a command, which reads alike in both). The host is read through `Context.host`,
+a testinfra host, so the same checks run on this machine for `snaplab doctor` and over ssh
+for `pytest checks/test_host.py --hosts=ssh://...`. A check that needs the API asks
+`Context`, which asks the daemon once; if that failed, the check is SKIPped with the
+reason, so a broken host still gets a full, useful report.
+
+The probe (and --size's measurement) is doctor's own work on a pylxd connection: it
+launches containers, which a host check run against many hosts should not do.
 """
 
 from __future__ import annotations
 
-import getpass
 import os
-import shutil
 import socket as pysocket
 import time
 import uuid
@@ -23,13 +26,13 @@ from pylxd.exceptions import LXDAPIException, NotFound
 
 from snaplab import instance
 from snaplab.backends import Backend
+from snaplab.doctor import hostview
 from snaplab.doctor.results import Finding, Status
-from snaplab.errors import ExitCode, SnaplabError
+from snaplab.errors import SnaplabError
 from snaplab.host.image import ALIAS
 from snaplab.i18n import Text, as_text, both, same
 from snaplab.remotes import CertificateMismatch
 from snaplab.transports import Connection, Target, connect
-from snaplab.transports.local import socket_problem
 
 Outcome = tuple[Status, Text, Text]
 NONE = same("")  # no fix to offer
@@ -50,6 +53,18 @@ class Skip(Exception):
         self.why = why
 
 
+UNREACHABLE = both(
+    "skipped: the API cannot be reached (see above)",
+    "건너뜀: API에 연결할 수 없습니다(위 참고)",
+)
+
+
+def local_host() -> Any:
+    import testinfra
+
+    return testinfra.get_host("local://")
+
+
 @dataclass
 class Context:
     backend: Backend
@@ -57,8 +72,10 @@ class Context:
     size_mib: int = 0  # --size: also measure a container filled to this size
     pool: str | None = None  # --pool: measure there instead of the default profile's pool
     timings: dict[str, dict[str, float]] = field(default_factory=dict)
+    host: Any = field(default_factory=local_host)  # testinfra host the checks read
     _conn: Connection | None = None
-    _error: SnaplabError | None = None
+    _error: SnaplabError | None = None  # why the pylxd connection failed
+    unreachable: SnaplabError | None = None  # why the daemon could not be asked
     _answers: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -71,21 +88,59 @@ class Context:
             except SnaplabError as e:
                 self._error = e
         if self._error is not None:
-            raise Skip(
-                both(
-                    "skipped: the API cannot be reached (see above)",
-                    "건너뜀: API에 연결할 수 없습니다(위 참고)",
-                )
-            )
+            raise Skip(UNREACHABLE)
         assert self._conn is not None
         return self._conn
+
+    @property
+    def socket(self) -> str:
+        """The daemon's socket on the checked host (its LXD_DIR / INCUS_DIR, not ours)."""
+        if "socket" not in self._answers:
+            self._answers["socket"] = hostview.socket_path(self.host, self.backend)
+        return str(self._answers["socket"])
+
+    def socket_state(self) -> str:
+        if "socket-state" not in self._answers:
+            self._answers["socket-state"] = hostview.socket_state(self.host, self.socket)
+        return str(self._answers["socket-state"])
+
+    def info(self) -> dict[str, Any]:
+        """The daemon's /1.0, asked once: over HTTPS for a remote, else through the host's
+        client. Skip (with `unreachable` set) when the daemon cannot be asked."""
+        if "/1.0" not in self._answers:
+            if self.target.url:
+                try:
+                    self._answers["/1.0"] = self.conn.client.host_info
+                except Skip:
+                    self.unreachable = self._error
+                    raise
+            elif self.unreachable is None:
+                try:
+                    if self.socket_state() != hostview.OK:
+                        raise hostview.unreachable(
+                            self.host, self.backend, self.socket, self.socket_state()
+                        )
+                    self._answers["/1.0"] = hostview.info(
+                        self.host, self.backend, self.target.project
+                    )
+                except SnaplabError as e:
+                    self.unreachable = e
+            if self.unreachable is not None:
+                raise Skip(UNREACHABLE)
+        return dict(self._answers["/1.0"])
 
     def get(self, path: str) -> Any:
         """GET with recursion=1: one round-trip per question, asked once per run (the
         probes ask again what the checks before them asked: the answer has not changed)."""
         if path not in self._answers:
-            node = instance.node(self.conn.client, path)
-            self._answers[path] = node.get(params={"recursion": 1}).json()["metadata"]
+            self.info()  # Skip: the daemon cannot be asked
+            if self.target.url:
+                node = instance.node(self.conn.client, path)
+                self._answers[path] = node.get(params={"recursion": 1}).json()["metadata"]
+            else:
+                self._answers[path] = hostview.query(
+                    self.host, self.backend, f"{path}?recursion=1", self.target.project
+                )
         return self._answers[path]
 
 
@@ -93,7 +148,7 @@ def kernel(ctx: Context) -> Outcome:
     missing = [
         ns
         for ns in ("user", "mnt", "pid", "net", "uts", "ipc", "cgroup")
-        if not (PROC / "self" / "ns" / ns).exists()
+        if not ctx.host.file(str(PROC / "self" / "ns" / ns)).exists
     ]
     if missing:
         return (
@@ -107,17 +162,17 @@ def kernel(ctx: Context) -> Outcome:
                 "CONFIG_NAMESPACES와 모든 네임스페이스 종류를 켜고 빌드한 커널을 사용하세요",
             ),
         )
-    max_userns = PROC / "sys" / "user" / "max_user_namespaces"
-    if max_userns.exists() and max_userns.read_text().strip() == "0":
+    max_userns = ctx.host.file(str(PROC / "sys" / "user" / "max_user_namespaces"))
+    if max_userns.exists and max_userns.content_string.strip() == "0":
         return (
             Status.FAIL,
             both("user namespaces are disabled", "사용자 네임스페이스가 꺼져 있습니다"),
             same("sysctl -w user.max_user_namespaces=15000"),
         )
-    cgroup = SYS / "fs" / "cgroup"
-    if (cgroup / "cgroup.controllers").exists():
-        cg = "cgroup v2 (" + (cgroup / "cgroup.controllers").read_text().strip() + ")"
-    elif (cgroup / "memory").exists():
+    controllers = ctx.host.file(str(SYS / "fs" / "cgroup" / "cgroup.controllers"))
+    if controllers.exists:
+        cg = "cgroup v2 (" + controllers.content_string.strip() + ")"
+    elif ctx.host.file(str(SYS / "fs" / "cgroup" / "memory")).exists:
         cg = "cgroup v1"
     else:
         return (
@@ -130,7 +185,8 @@ def kernel(ctx: Context) -> Outcome:
 
 def installed(ctx: Context) -> Outcome:
     b = ctx.backend
-    if not shutil.which(b.cli) or not Path(b.daemon[0]).exists():
+    # the client as a learner types it (on PATH), the daemon where its package puts it
+    if not ctx.host.exists(b.cli) or not ctx.host.file(b.daemon[0]).exists:
         return (
             Status.FAIL,
             both(
@@ -152,53 +208,52 @@ def socket_access(ctx: Context) -> Outcome:
             ),
             NONE,
         )
-    if not b.socket.exists():
+    path, state = ctx.socket, ctx.socket_state()
+    if state == hostview.MISSING:
         return (
             Status.FAIL,
             both(
-                f"no socket at {b.socket}: the daemon is not running",
-                f"{b.socket}에 소켓이 없습니다: 데몬이 실행 중이 아닙니다",
+                f"no socket at {path}: the daemon is not running",
+                f"{path}에 소켓이 없습니다: 데몬이 실행 중이 아닙니다",
             ),
             same(f"sudo snaplab host setup --backend {b.name}"),
         )
-    problem = socket_problem(b)
-    if problem is not None and problem.code == ExitCode.PERMISSION:
-        user = getpass.getuser()
+    user = ctx.host.user().name
+    if state == hostview.DENIED:
         return (
             Status.FAIL,
             both(
-                f"user {user} may not use {b.socket}",
-                f"사용자 {user}에게 {b.socket} 사용 권한이 없습니다",
+                f"user {user} may not use {path}",
+                f"사용자 {user}에게 {path} 사용 권한이 없습니다",
             ),
             both(
                 f"sudo usermod -aG {b.group} {user}  (then log in again)",
                 f"sudo usermod -aG {b.group} {user}  (그런 다음 다시 로그인하세요)",
             ),
         )
-    if problem is not None:  # a daemon that died (kill -9, OOM) leaves its socket behind
+    if state == hostview.REFUSED:  # a daemon that died (kill -9, OOM) leaves its socket behind
         return (
             Status.FAIL,
             both(
-                f"{b.socket} refuses connections: the daemon is not running",
-                f"{b.socket}이(가) 연결을 거부합니다: 데몬이 실행 중이 아닙니다",
+                f"{path} refuses connections: the daemon is not running",
+                f"{path}이(가) 연결을 거부합니다: 데몬이 실행 중이 아닙니다",
             ),
             same(f"sudo snaplab host setup --backend {b.name}"),
         )
-    user = getpass.getuser()
     return (
         Status.PASS,
-        both(f"{user} may use {b.socket}", f"{user}은(는) {b.socket}을(를) 쓸 수 있습니다"),
+        both(f"{user} may use {path}", f"{user}은(는) {path}을(를) 쓸 수 있습니다"),
         NONE,
     )
 
 
 def api(ctx: Context) -> Outcome:
     try:
-        conn = ctx.conn
+        info = ctx.info()
     except Skip:
-        assert ctx._error is not None
-        return Status.FAIL, as_text(ctx._error.message), NONE
-    trusted = conn.client.host_info.get("auth") == "trusted"
+        assert ctx.unreachable is not None
+        return Status.FAIL, as_text(ctx.unreachable.message), NONE
+    trusted = info.get("auth") == "trusted"
     if not trusted:
         return (
             Status.FAIL,
@@ -212,7 +267,9 @@ def api(ctx: Context) -> Outcome:
             ),
         )
     url = ctx.target.url
-    version = f"{conn.server} {conn.version}, API {conn.client.host_info['api_version']}"
+    env = info.get("environment", {})
+    server, version = env.get("server", "lxd"), env.get("server_version", "?")
+    version = f"{server} {version}, API {info['api_version']}"
     return (
         Status.PASS,
         both(f"{version}, {url}, auth trusted", f"{version}, {url}, 신뢰됨(auth trusted)")

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -216,7 +217,9 @@ def test_image_missing_fails_image_and_skips_the_probe(cli, spares, backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_client_not_on_path_fails_installed(cli, spares, backend, tmp_path):
     spare = spares.get(backend, "full")
-    r, report, checks = doctor(cli, backend, env={**spare.env, "PATH": str(tmp_path)})
+    r, report, checks = doctor(
+        cli, backend, env={**spare.env, "PATH": path_without(backend, tmp_path)}
+    )
     assert r.rc == ExitCode.NOT_PASSING
     assert checks["installed"]["status"] == "FAIL"
     assert get_backend(backend).cli in checks["installed"]["detail"]
@@ -224,6 +227,17 @@ def test_client_not_on_path_fails_installed(cli, spares, backend, tmp_path):
     # only the client is missing: the API needs no client binary, and all else is fine
     others = {k: s for k, s in statuses(checks).items() if k != "installed"}
     assert set(others.values()) <= {"PASS", "WARN"}, others
+
+
+def path_without(backend: str, bindir: Path) -> str:
+    """A PATH with every command of /usr/bin and /usr/sbin but the backend's client: the
+    checks read the host with its own tools (env, id, ss), as they do over ssh."""
+    client = get_backend(backend).cli
+    for d in (Path("/usr/bin"), Path("/usr/sbin")):
+        for cmd in d.iterdir():
+            if cmd.name != client and not (bindir / cmd.name).exists():
+                (bindir / cmd.name).symlink_to(cmd)
+    return str(bindir)
 
 
 # -- a fit daemon --------------------------------------------------------------
