@@ -606,11 +606,27 @@ def sweep(ctx: Context) -> None:
             remove_probe(client, inst.name)
 
 
+def snapshot_server(ctx: Context) -> Outcome:
+    """Chapters 9 and 10's second daemon on this machine (snaplab/host/snapshot_server.py)."""
+    from snaplab.host import snapshot_server as server
+
+    found = server.status(ctx.backend)
+    return (Status.PASS if found.answering and found.exists else Status.FAIL), found.detail, NONE
+
+
+def has_snapshot_server(ctx: Context) -> bool:
+    """Asked only where there is one: a host for chapter 8 alone needs none."""
+    from snaplab.host import snapshot_server as server
+
+    return ctx.target.url is None and server.status(ctx.backend).exists
+
+
 @dataclass(frozen=True)
 class Check:
     id: str
     title: Text
     run: Callable[[Context], Outcome]
+    applies: Callable[[Context], bool] | None = None  # None: on every host
 
 
 CHECKS = [
@@ -640,6 +656,12 @@ CHECKS = [
         "probe",
         both("end-to-end snapshot and restore", "스냅샷과 복원 전체 과정"),
         probe,
+    ),
+    Check(
+        "snapshot-server",
+        both("snapshot server (chapters 9 and 10)", "스냅샷 서버(9장과 10장)"),
+        snapshot_server,
+        has_snapshot_server,
     ),
 ]
 

@@ -25,7 +25,9 @@ from snaplab.remotes import CertificateMismatch
 FINDING = pytest.StashKey[Finding]()  # what a host check found, on its test item
 DOCTOR = pytest.StashKey[Context]()  # doctor's own context, when doctor runs the module
 MODULE = "test_host.py"
-OWN = ("probe",)  # doctor's own work, after the module: it launches a container
+# doctor's own work, after the module: the probe launches a container, and the snapshot
+# server is a second daemon on this machine (ssh hosts are asked about their own daemon)
+OWN = ("probe", "snapshot-server")
 FIX = Text("fix", "해결")  # the label before a failed check's fix, as doctor prints it
 
 
@@ -199,6 +201,8 @@ def run(ctx: Context) -> list[Finding]:
         raise collector.fatal
     findings = []
     for check in CHECKS:
+        if check.applies is not None and not check.applies(ctx):
+            continue
         found = collector.findings.get(check.id)
         if check.id in OWN:
             found = run_all(ctx, [check])[0]

@@ -642,3 +642,22 @@ def test_the_report_reads_in_korean(monkeypatch):
 def test_every_check_has_a_korean_title():
     for check in CHECKS:
         assert check.title.ko and check.title.ko != check.title.en, check.id
+
+
+def test_the_snapshot_server_is_asked_about_only_where_there_is_one(monkeypatch):
+    from snaplab.host import snapshot_server
+
+    def status(exists: bool, answering: bool) -> None:
+        found = snapshot_server.Status(exists, answering, same("detail"))
+        monkeypatch.setattr(snapshot_server, "status", lambda backend: found)
+
+    ctx = context()
+    status(False, False)
+    assert not checks.has_snapshot_server(ctx)
+    status(True, False)
+    assert checks.has_snapshot_server(ctx)
+    assert checks.snapshot_server(ctx)[0] == Status.FAIL
+    status(True, True)
+    assert checks.snapshot_server(ctx)[0] == Status.PASS
+    remote = replace(ctx, target=replace(ctx.target, url="https://127.0.0.1:8443"))
+    assert not checks.has_snapshot_server(remote)  # a remote host's is not this machine's
