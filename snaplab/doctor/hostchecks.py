@@ -10,8 +10,8 @@ machine and reads each test's finding back, keeping its report, JSON and exit co
 
 from __future__ import annotations
 
-import os
 import warnings
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -175,26 +175,10 @@ def module_path() -> str:
 def run(ctx: Context) -> list[Finding]:
     """Every check in doctor's order: those in the module through pytest, the rest (the
     probe, which launches a container) by doctor itself, after them."""
-    from snaplab.lab.grader import UNUSED_PLUGINS
+    from snaplab import inprocess
 
     collector = Collector(ctx)
-    module = module_path()
-    here = os.path.dirname(module)
-    saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the operator's plugins are not checks
-    try:
-        quiet = [arg for name in UNUSED_PLUGINS for arg in ("-p", f"no:{name}")]
-        code = pytest.main(
-            [module, "-p", "snaplab.pytest_plugin", *quiet, "-c", os.devnull]
-            + ["--rootdir", here, "--confcutdir", here, "-W", "ignore::UserWarning"]
-            + ["--assert=plain"],
-            plugins=[collector],
-        )
-    finally:
-        if saved is None:
-            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-        else:
-            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
+    code = inprocess.run(Path(module_path()), collector)
     if collector.interrupted:
         raise KeyboardInterrupt
     if collector.fatal is not None:

@@ -9,7 +9,6 @@ already read, and a collector turns pytest's reports into `StepResult`s, so
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,24 +18,6 @@ from snaplab.i18n import Text
 from snaplab.lab.history import History, Live
 from snaplab.lab.model import Lab, fill
 from snaplab.lab.results import FAIL, PASS, PENDING, LabResult, StepResult
-
-# pytest's own plugins that grading never uses: fewer to load, a faster `check`
-UNUSED_PLUGINS = (
-    "terminal",
-    "cacheprovider",
-    "doctest",
-    "junitxml",
-    "pastebin",
-    "stepwise",
-    "unittest",
-    "debugging",
-    "faulthandler",
-    "setuponly",
-    "setupplan",
-    "legacypath",
-    "unraisableexception",  # its clean-up runs gc.collect() again and again
-    "threadexception",
-)
 
 
 @dataclass
@@ -77,38 +58,10 @@ def run_checks(graded: Any) -> dict[str, bool]:
 
     `graded` (snaplab.pytest_plugin.Graded) is the evidence already read; afterwards
     its `chain` holds when each step was proven."""
-    lab = graded.lab
+    from snaplab import inprocess
+
     collector = Collector(graded)
-    saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the learner's plugins are not graders
-    try:
-        quiet = [f"no:{name}" for name in UNUSED_PLUGINS]
-        pytest.main(
-            [
-                str(lab.checks),
-                "-p",
-                "snaplab.pytest_plugin",
-                *[arg for name in quiet for arg in ("-p", name)],
-                "-c",
-                os.devnull,
-                "--rootdir",
-                str(lab.checks.parent),
-                # no conftest.py above the checks is ours to load (nor worth the stat calls)
-                "--confcutdir",
-                str(lab.checks.parent),
-                "-W",
-                "ignore::UserWarning",
-                # messages come from the lab data, not from assert introspection,
-                # so the checks need no rewriting (about 40 ms a run)
-                "--assert=plain",
-            ],
-            plugins=[collector],
-        )
-    finally:
-        if saved is None:
-            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-        else:
-            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
+    inprocess.run(graded.lab.checks, collector)
     return collector.outcomes
 
 
