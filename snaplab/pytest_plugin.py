@@ -16,7 +16,8 @@ What a lab check is given (see checks/test_snapshots.py):
 - `container`: the lab container as a testinfra host (`container.file(...)`, `.run(...)`);
   named so that testinfra's own `host` (`--hosts=...`) stays what it is;
 - `step`: `step.since` and `step.proven(when)` (snaplab/lab/order.py);
-- `snapshot`: the snapshot the learner used; `params`: every name the lab's texts use.
+- `snapshot`: the snapshot the learner used; `params`: every name the lab's texts use;
+- `daemons`: the lab's other daemons by role (`daemons["snapshot-server"]`), as clients.
 """
 
 from __future__ import annotations
@@ -119,6 +120,20 @@ def history(request: pytest.FixtureRequest) -> Any:
 @pytest.fixture
 def container(request: pytest.FixtureRequest) -> Any:
     return _graded(request).evidence.host
+
+
+@pytest.fixture
+def daemons(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The lab's other daemons (lab.yaml `resources: daemons`), by role, as pylxd clients."""
+    from snaplab.backends import get_backend
+    from snaplab.errors import SnaplabError
+    from snaplab.lab.runner import daemon_clients
+
+    graded = _graded(request)
+    try:
+        return daemon_clients(graded.lab, get_backend(graded.base.backend))
+    except SnaplabError as e:  # one line with its fix, as `start` says it
+        pytest.fail(str(e), pytrace=False)
 
 
 @pytest.fixture

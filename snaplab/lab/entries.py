@@ -25,7 +25,9 @@ OWN_MARK = "snaplab-check"  # $0 of every exec snaplab's checks make
 PROBE_TIMEOUT = 3.0  # seconds a probe may wait for the daemon; then it says "unknown"
 
 
-def probe(client: Any, instance: str, paths: tuple[str, ...]) -> dict[str, Any]:
+def probe(
+    client: Any, instance: str, paths: tuple[str, ...], keys: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """The files first: they are what the learner's next command (a restore) may change.
 
     Every read has a timeout: a probe that hung would hold up this session's events.
@@ -55,6 +57,7 @@ def probe(client: Any, instance: str, paths: tuple[str, ...]) -> dict[str, Any]:
         "files": {path: seen for path, seen in found.items() if seen is not None},
         "snapshots": sorted(last_part(s) for s in snaps),
         "status": state.get("status", ""),
+        "config": {k: v for k, v in (state.get("config") or {}).items() if k in keys},
     }
 
 
@@ -151,7 +154,7 @@ def entry_for(event: dict[str, Any], session: Session, client: Any, record: Reco
     if event.get("type") == "operation":
         entry = exec_end_entry(event, session)
         if entry:
-            for key, value in probe(client, session.instance, record.files).items():
+            for key, value in probe(client, session.instance, record.files, record.config).items():
                 setattr(entry, key, value)
         return entry
     meta = event.get("metadata") or {}
@@ -179,6 +182,6 @@ def entry_for(event: dict[str, Any], session: Session, client: Any, record: Reco
         own=OWN_MARK in command,
     )
     if not entry.own:
-        for key, value in probe(client, session.instance, record.files).items():
+        for key, value in probe(client, session.instance, record.files, record.config).items():
             setattr(entry, key, value)
     return entry

@@ -34,6 +34,7 @@ class Entry:
     snapshot: str = ""  # the snapshot an event names
     own: bool = False  # an exec snaplab itself made (check's reads)
     files: dict[str, bool] = field(default_factory=dict)  # path -> seen there; absent: unknown
+    config: dict[str, str] = field(default_factory=dict)  # the lab's config keys that were set
     snapshots: list[str] = field(default_factory=list)
     status: str = ""  # Running / Stopped
     created_at: str = ""  # on start entries: the container's identity

@@ -58,12 +58,14 @@ class Record:
     events: tuple[str, ...] = ()  # lifecycle actions of the lab instance, each probed
     files: tuple[str, ...] = ()  # paths in the instance a probe looks for
     requests: tuple[Request, ...] = ()
+    config: tuple[str, ...] = ()  # the instance's config keys a probe reads
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "events": list(self.events),
             "files": list(self.files),
             "requests": [vars(r) for r in self.requests],
+            "config": list(self.config),
         }
 
     @classmethod
@@ -72,6 +74,7 @@ class Record:
             tuple(d.get("events") or ()),
             tuple(d.get("files") or ()),
             tuple(Request(**r) for r in d.get("requests") or ()),
+            tuple(d.get("config") or ()),
         )
 
 
@@ -84,6 +87,7 @@ class Lab:
     checks: Path
     params: dict[str, str | dict[str, str]]  # instance, snapshot and its own; or one per backend
     record: Record = field(default_factory=Record)
+    daemons: tuple[str, ...] = ()  # besides the primary, e.g. the snapshot server (schema.DAEMONS)
     steps: tuple[Step, ...] = field(default_factory=tuple)
     book_note: Text | None = None
 
@@ -158,7 +162,9 @@ def parse(doc: dict[str, Any], where: str) -> Lab:
             tuple(record.get("events") or ()),
             tuple(f.format(**params) for f in record.get("files") or ()),  # the same on both
             tuple(Request(**r) for r in record.get("requests") or ()),
+            tuple(record.get("config") or ()),
         ),
+        daemons=tuple((doc.get("resources") or {}).get("daemons") or ()),
         steps=steps,
         book_note=_note(doc.get("book_note")),
     )

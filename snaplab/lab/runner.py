@@ -95,8 +95,24 @@ def busy(conn: Connection, name: str) -> bool:
     )
 
 
+def daemon_clients(lab: Lab, backend: Any) -> dict[str, Any]:
+    """The lab's other daemons (its `resources`), each answering, or one line saying which
+    is not and how to start it."""
+    from snaplab.host import snapshot_server
+
+    clients = {}
+    for role in lab.daemons:  # schema.DAEMONS: only the snapshot server so far
+        found = snapshot_server.status(backend)
+        if not (found.exists and found.answering):
+            raise SnaplabError(found.detail, ExitCode.DAEMON_DOWN)
+        clients[role] = snapshot_server.client(backend)
+    return clients
+
+
 def _start(lab: Lab, session: Session, conn: Connection, record: bool) -> str:
     cli = conn.backend.cli
+    if session.url is None:  # a remote host's other daemons are not this machine's to ask
+        daemon_clients(lab, conn.backend)
     inst = get_instance(conn, session.instance)
     made = False
     if inst is not None and not owned(inst, lab):

@@ -28,7 +28,7 @@ LAB_KEYS: dict[str, Any] = {
     "steps": list,
 }
 # How the book differs from what works today: shown as a note on the guide page.
-OPTIONAL_LAB_KEYS: dict[str, Any] = {"book_note": TEXT}
+OPTIONAL_LAB_KEYS: dict[str, Any] = {"book_note": TEXT, "resources": dict}
 STEP_KEYS: dict[str, Any] = {
     "id": str,
     "points": int,
@@ -41,7 +41,9 @@ STEP_KEYS: dict[str, Any] = {
 }
 OPTIONAL_STEP_KEYS: dict[str, Any] = {"warning": bool, "book_note": TEXT}
 COMMAND_KEYS = {"run": str, "stdin": list, "expect_failure": str, "recorded": bool}
-RECORD_KEYS: dict[str, Any] = {"events": list, "files": list, "requests": list}
+RECORD_KEYS: dict[str, Any] = {"events": list, "files": list, "config": list, "requests": list}
+RESOURCE_KEYS: dict[str, Any] = {"daemons": list}
+DAEMONS = ("snapshot-server",)  # besides the primary: snaplab/host/snapshot_server.py
 REQUEST_KEYS: dict[str, Any] = {"name": str, "method": str, "path": str, "query": str}
 PARAMETER = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 
@@ -62,11 +64,20 @@ def _parameters(doc: Any, errors: list[str]) -> None:
             errors.append(f"parameters.{key}: must be str, or map each backend to str")
 
 
+def _resources(doc: Any, errors: list[str]) -> None:
+    found = doc.get("resources")
+    if not isinstance(found, dict) or not _fields(found, {}, RESOURCE_KEYS, "resources", errors):
+        return
+    for i, name in enumerate(found.get("daemons") or []):
+        if name not in DAEMONS:
+            errors.append(f"resources.daemons[{i}]: {name!r} is not one of {', '.join(DAEMONS)}")
+
+
 def _record(doc: Any, errors: list[str]) -> None:
     record = doc.get("record")
     if not isinstance(record, dict) or not _fields(record, {}, RECORD_KEYS, "record", errors):
         return
-    for key in ("events", "files"):
+    for key in ("events", "files", "config"):
         for i, value in enumerate(record.get(key) or []):
             if not isinstance(value, str) or not value:
                 errors.append(f"record.{key}[{i}]: must be a non-empty string")
@@ -111,6 +122,7 @@ def validate(doc: Any) -> list[str]:
         return errors
     _parameters(doc, errors)
     _record(doc, errors)
+    _resources(doc, errors)
     if isinstance(doc.get("id"), str) and not ID.match(doc["id"]):
         errors.append("id: must be lower-case letters, digits and dashes")
     seen: set[str] = set()

@@ -124,3 +124,34 @@ def test_a_text_naming_no_parameter_is_a_lab_error_not_a_grading_crash():
         parse(doc, "labs/x/lab.yaml")
     assert caught.value.code == ExitCode.LAB_INVALID
     assert "steps.snapshot-listed: {flie} is not a parameter" in caught.value.render("en")
+
+
+def test_resources_name_only_daemons_snaplab_can_start():
+    doc = copy.deepcopy(shipped())
+    doc["resources"] = {"daemons": ["snapshot-server", "mainframe"], "cpus": 4}
+    errors = validate(doc)
+    assert "resources.daemons[1]: 'mainframe' is not one of snapshot-server" in errors
+    assert "resources.cpus: unknown key" in errors
+    doc["resources"] = {"daemons": ["snapshot-server"]}
+    doc["record"]["config"] = ["snapshots.schedule"]
+    lab = parse(doc, "labs/x/lab.yaml")
+    assert lab.daemons == ("snapshot-server",) and lab.record.config == ("snapshots.schedule",)
+    assert load("snapshots").daemons == ()  # chapter 8 needs the primary only
+
+
+def test_a_lab_whose_snapshot_server_is_down_does_not_start(monkeypatch):
+    from snaplab.backends import get_backend
+    from snaplab.host import snapshot_server
+    from snaplab.i18n import both
+    from snaplab.lab.runner import daemon_clients
+
+    doc = copy.deepcopy(shipped())
+    doc["resources"] = {"daemons": ["snapshot-server"]}
+    lab = parse(doc, "labs/x/lab.yaml")
+    down = snapshot_server.Status(True, False, both("it is down: run X", "멈춤: X 실행"))
+    monkeypatch.setattr(snapshot_server, "status", lambda backend: down)
+    with pytest.raises(SnaplabError) as caught:
+        daemon_clients(lab, get_backend("lxd"))
+    assert caught.value.code == ExitCode.DAEMON_DOWN
+    assert caught.value.render("en") == "it is down: run X"
+    assert daemon_clients(load("snapshots"), get_backend("lxd")) == {}

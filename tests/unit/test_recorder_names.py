@@ -56,7 +56,7 @@ def event(action: str, src: str, context: dict | None = None) -> dict:
 @pytest.mark.parametrize("backend", ["lxd", "incus"])
 @pytest.mark.parametrize("action", ["instance-snapshot-created", "instance-snapshot-deleted"])
 def test_a_snapshot_event_is_journalled_under_the_typed_name(monkeypatch, name, backend, action):
-    monkeypatch.setattr("snaplab.lab.entries.probe", lambda client, instance, paths: {})
+    monkeypatch.setattr("snaplab.lab.entries.probe", lambda *args: {})
     session = Session("snapshots", backend, "default", "ubuntu-test")
     entry = entry_for(event(action, source(backend, name)), session, None, RECORD)
     assert entry is not None and entry.snapshot == name
@@ -65,10 +65,49 @@ def test_a_snapshot_event_is_journalled_under_the_typed_name(monkeypatch, name, 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("backend", ["lxd", "incus"])
 def test_a_restore_event_names_the_snapshot_as_typed(monkeypatch, name, backend):
-    monkeypatch.setattr("snaplab.lab.entries.probe", lambda client, instance, paths: {})
+    monkeypatch.setattr("snaplab.lab.entries.probe", lambda *args: {})
     session = Session("snapshots", backend, "default", "ubuntu-test")
     restored = event(
         "instance-restored", "/1.0/instances/ubuntu-test", {"snapshot": f"ubuntu-test/{name}"}
     )
     entry = entry_for(restored, session, None, RECORD)
     assert entry is not None and entry.snapshot == name
+
+
+class Node:
+    """A pylxd API node that answers one instance's reads: what a probe asks."""
+
+    def __init__(self, answers: dict[str, object], path: str = "") -> None:
+        self.answers = answers
+        self.path = path
+
+    def __getitem__(self, part: str) -> Node:
+        return Node(self.answers, f"{self.path}/{part}")
+
+    def get(self, **kw: object) -> object:
+        from types import SimpleNamespace
+
+        found = self.answers[self.path]
+        if isinstance(found, Exception):
+            raise found
+        return SimpleNamespace(json=lambda: {"metadata": found})
+
+
+def test_a_probe_reads_the_config_keys_the_lab_records():
+    from types import SimpleNamespace
+
+    from pylxd.exceptions import NotFound
+
+    from snaplab.lab.entries import probe
+
+    instance = {"status": "Running", "config": {"snapshots.expiry": "2M", "user.other": "x"}}
+    gone = NotFound(SimpleNamespace(json=lambda: {"error": "not found"}, status_code=404))
+    answers = {
+        "/instances/web": instance,
+        "/instances/web/snapshots": ["/1.0/instances/web/snapshots/s1"],
+        "/instances/web/files": gone,
+    }
+    client = SimpleNamespace(api=Node(answers))
+    found = probe(client, "web", ("/root/f",), ("snapshots.expiry", "snapshots.schedule"))
+    assert found["config"] == {"snapshots.expiry": "2M"}  # set keys only; none invented
+    assert found["files"] == {"/root/f": False} and found["snapshots"] == ["s1"]
