@@ -215,6 +215,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     found = item.config.stash.get(_GRADED, {}).get(item.path.name)
     if marker is None or not report.failed or not isinstance(found, Graded):
         return
+    # evidence found before a later assert failed proves nothing: the next step waits
+    found.chain.proofs.pop(marker.args[0], None)
     from snaplab.i18n import HINT, detect
     from snaplab.lab.grader import failure
 

@@ -28,7 +28,9 @@ def ev(seconds: float, action: str, file: bool | None = None, **kw) -> Entry:
 
 
 def live(**kw) -> Live:
-    return Live(**{"exists": True, "created_at": CREATED, "status": "Running", **kw})
+    return Live(
+        **{"exists": True, "created_at": CREATED, "status": "Running", "files": {FILE: False}, **kw}
+    )
 
 
 def chapter(*, info: bool = True, running_restore: bool = False) -> list[Entry]:
@@ -124,6 +126,18 @@ def test_the_file_counts_from_the_snapshot_not_from_the_info():
     es[restored].files = {}  # and the restore's probe could not tell
     f = facts(es, live())
     assert f.touched == T0 + timedelta(seconds=3) and f.deleted is not None
+
+
+def test_a_file_made_again_fails_the_look_and_leaves_later_steps_unproven():
+    """Evidence found before a later assert failed proves nothing: the next step waits."""
+    f = facts(chapter(), live(files={FILE: True}))
+    assert f.outcomes["file-gone"] is False and f.looked is None
+    assert f.outcomes["snapshot-deleted"] is False and f.deleted is None
+
+
+def test_a_container_stopped_at_the_end_fails_only_the_last_step():
+    f = facts(chapter(), live(status="Stopped"))
+    assert f.deleted is not None and f.outcomes["delete-refused"] is False
 
 
 # -- the recorder's exec-end entries ----------------------------------------------------------
