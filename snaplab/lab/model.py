@@ -239,9 +239,18 @@ def _invalid(where: str, errors: list[str]) -> Text:
     )
 
 
+# what kind of name, in each language: "컨테이너 이름", not "instance 이름"
+KINDS = {"instance": both("instance", "컨테이너"), "remote": both("remote", "원격")}
+
+
 def check_name(name: str, what: str) -> str:
     if not NAME.match(name) or name.endswith("-"):
-        raise SnaplabError(text("bad_name", what=what, name=name), ExitCode.USAGE)
+        kind = KINDS[what]
+        en, ko = (
+            text("bad_name", what=kind.en, name=name),
+            text("bad_name", what=kind.ko, name=name),
+        )
+        raise SnaplabError(both(en.en, ko.ko), ExitCode.USAGE)
     return name
 
 

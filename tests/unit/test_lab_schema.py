@@ -155,3 +155,12 @@ def test_a_lab_whose_snapshot_server_is_down_does_not_start(monkeypatch):
     assert caught.value.code == ExitCode.DAEMON_DOWN
     assert caught.value.render("en") == "it is down: run X"
     assert daemon_clients(load("snapshots"), get_backend("lxd")) == {}
+
+
+def test_a_bad_name_is_named_in_each_language():
+    with pytest.raises(SnaplabError) as caught:
+        from snaplab.lab.model import check_name
+
+        check_name("bad name", "instance")
+    assert caught.value.render("en").startswith("invalid instance name 'bad name'")
+    assert caught.value.render("ko").startswith("컨테이너 이름 'bad name'")
