@@ -17,7 +17,8 @@ What a lab check is given (see checks/test_snapshots.py):
   named so that testinfra's own `host` (`--hosts=...`) stays what it is;
 - `step`: `step.since` and `step.proven(when)` (snaplab/lab/order.py);
 - `snapshot`: the snapshot the learner used; `params`: every name the lab's texts use;
-- `daemons`: the lab's other daemons by role (`daemons["snapshot-server"]`), as clients.
+- `daemons`: the primary and the lab's other daemons by role (`daemons["snapshot-server"]`),
+  as clients; `local`: this machine as a testinfra host, as the user who grades.
 """
 
 from __future__ import annotations
@@ -124,16 +125,26 @@ def container(request: pytest.FixtureRequest) -> Any:
 
 @pytest.fixture
 def daemons(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """The lab's other daemons (lab.yaml `resources: daemons`), by role, as pylxd clients."""
+    """The primary and the lab's other daemons (lab.yaml `resources: daemons`), by role, as
+    pylxd clients."""
     from snaplab.backends import get_backend
     from snaplab.errors import SnaplabError
     from snaplab.lab.runner import daemon_clients
 
     graded = _graded(request)
     try:
-        return daemon_clients(graded.lab, get_backend(graded.base.backend))
+        others = daemon_clients(graded.lab, get_backend(graded.base.backend))
     except SnaplabError as e:  # one line with its fix, as `start` says it
         pytest.fail(str(e), pytrace=False)
+    return {"primary": graded.evidence.host.backend.client, **others}
+
+
+@pytest.fixture
+def local() -> Any:
+    """This machine as a testinfra host, as the user who grades: their client, their files."""
+    import testinfra
+
+    return testinfra.get_host("local://")
 
 
 @pytest.fixture
