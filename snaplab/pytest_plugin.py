@@ -49,7 +49,15 @@ def pytest_configure(config: pytest.Config) -> None:
 class Graded:
     """One lab's evidence, read once per run: by `check` before pytest starts, or here."""
 
-    def __init__(self, lab: Any, evidence: Any, base: Any, commands: dict[str, str]) -> None:
+    def __init__(
+        self,
+        lab: Any,
+        evidence: Any,
+        base: Any,
+        commands: dict[str, str],
+        daemons: dict[str, Any] | None = None,
+        local: Any = None,
+    ) -> None:
         from snaplab.lab.model import placeholders
         from snaplab.lab.order import Chain
 
@@ -59,6 +67,27 @@ class Graded:
         self.commands = commands
         self.params = placeholders(lab, base.backend, base.instance, base.snapshot)
         self.chain = Chain([s.id for s in lab.steps], evidence.history.begun)
+        self._daemons = daemons  # given by a unit test; else connected when a check asks
+        self._local = local
+
+    @property
+    def daemons(self) -> dict[str, Any]:
+        """The primary and the lab's other daemons (`resources: daemons`), by role."""
+        if self._daemons is None:
+            from snaplab.backends import get_backend
+            from snaplab.lab.runner import daemon_clients
+
+            others = daemon_clients(self.lab, get_backend(self.base.backend))
+            self._daemons = {"primary": self.evidence.host.backend.client, **others}
+        return self._daemons
+
+    @property
+    def local(self) -> Any:
+        if self._local is None:
+            import testinfra
+
+            self._local = testinfra.get_host("local://")
+        return self._local
 
     @classmethod
     def read(cls, config: pytest.Config, lab: Any) -> Graded:
@@ -127,24 +156,18 @@ def container(request: pytest.FixtureRequest) -> Any:
 def daemons(request: pytest.FixtureRequest) -> dict[str, Any]:
     """The primary and the lab's other daemons (lab.yaml `resources: daemons`), by role, as
     pylxd clients."""
-    from snaplab.backends import get_backend
     from snaplab.errors import SnaplabError
-    from snaplab.lab.runner import daemon_clients
 
-    graded = _graded(request)
     try:
-        others = daemon_clients(graded.lab, get_backend(graded.base.backend))
+        return _graded(request).daemons
     except SnaplabError as e:  # one line with its fix, as `start` says it
         pytest.fail(str(e), pytrace=False)
-    return {"primary": graded.evidence.host.backend.client, **others}
 
 
 @pytest.fixture
-def local() -> Any:
+def local(request: pytest.FixtureRequest) -> Any:
     """This machine as a testinfra host, as the user who grades: their client, their files."""
-    import testinfra
-
-    return testinfra.get_host("local://")
+    return _graded(request).local
 
 
 @pytest.fixture
