@@ -84,14 +84,14 @@ def solve(lab: Lab, session: Session, snapshot: str, env: dict[str, str] | None)
     player = Player(project=session.project, env=env)
     for line in script(lab, session.backend, session.instance, snapshot):
         cmd = line.command
-        print(f"$ {line.text}", file=sys.stderr, flush=True)
+        print(f"$ {line.text}", file=sys.stderr, flush=True)  # with what earlier lines saved
         # A person's pace matters in one place only: after a shell in the container, the
         # recorder must look inside (did the file appear?) before the next command (a stop
         # and restore) rewinds it. Every other step is graded from the order of the daemon's
         # own events, so solve runs on at once (as a paste would).
         wait = session.journal if cmd.recorded and cmd.stdin else None
         try:
-            done = player.type(line.text, cmd.stdin, wait)
+            done = player.play(line, wait)
         except subprocess.TimeoutExpired:  # the 5.0 client now and then hangs after an exec
             raise SnaplabError(
                 both(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from snaplab.backends import BACKENDS
 from snaplab.lab.model import Lab
-from snaplab.lab.player import script
+from snaplab.lab.player import Line, script
 
 LANGS = ("ko", "en")  # ko first: the book's language and the site's default
 NAMES = tuple(BACKENDS)  # the tabs, in the order the site shows them
@@ -24,6 +24,7 @@ class Block:
     recorded: bool = False  # leaves a daemon event: wait for the recorder, as a person would
     expect_failure: str | None = None
     check: bool = False  # the `snaplab check` that proves the step before it
+    line: Line | None = None  # a lab command: typed with what earlier ones saved (a token)
 
 
 @dataclass
@@ -46,7 +47,8 @@ def blocks(lab: Lab, backend: str) -> list[Block]:
     for step in lab.steps:
         for line in (x for x in lines if x.step == step.id):
             cmd = line.command
-            out.append(Block(step.id, (line.text, *cmd.stdin), cmd.recorded, cmd.expect_failure))
+            shown = (line.text, *cmd.stdin)
+            out.append(Block(step.id, shown, cmd.recorded, cmd.expect_failure, line=line))
         out.append(Block(step.id, (f"snaplab check {lab.id}",), check=True))
     out.append(Block("grade", (f"snaplab grade {lab.id}",)))
     out.append(Block("finish", (f"snaplab finish {lab.id}",)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import string
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,15 @@ class Command:
     stdin: tuple[str, ...] = ()
     expect_failure: str | None = None
     recorded: bool = True  # False: read-only or refused, no lifecycle event to wait for
+    saves: str | None = None  # the parameter its stdout's last line becomes, e.g. a trust token
+
+    @property
+    def quoted(self) -> bool:
+        """Split as a shell would only when the lab wrote quotes (`snapshots.schedule "50 20 *
+        * *"`): a learner's snapshot name may hold a quote of its own (SNAPSHOT_NAME), and
+        it must reach the daemon as typed. So a quoted command may not name {snapshot}
+        (_unknown_names says so when the lab loads)."""
+        return "'" in self.run or '"' in self.run
 
 
 @dataclass(frozen=True)
@@ -129,6 +138,7 @@ def parse(doc: dict[str, Any], where: str) -> Lab:
                         tuple(c.get("stdin", ())),
                         c.get("expect_failure"),
                         c.get("recorded", True),
+                        c.get("saves"),
                     )
                     for c in cmds
                 )
@@ -160,7 +170,7 @@ def parse(doc: dict[str, Any], where: str) -> Lab:
         params=params,
         record=Record(
             tuple(record.get("events") or ()),
-            tuple(f.format(**params) for f in record.get("files") or ()),  # the same on both
+            tuple(_filled(f, params) for f in record.get("files") or ()),  # the same on both
             tuple(Request(**r) for r in record.get("requests") or ()),
             tuple(record.get("config") or ()),
         ),
@@ -173,27 +183,41 @@ def parse(doc: dict[str, Any], where: str) -> Lab:
 def _unknown_names(
     doc: dict[str, Any], steps: tuple[Step, ...], params: dict[str, Any]
 ) -> list[str]:
-    """A text or command naming a parameter the lab lacks would fail at grading: say it now.
+    """A text or command naming a parameter the lab lacks would fail at grading, and a
+    quoted command naming {snapshot} would split a learner's name with a quote: say it now.
     A recorded file is the same on both daemons, so it names only parameters that are."""
     known = set(params) | {"command"}
     same = {k for k, v in params.items() if isinstance(v, str)}
     found = []
     for step in steps:
+        commands = [c for cmds in step.commands.values() for c in cmds]
         texts = [step.passed.en, step.passed.ko, step.failed.en, step.failed.ko]
         texts += [step.hint.en, step.hint.ko]
-        texts += [c.run for cmds in step.commands.values() for c in cmds]
+        texts += [c.run for c in commands]
         for t in texts:
             found += [f"steps.{step.id}: {{{n}}} is not a parameter" for n in _names(t) - known]
+        for c in commands:
+            if c.quoted and "snapshot" in _names(c.run):
+                found.append(f"steps.{step.id}: a quoted command names {{snapshot}}: {c.run}")
+            if c.saves and c.saves not in params:
+                found.append(f"steps.{step.id}: saves {c.saves} is not a parameter")
     for f in (doc.get("record") or {}).get("files") or []:
         found += [f"record.files: {{{n}}} is not a parameter" for n in _names(str(f)) - same]
     return sorted(set(found))
 
 
+# A lab's own placeholder: {name}, a parameter's spelling (schema.PARAMETER). Anything else,
+# such as the Pongo2 template `{{ creation_date|date:'...' }}` the daemon expands itself, or
+# a `{{name}}`, is the lab's text as written.
+PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z][a-z0-9_]*)\}(?!\})")
+
+
 def _names(template: str) -> set[str]:
-    try:
-        return {name for _, name, _, _ in string.Formatter().parse(template) if name}
-    except ValueError:
-        return {"<unbalanced braces>"}
+    return set(PLACEHOLDER.findall(template))
+
+
+def _filled(template: str, params: Mapping[str, str]) -> str:
+    return PLACEHOLDER.sub(lambda m: params.get(m.group(1), m.group(0)), template)
 
 
 def lab_ids() -> list[str]:
@@ -265,8 +289,8 @@ def placeholders(lab: Lab, backend: str, instance: str, snapshot: str) -> dict[s
 
 def fill(text: Text, params: dict[str, str]) -> Text:
     """A lab text with its placeholders filled: messages and hints, for `check` and the guide."""
-    return Text(text.en.format(**params), text.ko.format(**params))
+    return Text(_filled(text.en, params), _filled(text.ko, params))
 
 
-def render(command: Command, params: dict[str, str]) -> str:
-    return command.run.format(**params)
+def render(command: Command, params: Mapping[str, str]) -> str:
+    return _filled(command.run, params)

@@ -9,6 +9,8 @@ recorder; when those answers drift apart, the guide proves one thing and
 
 from __future__ import annotations
 
+import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -22,13 +24,24 @@ from snaplab.lab.model import Command, Lab, Step, placeholders, render
 HUNG = 300  # seconds: no guide command takes near this long; a hung client is said, not waited
 
 
+ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")  # `LXD_DIR=/var/lib/lxd-snapshot lxc ...`
+
+
 @dataclass(frozen=True)
 class Line:
-    """A step's command as the guide shows it, with what the lab says of it."""
+    """A step's command, with what the lab says of it.
+
+    A script's lines share one `params`: a command that `saves` a value (a trust token)
+    sets it there, so a later line reads the value only once that command has run. Until
+    then it reads as the lab declares it (`TOKEN`), which is what the guide page shows."""
 
     step: str
-    text: str
     command: Command
+    params: dict[str, str]
+
+    @property
+    def text(self) -> str:
+        return render(self.command, self.params)
 
 
 def script(
@@ -37,7 +50,7 @@ def script(
     """The one caller of `render`: how a command becomes a line changes here only."""
     fill = placeholders(lab, backend, instance, snapshot)
     return [
-        Line(step.id, render(cmd, fill), cmd)
+        Line(step.id, cmd, fill)
         for step in (lab.steps if steps is None else steps)
         for cmd in step.commands[backend]
     ]
@@ -56,6 +69,15 @@ class Typed:
     recorded: bool = True  # False: the recorder did not log the command's event in time
 
 
+def keep(line: Line, done: Typed) -> None:
+    """What a person copies from a command's output for the next: its last line (the token
+    `config trust add` prints). Nothing printed keeps the declared value, and the command
+    that needed it fails as it would for them."""
+    said = [s.strip() for s in done.stdout.splitlines() if s.strip()]
+    if line.command.saves and said:
+        line.params[line.command.saves] = said[-1]
+
+
 @dataclass(frozen=True)
 class Player:
     """How commands are typed: as whom, into which project, and how long to wait."""
@@ -68,25 +90,47 @@ class Player:
     retry: bool = False  # a hung command: press Ctrl-C and type it again, once
     wait: float = 3.0  # seconds the recorder gets to log a command's event
 
-    def argv(self, line: str) -> list[str]:
+    def argv(self, line: str, quoted: bool = False) -> list[str]:
         """Split on white space, as a snapshot name is checked for (model.SNAPSHOT_NAME):
-        a name with a quote in it reaches the daemon as typed, not as a shell reads it."""
-        argv = line.split()
-        if argv[0] == "snaplab":  # the snaplab this is, wherever it is installed
-            argv[0] = str(Path(sys.executable).parent / "snaplab")
+        a name with a quote in it reaches the daemon as typed, not as a shell reads it.
+        `quoted` (Command.quoted): the lab wrote quotes, split as a shell would.
+
+        Leading `NAME=value` words are a shell's environment for that one command: `env`
+        sets them after runuser, and the client after them gets the project flag."""
+        argv = shlex.split(line) if quoted else line.split()
+        at = next(i for i, word in enumerate(argv) if not ASSIGNMENT.match(word))
+        if argv[at] == "snaplab":  # the snaplab this is, wherever it is installed
+            argv[at] = str(Path(sys.executable).parent / "snaplab")
         elif self.project != "default":  # the client's own flag, not part of the guide
-            argv[1:1] = ["--project", self.project]
+            argv[at + 1 : at + 1] = ["--project", self.project]
+        if at:
+            argv = ["env", *argv]
         if self.user:
             argv = ["runuser", "-u", self.user, "--", *argv]
         return argv
 
-    def type(self, line: str, stdin: Sequence[str] = (), journal: Path | None = None) -> Typed:
+    def type(
+        self,
+        line: str,
+        stdin: Sequence[str] = (),
+        journal: Path | None = None,
+        quoted: bool = False,
+    ) -> Typed:
         """With `journal`, wait for the recorder to log the command there, as it would have
         long before a person typed the next command. Raises TimeoutExpired if it hangs."""
         before = pacing.count_events(journal) if journal else 0
-        done = self._run(self.argv(line), shell_input(stdin))
+        done = self._run(self.argv(line, quoted), shell_input(stdin))
         caught = pacing.caught_up(journal, before, timeout=self.wait) if journal else True
         return Typed(done.returncode, done.stdout, done.stderr, caught)
+
+    def play(self, line: Line, journal: Path | None = None, text: str | None = None) -> Typed:
+        """A lab's line, the way solve, the guide capture and the tests all type it: split as
+        its command is written, and what it saves kept for the lines after it. `text`: the
+        line aimed elsewhere (the capture's own container)."""
+        cmd = line.command
+        done = self.type(line.text if text is None else text, cmd.stdin, journal, cmd.quoted)
+        keep(line, done)
+        return done
 
     def _run(self, argv: list[str], stdin: str | None) -> subprocess.CompletedProcess:
         """The 5.0 `lxc exec` client now and then hangs after its command has ended (the

@@ -40,7 +40,7 @@ STEP_KEYS: dict[str, Any] = {
     "hint": TEXT,
 }
 OPTIONAL_STEP_KEYS: dict[str, Any] = {"warning": bool, "book_note": TEXT}
-COMMAND_KEYS = {"run": str, "stdin": list, "expect_failure": str, "recorded": bool}
+COMMAND_KEYS = {"run": str, "stdin": list, "expect_failure": str, "recorded": bool, "saves": str}
 RECORD_KEYS: dict[str, Any] = {"events": list, "files": list, "config": list, "requests": list}
 RESOURCE_KEYS: dict[str, Any] = {"daemons": list}
 DAEMONS = ("snapshot-server",)  # besides the primary: snaplab/host/snapshot_server.py

@@ -42,7 +42,7 @@ def work_through(
     """The guide's lines at a person's pace: each ends as the lab says, and is recorded."""
     for line in lines:
         cmd = line.command
-        done = me.type(line.text, cmd.stdin, journal if cmd.recorded else None)
+        done = me.play(line, journal if cmd.recorded else None)
         wrong = fault(done.returncode, done.stderr, cmd.expect_failure, bool(cmd.stdin))
         assert wrong is None, f"{who}: {line.text} {wrong.en}"
         if not done.recorded:

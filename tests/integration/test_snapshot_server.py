@@ -23,6 +23,8 @@ import pytest
 
 from snaplab.backends import NAMES, Backend, get_backend
 from snaplab.host import daemon, image, snapshot_server
+from snaplab.lab.model import Command
+from snaplab.lab.player import Line, Player
 
 pytestmark = pytest.mark.integration
 
@@ -161,3 +163,35 @@ def test_the_primary_copies_a_snapshot_to_the_snapshot_server_and_refreshes_it(l
     # and a second refresh with nothing new is fine too (the cron job runs every night)
     who.timed("copy --refresh (no change)", "copy", "--refresh", name, f"{remote}:{name}")
     assert snapshots_on_server(who, name) == ["snap0", "snap1"]
+
+
+@pytest.mark.parametrize("backend_name", NAMES)
+def test_the_player_keeps_the_token_the_snapshot_server_prints(backend_name):
+    """Chapter 9's first line as a lab types it: `LXD_DIR=... lxc config trust add` reaches
+    the snapshot server only if the assignment reaches the environment, and `saves: token`
+    keeps the token for the `remote add` after it."""
+    if os.geteuid() != 0:
+        pytest.skip("the snapshot server's socket is root's")
+    b = get_backend(backend_name)
+    require_snapshot_server(b)
+    who = "snaplab-player-test"
+    server = f"{b.env_dir}={b.snapshot_dir}"
+    env = {k: v for k, v in os.environ.items() if k not in (b.env_dir, b.conf_env)}
+    me = Player(env=env, cwd="/tmp", timeout=120)
+    params = {"token": "TOKEN"}
+    add = Line(
+        "trust", Command(f"{server} {b.trust_add.replace('NAME', who)}", saves="token"), params
+    )
+    use = Line("remote", Command(f"{b.cli} remote add {b.snapshot_remote} {{token}}"), params)
+    try:
+        done = me.play(add)
+        assert done.returncode == 0, done.stderr
+        token = params["token"]
+        assert len(token) > 40 and " " not in token, done.stdout
+        assert use.text.endswith(f" {token}")
+        revoked = me.play(
+            Line("trust", Command(f"{server} {b.cli} config trust revoke-token {who}"), {})
+        )
+        assert revoked.returncode == 0, revoked.stderr
+    finally:
+        forget_trust(b, who)

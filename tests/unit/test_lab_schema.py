@@ -126,6 +126,27 @@ def test_a_text_naming_no_parameter_is_a_lab_error_not_a_grading_crash():
     assert "steps.snapshot-listed: {flie} is not a parameter" in caught.value.render("en")
 
 
+def test_a_pongo2_template_is_no_placeholder_and_a_saved_value_must_be_declared():
+    doc = copy.deepcopy(shipped())
+    pattern = "\"{instance}{{ creation_date|date:'2006-01-02_15-04-05' }}\""
+    doc["steps"][1]["commands"]["lxd"].append(
+        {"run": f"lxc config set {{instance}} snapshots.pattern {pattern}", "recorded": False}
+    )
+    parse(doc, "labs/x/lab.yaml")  # {{ creation_date|... }} is the daemon's, not the lab's
+    doc["steps"][1]["commands"]["lxd"].append({"run": "lxc remote add s {token}", "saves": "tokn"})
+    doc["steps"][1]["commands"]["incus"].append({"run": "incus snapshot create c '{snapshot}'"})
+    with pytest.raises(SnaplabError) as caught:
+        parse(doc, "labs/x/lab.yaml")
+    said = caught.value.render("en")
+    assert "steps.snapshot-listed: {token} is not a parameter" in said
+    assert "steps.snapshot-listed: saves tokn is not a parameter" in said
+    assert "a quoted command names {snapshot}: incus snapshot create c '{snapshot}'" in said
+    doc["steps"][1]["commands"]["incus"].pop()
+    doc["parameters"]["token"] = "TOKEN"
+    doc["steps"][1]["commands"]["lxd"][-1]["saves"] = "token"
+    assert parse(doc, "labs/x/lab.yaml").steps[1].commands["lxd"][-1].saves == "token"
+
+
 def test_resources_name_only_daemons_snaplab_can_start():
     doc = copy.deepcopy(shipped())
     doc["resources"] = {"daemons": ["snapshot-server", "mainframe"], "cpus": 4}

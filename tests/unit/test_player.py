@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from snaplab.lab.model import load
-from snaplab.lab.player import Player, Typed, fault, script
+from snaplab.i18n import Text
+from snaplab.lab.model import Command, fill, load, render
+from snaplab.lab.player import Line, Player, Typed, fault, script
 
 LAB = load("snapshots")
 
@@ -58,3 +59,64 @@ def test_the_script_is_every_steps_commands_in_order():
     assert [x.step for x in lines][:2] == [LAB.steps[0].id, LAB.steps[1].id]
     assert lines[0].text == "incus snapshot create c1 s1"
     assert script(LAB, "lxd", "c1", "s1", LAB.steps[:1])[0].text == "lxc snapshot c1 s1"
+
+
+PATTERN = "snapshots.pattern \"{instance}{{ creation_date|date:'2006-01-02_15-04-05' }}\""
+
+
+def test_only_the_labs_own_placeholders_are_filled_and_pongo2_reaches_the_daemon():
+    cmd = Command(f"lxc config set {{instance}} {PATTERN}")
+    done = render(cmd, {"instance": "web"})
+    assert done == (
+        "lxc config set web snapshots.pattern \"web{{ creation_date|date:'2006-01-02_15-04-05' }}\""
+    )
+    assert render(Command("echo {{instance}} {other} {instance}"), {"instance": "web"}) == (
+        "echo {{instance}} {other} web"  # doubled braces and unknown names: the lab's text
+    )
+    said = fill(
+        Text("{{ creation_date }} of {instance}", "{instance}의 {{ x }}"), {"instance": "c"}
+    )
+    assert said == Text("{{ creation_date }} of c", "c의 {{ x }}")
+
+
+def test_env_assignments_go_before_the_client_and_the_project_after_it():
+    p = Player(project="ko101-s01", user="lxdadmin")
+    assert p.argv("LXD_DIR=/var/lib/lxd-snapshot lxc list") == [
+        "runuser", "-u", "lxdadmin", "--",
+        "env", "LXD_DIR=/var/lib/lxd-snapshot", "lxc", "--project", "ko101-s01", "list",
+    ]  # fmt: skip
+    assert Player().argv("A=1 B=2 lxc info c1") == ["env", "A=1", "B=2", "lxc", "info", "c1"]
+    assert Player().argv("lxc config set c1 a=b") == ["lxc", "config", "set", "c1", "a=b"]
+
+
+def test_env_assignments_reach_the_commands_environment():
+    done = Player(env={"PATH": "/usr/bin:/bin"}).type("SNAPLAB_SEEN=yes printenv SNAPLAB_SEEN")
+    assert done == Typed(0, "yes\n", "")
+
+
+def test_a_quoted_value_stays_one_argument_as_a_shell_reads_it():
+    cmd = Command('lxc config set {instance} snapshots.schedule "50 20 * * *"')
+    assert cmd.quoted
+    line = Line("s", cmd, {"instance": "c1"})
+    assert Player().argv(line.text, cmd.quoted)[-1] == "50 20 * * *"
+    pattern = Command(f"lxc config set {{instance}} {PATTERN}")
+    argv = Player().argv(render(pattern, {"instance": "c1"}), pattern.quoted)
+    assert argv[-1] == "c1{{ creation_date|date:'2006-01-02_15-04-05' }}"
+    done = Player().play(Line("s", Command("printf '%s|' 'a b' c"), {}))
+    assert done.stdout == "a b|c|"
+
+
+def test_a_snapshot_name_with_a_quote_is_still_one_argument():
+    [line] = script(LAB, "lxd", "c1", "it's", LAB.steps[:1])
+    assert not line.command.quoted  # the template has no quote: the name's own is typed
+    assert Player().argv(line.text, line.command.quoted) == ["lxc", "snapshot", "c1", "it's"]
+
+
+def test_a_saved_value_feeds_the_later_lines_and_the_page_shows_the_declared_one():
+    params = {"token": "TOKEN"}
+    make = Line("trust", Command("printf Client\\ncafe42\\n\\n", saves="token"), params)
+    use = Line("remote", Command("echo remote add {token}"), params)
+    assert use.text == "echo remote add TOKEN"  # what the guide page shows
+    Player().play(make)
+    assert use.text == "echo remote add cafe42"
+    assert Player().play(use).stdout == "remote add cafe42\n"
