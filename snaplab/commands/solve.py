@@ -17,7 +17,7 @@ from snaplab import remotes
 from snaplab.backends import get_backend
 from snaplab.commands.common import add_lab, lab_session, stored_remote
 from snaplab.errors import ExitCode, SnaplabError
-from snaplab.i18n import both
+from snaplab.i18n import both, detect
 from snaplab.lab.model import check_snapshot_name
 from snaplab.lab.player import HUNG, Player, fault, script
 
@@ -70,15 +70,19 @@ def run(args: argparse.Namespace) -> SolveResult:
     snapshot = check_snapshot_name(args.snapshot or lab.snapshot)
     remote = stored_remote(args)
     if remote is None:
-        return solve(lab, session, snapshot, None)
+        return solve(lab, session, snapshot, None, detect(getattr(args, "lang", None)))
     from snaplab.lab.runner import open_session
 
     open_session(session)  # unreachable, or not the pinned server: one line, before any command
     with remotes.cli_config(remote, get_backend(session.backend)) as extra:
-        return solve(lab, session, snapshot, {**os.environ, **extra})
+        return solve(
+            lab, session, snapshot, {**os.environ, **extra}, detect(getattr(args, "lang", None))
+        )
 
 
-def solve(lab: Lab, session: Session, snapshot: str, env: dict[str, str] | None) -> SolveResult:
+def solve(
+    lab: Lab, session: Session, snapshot: str, env: dict[str, str] | None, lang: str = "en"
+) -> SolveResult:
     """`env`: the CLI's environment, None for this process's own (the local daemon)."""
     result = SolveResult(lab.id)
     player = Player(project=session.project, env=env)
@@ -116,4 +120,30 @@ def solve(lab: Lab, session: Session, snapshot: str, env: dict[str, str] | None)
         if cmd.expect_failure is not None:
             print(done.stderr.rstrip(), file=sys.stderr)
         result.ran.append(Ran(line.step, line.text, done.returncode))
+        step = next(s for s in lab.steps if s.id == line.step)
+        if step.waits and line.command is step.commands[session.backend][-1]:
+            wait_for_daemon(lab, session, step.id, step.waits, lang)
     return result
+
+
+def wait_for_daemon(lab: Lab, session: Session, step_id: str, seconds: int, lang: str) -> None:
+    from snaplab.lab.runner import wait_until_passed
+
+    print(
+        both(
+            f"waiting up to {seconds} s for the daemon to finish step {step_id} on its own",
+            f"데몬이 {step_id} 단계를 스스로 마치기를 최대 {seconds}초 기다립니다",
+        ).get(lang),
+        file=sys.stderr,
+        flush=True,
+    )
+    if not wait_until_passed(lab, session, step_id, seconds):
+        raise SnaplabError(
+            both(
+                f"step {step_id}: the daemon did not finish it within {seconds} s; run "
+                f"`snaplab check {lab.id}` to see where the lab stands",
+                f"{step_id} 단계: 데몬이 {seconds}초 안에 마치지 않았습니다. "
+                f"`snaplab check {lab.id}`로 실습 상태를 확인하세요",
+            ),
+            ExitCode.NOT_PASSING,
+        )

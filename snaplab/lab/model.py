@@ -48,6 +48,7 @@ class Step:
     hint: Text
     warning: bool = False
     book_note: Text | None = None  # where the book is wrong or outdated, said on the guide page
+    waits: int = 0  # seconds the daemon may take to finish this step on its own (a schedule)
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ def parse(doc: dict[str, Any], where: str) -> Lab:
             hint=_t(s["hint"]),
             warning=bool(s.get("warning", False)),
             book_note=_note(s.get("book_note")),
+            waits=int(s.get("waits", 0)),
         )
         for s in doc["steps"]
     )

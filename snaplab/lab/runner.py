@@ -315,6 +315,20 @@ def gather(
     return Evidence(host, live, history), base, commands
 
 
+def wait_until_passed(
+    lab: Lab, session: Session, step_id: str, seconds: float, every: float = 10
+) -> bool:
+    """A step the daemon finishes on its own (a schedule, an expiry): check until it passes,
+    as a person would look again now and then. False if it did not within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if any(s.id == step_id and s.status == "pass" for s in check(lab, session).steps):
+            return True
+        if time.monotonic() + every > deadline:
+            return False
+        time.sleep(every)
+
+
 def finish(lab: Lab, session: Session) -> list[str]:
     """Remove only lab-owned resources; safe to run again, and with the daemon down."""
     removed: list[str] = []

@@ -39,7 +39,9 @@ STEP_KEYS: dict[str, Any] = {
     "fail": TEXT,
     "hint": TEXT,
 }
-OPTIONAL_STEP_KEYS: dict[str, Any] = {"warning": bool, "book_note": TEXT}
+# waits: seconds the daemon may take to finish the step on its own (a schedule), after its
+# commands; `solve` and the guide capture check until it passes
+OPTIONAL_STEP_KEYS: dict[str, Any] = {"warning": bool, "book_note": TEXT, "waits": int}
 COMMAND_KEYS = {"run": str, "stdin": list, "expect_failure": str, "recorded": bool, "saves": str}
 RECORD_KEYS: dict[str, Any] = {"events": list, "files": list, "config": list, "requests": list}
 RESOURCE_KEYS: dict[str, Any] = {"daemons": list}

@@ -185,3 +185,23 @@ def test_a_bad_name_is_named_in_each_language():
         check_name("bad name", "instance")
     assert caught.value.render("en").startswith("invalid instance name 'bad name'")
     assert caught.value.render("ko").startswith("컨테이너 이름 'bad name'")
+
+
+def test_a_step_the_daemon_finishes_on_its_own_is_waited_for(monkeypatch):
+    from types import SimpleNamespace
+
+    from snaplab.lab import runner
+
+    doc = copy.deepcopy(shipped())
+    doc["steps"][0]["waits"] = 240
+    lab = parse(doc, "labs/x/lab.yaml")
+    assert lab.steps[0].waits == 240 and lab.steps[1].waits == 0
+    looks = iter(["fail", "fail", "pass"])  # the schedule runs once a minute
+
+    def check(lab, session):
+        return SimpleNamespace(steps=[SimpleNamespace(id="snapshot-taken", status=next(looks))])
+
+    monkeypatch.setattr(runner, "check", check)
+    assert runner.wait_until_passed(lab, None, "snapshot-taken", 1, every=0)
+    looks = iter(["fail"] * 10)
+    assert not runner.wait_until_passed(lab, None, "snapshot-taken", 0, every=0)
