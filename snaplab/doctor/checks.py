@@ -615,10 +615,13 @@ def snapshot_server(ctx: Context) -> Outcome:
 
 
 def has_snapshot_server(ctx: Context) -> bool:
-    """Asked only where there is one: a host for chapter 8 alone needs none."""
+    """Asked only where there is one: a host for chapter 8 alone needs none. And only of the
+    main daemon: with LXD_DIR / INCUS_DIR doctor is asked about another daemon, not its host."""
     from snaplab.host import snapshot_server as server
 
-    return ctx.target.url is None and server.status(ctx.backend).exists
+    if ctx.target.url is not None or os.environ.get(ctx.backend.env_dir):
+        return False
+    return server.status(ctx.backend).exists
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,16 @@ COST = r"snapshot \d+\.\d\d s, restore \d+\.\d\d s, downtime \d+\.\d\d s = stop 
 TIMINGS = re.compile(f"^{COST}$")
 
 
+def expected_ids(backend: str, env: dict[str, str] | None) -> list[str]:
+    """The snapshot server is checked where `host setup --snapshot-server` made one, and only
+    for the main daemon (not a spare in LXD_DIR / INCUS_DIR)."""
+    from snaplab.host import snapshot_server
+
+    b = get_backend(backend)
+    here = not (env or {}).get(b.env_dir) and snapshot_server.status(b).exists
+    return CHECK_IDS + (["snapshot-server"] if here else [])
+
+
 def doctor(
     cli: Callable[..., Run],
     backend: str,
@@ -47,7 +57,7 @@ def doctor(
     assert len(data["reports"]) == 1
     report = data["reports"][0]
     assert report["backend"] == backend
-    assert [c["id"] for c in report["checks"]] == CHECK_IDS
+    assert [c["id"] for c in report["checks"]] == expected_ids(backend, env)
     return r, report, {c["id"]: c for c in report["checks"]}
 
 
@@ -92,7 +102,7 @@ def test_daemon_stopped_json_has_the_documented_shape(cli, spares, backend):
     assert report["timings"] == {}  # nothing could be timed on a stopped daemon
     assert report["backend"] == backend and report["fit"] is False
     assert isinstance(report["seconds"], int | float) and report["seconds"] >= 0
-    assert [c["id"] for c in report["checks"]] == CHECK_IDS
+    assert [c["id"] for c in report["checks"]] == expected_ids(backend, spare.env)
     for check in report["checks"]:
         assert set(check) == {"id", "title", "status", "detail", "fix"}
         assert check["status"] in {"PASS", "WARN", "FAIL", "SKIP"}
