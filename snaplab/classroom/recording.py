@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from snaplab.backends import get_backend
 from snaplab.classroom.projects import class_dir
 from snaplab.classroom.roster import Learner, Roster
 from snaplab.errors import SnaplabError
 from snaplab.i18n import Text, as_text, both
 from snaplab.lab import recorder
 from snaplab.lab.model import Lab
+from snaplab.lab.runner import record_for
 
 
 def record(lab: Lab, roster: Roster, learners: Iterable[Learner]) -> dict[str, Text]:
@@ -34,7 +36,11 @@ def record(lab: Lab, roster: Roster, learners: Iterable[Learner]) -> dict[str, T
         try:
             pids.append(
                 recorder.spawn_many(
-                    sessions, lab.record, class_dir(roster), timeout=10, shared=True
+                    sessions,
+                    record_for(lab, get_backend(backend), url),
+                    class_dir(roster),
+                    timeout=10,
+                    shared=True,
                 )
             )
         except SnaplabError as e:

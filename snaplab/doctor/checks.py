@@ -672,6 +672,8 @@ CHECKS = [
 def run_all(ctx: Context, checks: list[Check] = CHECKS) -> list[Finding]:
     findings = []
     for check in checks:
+        if check.applies is not None and not check.applies(ctx):
+            continue
         try:
             status, detail, fix = check.run(ctx)
         except Skip as e:

@@ -32,6 +32,7 @@ The book's /etc/hosts and firewalld steps have no part here: the token names
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 from typing import NamedTuple
 
 from pylxd import Client
@@ -60,8 +61,12 @@ def stop(backend: Backend, timeout: int = 60) -> bool:
     return daemon.stop(backend, timeout, home=backend.snapshot_dir, key=key(backend))
 
 
+def socket(backend: Backend) -> Path:
+    return daemon.socket(backend, backend.snapshot_dir)
+
+
 def client(backend: Backend) -> Client:
-    return Client(endpoint=str(daemon.socket(backend, backend.snapshot_dir)), timeout=30)
+    return Client(endpoint=str(socket(backend)), timeout=30)
 
 
 def run(backend: Backend, argv: list[str], stdin: str | None = None) -> str:

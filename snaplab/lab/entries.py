@@ -7,16 +7,27 @@ restore wipes the traces. An exec is probed twice: when it begins, and when its
 operation ends (what was done in the shell). These rules are the part worth
 testing by hand-fed events, with no daemon and no background process, and the
 checks need only OWN_MARK from here.
+
+A request may be one sent to another daemon (`daemon: snapshot-server`): the
+recorder reads that daemon's request log too, and the same rule applies, except
+the project: a remote's requests go to that daemon's own project, not the
+session's. A lifecycle event the daemon caused itself (the snapshot scheduler,
+expiry pruning) looks exactly like a learner's, requestor and all; only the
+operation around it differs: a task the lab names in `record.tasks` (by its
+description), which names no instance. `Tasks` follows those operations by the
+daemon's clock, and such an event is written with `by: NAME`.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from snaplab.lab.journal import Entry, Session, now
+from snaplab.lab.journal import Entry, Session, now, parse_time
 from snaplab.lab.model import Record
 
 OWN_MARK = "snaplab-check"  # $0 of every exec snaplab's checks make
@@ -93,20 +104,26 @@ def source_name(source: str, backend: str) -> str:
     return name
 
 
-def request_entry(event: dict[str, Any], session: Session, record: Record) -> Entry | None:
-    """The daemon's request log, so a read such as `lxc info` leaves evidence too."""
+def request_entry(
+    event: dict[str, Any], session: Session, record: Record, daemon: str = ""
+) -> Entry | None:
+    """The daemon's request log, so a read such as `lxc info` leaves evidence too.
+
+    `daemon` is whose log it is: "" the primary's, else one a request names.
+    """
     meta = event.get("metadata") or {}
     ctx = meta.get("context") or {}
     if meta.get("message") != "Handling API request":
         return None
     url = urlsplit(ctx.get("url", ""))
     query = parse_qs(url.query)
-    if query.get("project", ["default"])[0] != session.project:
+    if not daemon and query.get("project", ["default"])[0] != session.project:
         return None
     for request in record.requests:
         wanted = parse_qs(request.query)
         if (
-            ctx.get("method") == request.method
+            request.daemon == daemon
+            and ctx.get("method") == request.method
             and url.path == request.path.format(instance=session.instance)
             and all(query.get(k) == v for k, v in wanted.items())
         ):
@@ -148,10 +165,89 @@ def exec_end_entry(event: dict[str, Any], session: Session) -> Entry | None:
     return Entry(t=event.get("timestamp") or now(), kind="event", action=EXEC_ENDED)
 
 
-def entry_for(event: dict[str, Any], session: Session, client: Any, record: Record) -> Entry | None:
+@dataclass
+class _Operation:
+    description: str
+    began: datetime
+    names_instance: bool  # the session's instance: a learner's, never the daemon's own
+    ended: datetime | None = None
+
+
+class Tasks:
+    """The operations of `record.tasks` running (or just ended) on one session's stream.
+
+    By the daemon's clock, not the order of the stream: the daemon sends each event on
+    its own, and a lifecycle event can arrive after its operation's end (LXD 5.0, by
+    tens of microseconds). An event is a task's when its time falls inside an operation
+    with the task's description that names no instance (the daemon's own: `resources`
+    is null on LXD 5.0, empty on Incus 6.0), and inside none of that description naming
+    the session's instance (a learner's `snapshot` at the very same moment). LXD 5.0 runs
+    the scheduler and the pruner at once, so each task accounts for its own action only.
+    An event that arrives before its operation began is not seen as the task's; the
+    recorder starts afresh at each reconnect, so an end it missed cannot hold one open.
+    """
+
+    KEEP = 64  # ended operations remembered, for events that arrive after the end
+
+    def __init__(self, record: Record, session: Session) -> None:
+        self.tasks = record.tasks
+        self.descriptions = {t.description for t in record.tasks}
+        self.session = session
+        self.operations: dict[str, _Operation] = {}
+
+    def see(self, event: dict[str, Any]) -> None:
+        meta = event.get("metadata") or {}
+        if event.get("type") != "operation" or meta.get("class") != "task":
+            return
+        if meta.get("description") not in self.descriptions:
+            return
+        instances = [str(r) for r in (meta.get("resources") or {}).get("instances") or []]
+        if instances:
+            if (event.get("project") or "default") != self.session.project:
+                return
+            base = f"/1.0/instances/{self.session.instance}"
+            if not any(r.split("?")[0] == base or r.startswith(base + "/") for r in instances):
+                return  # another instance's: neither the daemon's own nor this learner's
+        key = str(meta.get("id", ""))
+        op = self.operations.get(key)
+        if op is None:
+            began = parse_time(meta.get("created_at") or event.get("timestamp") or now())
+            op = self.operations[key] = _Operation(meta["description"], began, bool(instances))
+        if meta.get("status") in FINAL:
+            op.ended = parse_time(event.get("timestamp") or now())
+        ended = [k for k, o in self.operations.items() if o.ended is not None]
+        for k in ended[: max(0, len(ended) - self.KEEP)]:  # oldest first: dicts keep order
+            del self.operations[k]
+
+    def by(self, action: str, when: datetime) -> str:
+        for task in self.tasks:
+            if task.action != action:
+                continue
+            inside = [
+                op
+                for op in self.operations.values()
+                if op.description == task.description
+                and op.began <= when
+                and (op.ended is None or when <= op.ended)
+            ]
+            if inside and not any(op.names_instance for op in inside):
+                return task.name
+        return ""
+
+
+def entry_for(
+    event: dict[str, Any],
+    session: Session,
+    client: Any,
+    record: Record,
+    tasks: Tasks | None = None,
+) -> Entry | None:
+    """`tasks`: the session's operations so far (one per stream), to tell the daemon's own."""
     if event.get("type") == "logging":
         return request_entry(event, session, record)
     if event.get("type") == "operation":
+        if tasks is not None:
+            tasks.see(event)
         entry = exec_end_entry(event, session)
         if entry:
             for key, value in probe(client, session.instance, record.files, record.config).items():
@@ -174,12 +270,14 @@ def entry_for(event: dict[str, Any], session: Session, client: Any, record: Reco
     elif action == "instance-restored":
         snapshot = last_part(str(context.get("snapshot", "")))
     command = context.get("command") or []
+    t = event.get("timestamp") or now()
     entry = Entry(
-        t=event.get("timestamp") or now(),
+        t=t,
         kind="event",
         action=action,
         snapshot=snapshot,
         own=OWN_MARK in command,
+        by=tasks.by(action, parse_time(t)) if tasks is not None else "",
     )
     if not entry.own:
         for key, value in probe(client, session.instance, record.files, record.config).items():

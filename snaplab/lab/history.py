@@ -65,8 +65,13 @@ class History:
         before: datetime | None = None,
         snapshot: str | None = None,
         where: Callable[[Entry], bool] | None = None,
+        by: str | None = None,
     ) -> list[Entry]:
-        """The daemon's events (and the recorder's own, such as a request), oldest first."""
+        """The daemon's events (and the recorder's own, such as a request), oldest first.
+
+        `by`: only those the daemon's own task of that name caused (record.tasks), e.g.
+        "scheduler"; "" only a learner's; None either.
+        """
         return [
             e
             for e in self.entries
@@ -75,6 +80,7 @@ class History:
             and (after is None or e.when > after)
             and (before is None or e.when < before)
             and (snapshot is None or e.snapshot == snapshot)
+            and (by is None or e.by == by)
             and (where is None or where(e))
         ]
 
@@ -85,9 +91,12 @@ class History:
         before: datetime | None = None,
         snapshot: str | None = None,
         where: Callable[[Entry], bool] | None = None,
+        by: str | None = None,
     ) -> datetime | None:
         """When the first such event happened, or None: what a step is proven by."""
-        found = self.events(*actions, after=after, before=before, snapshot=snapshot, where=where)
+        found = self.events(
+            *actions, after=after, before=before, snapshot=snapshot, where=where, by=by
+        )
         return found[0].when if found else None
 
     def sightings(self, path: str, after: datetime | None = None) -> list[Entry]:

@@ -5,7 +5,8 @@ container's files and its `user.*` keys, and the chapter ends by deleting the
 snapshot. So every step's evidence is written down as it happens, by the
 recorder (lifecycle events from `/1.0/events`, each with a probe of the lab's
 files and the snapshots) and by `check` (its own observations), into a JSON-lines
-file in the learner's own state directory.
+file in the learner's own state directory. An event the daemon caused itself (a
+scheduled snapshot, an expired one pruned) says so in `by`; a learner's has none.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Entry:
     action: str = ""  # lifecycle action, e.g. instance-snapshot-created
     snapshot: str = ""  # the snapshot an event names
     own: bool = False  # an exec snaplab itself made (check's reads)
+    by: str = ""  # the daemon's own task that caused the event (record.tasks), e.g. scheduler
     files: dict[str, bool] = field(default_factory=dict)  # path -> seen there; absent: unknown
     config: dict[str, str] = field(default_factory=dict)  # the lab's config keys that were set
     snapshots: list[str] = field(default_factory=list)

@@ -58,7 +58,22 @@ class Request:
     name: str
     method: str
     path: str  # may name {instance}
-    query: str  # e.g. recursion=1: every pair must be in the request's query
+    query: str = ""  # e.g. recursion=1: every pair must be in the request's query; "": any
+    daemon: str = ""  # the daemon it is sent to (schema.DAEMONS); "": the primary
+
+
+@dataclass(frozen=True)
+class Task:
+    """The daemon's own work (the snapshot scheduler, expiry pruning), told apart from a learner's.
+
+    Its lifecycle events are a learner's, requestor and all; only the operation around them
+    differs: a task operation with this `description` that names no instance. A lifecycle
+    `action` of the lab instance inside one is written with `by: name`.
+    """
+
+    name: str
+    description: str  # the operation's, as the daemon says it: "Snapshotting instance"
+    action: str  # the lifecycle action it accounts for (one of Record.events)
 
 
 @dataclass(frozen=True)
@@ -69,6 +84,18 @@ class Record:
     files: tuple[str, ...] = ()  # paths in the instance a probe looks for
     requests: tuple[Request, ...] = ()
     config: tuple[str, ...] = ()  # the instance's config keys a probe reads
+    tasks: tuple[Task, ...] = ()  # the daemon's own operations, named on the events they cause
+    # (daemon, unix socket) of the other daemons a request names: not in lab.yaml, but filled
+    # in by whoever starts the recorder (runner.record_for), which knows where they are
+    sockets: tuple[tuple[str, str], ...] = ()
+
+    def socket(self, daemon: str) -> str:
+        return dict(self.sockets).get(daemon, "")
+
+    @property
+    def other_daemons(self) -> tuple[str, ...]:
+        """The daemons besides the primary whose request logs the recorder reads."""
+        return tuple(sorted({r.daemon for r in self.requests if r.daemon}))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +103,8 @@ class Record:
             "files": list(self.files),
             "requests": [vars(r) for r in self.requests],
             "config": list(self.config),
+            "tasks": [vars(t) for t in self.tasks],
+            "sockets": dict(self.sockets),
         }
 
     @classmethod
@@ -85,6 +114,8 @@ class Record:
             tuple(d.get("files") or ()),
             tuple(Request(**r) for r in d.get("requests") or ()),
             tuple(d.get("config") or ()),
+            tuple(Task(**t) for t in d.get("tasks") or ()),
+            tuple(sorted((d.get("sockets") or {}).items())),
         )
 
 
@@ -175,6 +206,7 @@ def parse(doc: dict[str, Any], where: str) -> Lab:
             tuple(_filled(f, params) for f in record.get("files") or ()),  # the same on both
             tuple(Request(**r) for r in record.get("requests") or ()),
             tuple(record.get("config") or ()),
+            tuple(Task(**t) for t in record.get("tasks") or ()),
         ),
         daemons=tuple((doc.get("resources") or {}).get("daemons") or ()),
         steps=steps,

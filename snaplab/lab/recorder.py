@@ -7,7 +7,9 @@ events are heard while no snaplab command runs; this module is what runs
 (`python -m snaplab.lab.recorder`, found again by that command line) and the
 pid files that say which sessions it serves. What an event means is in
 entries, how the stream is read in stream, and how a script waits for it in
-pacing.
+pacing. The spec it is started with is the sessions and the lab's Record, with
+the sockets of the other daemons its requests name (runner.record_for): the
+recorder itself knows no daemon but the session's.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from snaplab.i18n import both
 from snaplab.lab import channel
 from snaplab.lab.journal import Session, now
 from snaplab.lab.model import Record
-from snaplab.lab.stream import listen, member_logs
+from snaplab.lab.stream import daemon_logs, listen, member_logs
 
 
 def pidfile(session: Session) -> Path:
@@ -176,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if a.shared:
             member_logs(sessions, record, server.notify)
+        daemon_logs(sessions, record, server.notify)  # the other daemons a request names
         while True:  # a restarted daemon closes the socket: reconnect
             try:
                 listen(sessions, record, a.shared, server.notify)

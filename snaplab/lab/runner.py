@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from dataclasses import replace
 from typing import Any
 
 from pylxd.exceptions import LXDAPIException, NotFound
@@ -22,7 +23,7 @@ from snaplab.lab import lock, recorder
 from snaplab.lab.grader import Evidence, grade
 from snaplab.lab.history import History, Live
 from snaplab.lab.journal import Entry, Session, current_file, now, remember
-from snaplab.lab.model import Lab, placeholders, render
+from snaplab.lab.model import Lab, Record, placeholders, render
 from snaplab.lab.results import LabResult
 from snaplab.lab.testinfra_backend import get_host
 from snaplab.transports import Connection, Target, connect
@@ -109,6 +110,18 @@ def daemon_clients(lab: Lab, backend: Any) -> dict[str, Any]:
     return clients
 
 
+def record_for(lab: Lab, backend: Any, url: str | None) -> Record:
+    """The lab's Record with the sockets of the other daemons its requests name, for the
+    recorder's spec: the recorder reads their request logs and knows no daemon by role.
+    A remote host's other daemons are not this machine's to reach: none then."""
+    from snaplab.host import snapshot_server
+
+    if url is not None or not lab.record.other_daemons:
+        return lab.record
+    sockets = {role: str(snapshot_server.socket(backend)) for role in lab.daemons}  # DAEMONS
+    return replace(lab.record, sockets=tuple(sorted(sockets.items())))
+
+
 def _start(lab: Lab, session: Session, conn: Connection, record: bool) -> str:
     cli = conn.backend.cli
     if session.url is None:  # a remote host's other daemons are not this machine's to ask
@@ -180,7 +193,7 @@ def _start(lab: Lab, session: Session, conn: Connection, record: bool) -> str:
         )
     if record:
         if not recorder.alive(session):
-            recorder.spawn(session, lab.record)
+            recorder.spawn(session, record_for(lab, conn.backend, session.url))
         remember(session)
     return f"{cli} exec {session.instance} bash"
 
@@ -273,7 +286,7 @@ def gather(
             )
         )
     elif not recorder.alive(session):
-        recorder.spawn(session, lab.record)
+        recorder.spawn(session, record_for(lab, conn.backend, session.url))
         notes.append(
             both(
                 "the event recorder was not running and has been restarted: steps "

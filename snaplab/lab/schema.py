@@ -43,10 +43,18 @@ STEP_KEYS: dict[str, Any] = {
 # commands; `solve` and the guide capture check until it passes
 OPTIONAL_STEP_KEYS: dict[str, Any] = {"warning": bool, "book_note": TEXT, "waits": int}
 COMMAND_KEYS = {"run": str, "stdin": list, "expect_failure": str, "recorded": bool, "saves": str}
-RECORD_KEYS: dict[str, Any] = {"events": list, "files": list, "config": list, "requests": list}
+RECORD_KEYS: dict[str, Any] = {
+    "events": list,
+    "files": list,
+    "config": list,
+    "requests": list,
+    "tasks": list,
+}
 RESOURCE_KEYS: dict[str, Any] = {"daemons": list}
 DAEMONS = ("snapshot-server",)  # besides the primary: snaplab/host/snapshot_server.py
-REQUEST_KEYS: dict[str, Any] = {"name": str, "method": str, "path": str, "query": str}
+REQUEST_KEYS: dict[str, Any] = {"name": str, "method": str, "path": str}
+OPTIONAL_REQUEST_KEYS: dict[str, Any] = {"query": str, "daemon": str}  # no query: any query
+TASK_KEYS: dict[str, Any] = {"name": str, "description": str, "action": str}
 PARAMETER = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 
 
@@ -83,8 +91,28 @@ def _record(doc: Any, errors: list[str]) -> None:
         for i, value in enumerate(record.get(key) or []):
             if not isinstance(value, str) or not value:
                 errors.append(f"record.{key}[{i}]: must be a non-empty string")
+    resources = doc.get("resources")
+    declared = resources.get("daemons") if isinstance(resources, dict) else None
+    declared = declared if isinstance(declared, list) else []
     for i, request in enumerate(record.get("requests") or []):
-        _fields(request, REQUEST_KEYS, {}, f"record.requests[{i}]", errors)
+        where = f"record.requests[{i}]"
+        if not _fields(request, REQUEST_KEYS, OPTIONAL_REQUEST_KEYS, where, errors):
+            continue
+        daemon = request.get("daemon")
+        if isinstance(daemon, str) and daemon not in declared:
+            errors.append(f"{where}.daemon: {daemon!r} is not in resources.daemons")
+    names: set[Any] = set()
+    for i, task in enumerate(record.get("tasks") or []):
+        where = f"record.tasks[{i}]"
+        if not _fields(task, TASK_KEYS, {}, where, errors):
+            continue
+        action = task.get("action")
+        if isinstance(action, str) and action not in (record.get("events") or []):
+            errors.append(f"{where}.action: {action!r} is not in record.events")
+        name = task.get("name")
+        if isinstance(name, str) and name in names:
+            errors.append(f"{where}.name: duplicate task name {name!r}")
+        names.add(name if isinstance(name, str) else None)
 
 
 def _text(value: Any, path: str, errors: list[str]) -> None:

@@ -3,7 +3,9 @@
 The daemon drops a listener that falls behind, a probe is slow, and a cluster
 member keeps its request log to itself: the threads and queues that answer
 that live here, apart from what an event means (entries) and from the process
-and pid files around them (recorder).
+and pid files around them (recorder). A lab whose requests name another daemon
+(the snapshot server) has that daemon's request log read too, on a thread of
+its own (`daemon_logs`), through the socket the recorder's spec gives.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from snaplab.lab.entries import entry_for, request_entry
+from snaplab.lab.entries import Tasks, entry_for, request_entry
 from snaplab.lab.journal import Entry, Session, now
 from snaplab.lab.model import Record
 
@@ -70,11 +72,12 @@ def listen(
 
     def work(session: Session, box: queue.Queue[dict[str, Any] | None]) -> None:
         own: Any = None  # a client per thread: pylxd's session is not shared safely
+        tasks = Tasks(record, session)  # afresh at each reconnect: no end missed holds one open
         while (event := box.get()) is not None:
             try:
                 if own is None:
                     own = connect(Target(session.backend, session.url, session.project)).client
-                entry = entry_for(event, session, own, record)
+                entry = entry_for(event, session, own, record, tasks)
                 # a session handed to another recorder (or finished) is not ours to write
                 if entry and serves(session, me):
                     session.append(entry)
@@ -165,4 +168,51 @@ def member_log(
             ws.run()
         except Exception as e:  # noqa: BLE001 - logged, then retried
             print(f"{now()} recorder: member {name}: {e}", file=sys.stderr, flush=True)
+        time.sleep(1)
+
+
+def daemon_logs(sessions: list[Session], record: Record, notify: Notify = _quiet) -> None:
+    """Read the request log of each other daemon the lab's requests name, each on a thread.
+
+    `lxc list lxd-snapshot:` goes to the snapshot server and is logged there only.
+    Where that daemon is (its unix socket) comes in the recorder's spec; one without
+    a socket is not read, and says so in the log.
+    """
+    for name in record.other_daemons:
+        socket = record.socket(name)
+        if not socket:
+            print(f"{now()} recorder: no socket for {name}", file=sys.stderr, flush=True)
+            continue
+        args = (sessions, record, name, socket, notify)
+        threading.Thread(target=daemon_log, args=args, daemon=True).start()
+
+
+def daemon_log(
+    sessions: list[Session], record: Record, name: str, socket: str, notify: Notify
+) -> None:
+    from pylxd import Client
+    from pylxd.client import _WebsocketClient
+
+    from snaplab.lab.recorder import serves  # here: the recorder imports this module
+
+    me = os.getpid()
+
+    class Log(_WebsocketClient):
+        def received_message(self, message: Any) -> None:
+            event = json.loads(bytes(message.data).decode("utf-8"))
+            for session in sessions:
+                entry = request_entry(event, session, record, name)
+                if entry and serves(session, me):
+                    session.append(entry)
+                    notify(session, entry)
+
+    while True:  # a daemon that restarts closes the stream: reconnect
+        try:
+            ws = Client(endpoint=socket, timeout=30).events(websocket_client=Log)
+            ws.resource = "/1.0/events?type=logging&all-projects=true"
+            ws.connect()
+            print(f"{now()} recorder: reading {name}'s request log", file=sys.stderr, flush=True)
+            ws.run()
+        except Exception as e:  # noqa: BLE001 - logged, then retried
+            print(f"{now()} recorder: {name}: {e}", file=sys.stderr, flush=True)
         time.sleep(1)
