@@ -126,11 +126,12 @@ class History:
         return not gone or gone[0].when > when
 
     def chosen_snapshot(self) -> str:
-        """A learner may name a snapshot anything: follow the one restored, else the one made."""
+        """A learner may name a snapshot anything: follow the one restored, else the one made
+        (by the learner: not one the daemon's scheduler made)."""
         restored = self.events("instance-restored")
         if restored:
             return restored[-1].snapshot
-        created = self.events("instance-snapshot-created")
+        created = self.events("instance-snapshot-created", by="")
         alive = [e.snapshot for e in created if e.snapshot in self.live.snapshots]
         if alive:
             return alive[-1]

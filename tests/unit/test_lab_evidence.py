@@ -180,3 +180,12 @@ def test_what_is_not_the_end_of_a_learners_shell_is_ignored():
     ):
         assert exec_end_entry(event, SESSION) is None, event
     assert exec_end_entry(op(instance="/1.0/instances/ubuntu-test?project=default"), SESSION)
+
+
+def test_the_snapshot_followed_is_the_learners_not_the_schedulers():
+    from snaplab.lab.history import History
+
+    es = [e for e in chapter() if e.action != "instance-restored"]
+    es.append(ev(9.5, "instance-snapshot-created", snapshot="auto-1", by="scheduler"))
+    history = History(es, live(snapshots={S: "", "auto-1": ""}))
+    assert history.chosen_snapshot() == S
