@@ -12,7 +12,7 @@ from typing import Any
 from snaplab.lab.grader import Evidence, run_checks
 from snaplab.lab.history import History, Live
 from snaplab.lab.journal import Entry
-from snaplab.lab.model import load
+from snaplab.lab.model import Lab, load
 from snaplab.lab.results import LabResult
 from snaplab.pytest_plugin import Graded
 
@@ -41,12 +41,18 @@ class Container:
         return SimpleNamespace(exists=path in self.present)
 
 
-def grade(entries: list[Entry], live: Live, present: tuple[str, ...] = ()) -> Graded:
+def grade(
+    entries: list[Entry],
+    live: Live,
+    present: tuple[str, ...] = (),
+    lab: Lab = LAB,
+    daemons: dict[str, Any] | None = None,
+    local: Any = None,
+) -> Graded:
     history = History(entries, live)
-    base = LabResult(
-        LAB.id, "lxd", "ubuntu-test", "default", history.chosen_snapshot() or LAB.snapshot
-    )
-    graded = Graded(LAB, Evidence(Container(present), live, history), base, {})
+    base = LabResult(lab.id, "lxd", lab.instance, "default", history.chosen_snapshot() or lab.snapshot)
+    evidence = Evidence(Container(present), live, history)
+    graded = Graded(lab, evidence, base, {}, daemons=daemons, local=local)
     graded.outcomes = run_checks(graded)  # type: ignore[attr-defined]
     return graded
 
