@@ -7,6 +7,7 @@ these use `daemons["snapshot-server"]`, the book's second host (a pylxd client),
 
 import csv
 import io
+import json
 
 import pytest
 from pylxd.exceptions import NotFound
@@ -27,7 +28,8 @@ def token_for(daemons, name):
     ops = daemons["snapshot-server"].api.operations.get(params={"recursion": 1}).json()
     running = (ops.get("metadata") or {}).get("running") or []
     return any(
-        op.get("class") == "token" and (op.get("metadata") or {}).get("request", {}).get("name") == name
+        op.get("class") == "token"
+        and (op.get("metadata") or {}).get("request", {}).get("name") == name
         for op in running
     )
 
@@ -41,13 +43,14 @@ def test_token_made(daemons, params, step):
 
 
 @pytest.mark.step("remote-added")
-def test_remote_added(daemons, params, local, step):
-    """The learner's client has the remote, at the snapshot server's address, and the
-    server trusts the primary (the token was used)."""
+def test_remote_added(params, local, step):
+    """The learner's client has the remote, at the snapshot server's address, and the server
+    trusts this very client (the token was used): asked through the remote itself."""
     listed = local.check_output(f"{params.cli} remote list --format csv")
     urls = {row[0].split(" ")[0]: row[1] for row in csv.reader(io.StringIO(listed)) if row}
     assert urls.get(params.remote, "").endswith(params.listen)
-    assert trusted(daemons, params.primary)
+    server = json.loads(local.check_output(f"{params.cli} query {params.remote}:/1.0"))
+    assert server.get("auth") == "trusted"
     step.done()
 
 
@@ -106,3 +109,29 @@ def test_schedule_set(history, params, step):
             where=lambda e: all(e.config.get(k) == v for k, v in book.items()),
         )
     )
+
+
+@pytest.mark.step("schedule-seen")
+def test_schedule_seen(history, params, step):
+    """Once the container is set to every minute with a short expiry: a snapshot the daemon's
+    scheduler made (not the learner), named by the pattern, then deleted by its pruner."""
+
+    def fast(e):
+        config = e.config
+        schedule, expiry = config.get("snapshots.schedule"), config.get("snapshots.expiry")
+        return schedule == params.every_minute and expiry == params.short_expiry
+
+    set_at = history.first("instance-updated", after=step.since, where=fast)
+    step.proven(set_at)
+    prefix = params.pattern.split("{{")[0]
+    made = history.events(
+        "instance-snapshot-created",
+        after=set_at,
+        by="scheduler",
+        where=lambda e: e.snapshot.startswith(prefix),
+    )
+    pruned = [
+        history.first("instance-snapshot-deleted", after=m.when, by="pruner", snapshot=m.snapshot)
+        for m in made
+    ]
+    step.proven(next((p for p in pruned if p is not None), None))

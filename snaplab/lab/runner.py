@@ -96,16 +96,18 @@ def busy(conn: Connection, name: str) -> bool:
     )
 
 
-def daemon_clients(lab: Lab, backend: Any) -> dict[str, Any]:
+def daemon_clients(lab: Lab, backend: Any, strict: bool = True) -> dict[str, Any]:
     """The lab's other daemons (its `resources`), each answering, or one line saying which
-    is not and how to start it."""
+    is not and how to start it. `strict=False`: those answering, for `finish`."""
     from snaplab.host import snapshot_server
 
     clients = {}
     for role in lab.daemons:  # schema.DAEMONS: only the snapshot server so far
         found = snapshot_server.status(backend)
         if not (found.exists and found.answering):
-            raise SnaplabError(found.detail, ExitCode.DAEMON_DOWN)
+            if strict:
+                raise SnaplabError(found.detail, ExitCode.DAEMON_DOWN)
+            continue
         clients[role] = snapshot_server.client(backend)
     return clients
 
@@ -342,28 +344,40 @@ def wait_until_passed(
         time.sleep(every)
 
 
+def remove_owned(client: Any, name: str, lab: Lab) -> bool:
+    """Delete the instance if, and only if, its label says this lab made it."""
+    try:
+        inst = client.instances.get(name)
+    except NotFound:
+        return False
+    if not owned(inst, lab):
+        return False
+    try:
+        inst.config[PROTECT] = "false"
+        inst.save(wait=True)
+        if inst.status != "Stopped":
+            inst.stop(wait=True, force=True)
+        inst.delete(wait=True)
+    except LXDAPIException as e:
+        raise SnaplabError(
+            both(f"could not remove {name}: {e}", f"{name}을(를) 지울 수 없습니다: {e}"),
+            ExitCode.DAEMON_DOWN,
+        ) from None
+    return True
+
+
 def finish(lab: Lab, session: Session) -> list[str]:
     """Remove only lab-owned resources; safe to run again, and with the daemon down."""
     removed: list[str] = []
     recorder.stop(session)
     conn = open_session(session)  # daemon down: say so, and keep the journal
-    inst = get_instance(conn, session.instance)
-    if inst is not None and owned(inst, lab):
-        try:
-            inst.config[PROTECT] = "false"
-            inst.save(wait=True)
-            if inst.status != "Stopped":
-                inst.stop(wait=True, force=True)
-            inst.delete(wait=True)
-            removed.append(session.instance)
-        except LXDAPIException as e:
-            raise SnaplabError(
-                both(
-                    f"could not remove {session.instance}: {e}",
-                    f"{session.instance}을(를) 지울 수 없습니다: {e}",
-                ),
-                ExitCode.DAEMON_DOWN,
-            ) from None
+    if remove_owned(conn.client, session.instance, lab):
+        removed.append(session.instance)
+    if session.url is None:
+        # a copy carries the lab's label (from the snapshot it was made of): the lab's to remove
+        for role, client in daemon_clients(lab, conn.backend, strict=False).items():
+            if remove_owned(client, session.instance, lab):
+                removed.append(f"{role}:{session.instance}")
     shutil.rmtree(session.dir, ignore_errors=True)
     current = current_file(lab.id)
     try:

@@ -50,7 +50,9 @@ def grade(
     local: Any = None,
 ) -> Graded:
     history = History(entries, live)
-    base = LabResult(lab.id, "lxd", lab.instance, "default", history.chosen_snapshot() or lab.snapshot)
+    base = LabResult(
+        lab.id, "lxd", lab.instance, "default", history.chosen_snapshot() or lab.snapshot
+    )
     evidence = Evidence(Container(present), live, history)
     graded = Graded(lab, evidence, base, {}, daemons=daemons, local=local)
     graded.outcomes = run_checks(graded)  # type: ignore[attr-defined]

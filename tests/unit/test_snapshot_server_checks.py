@@ -4,6 +4,7 @@ lab is done for real on both daemons in tests/integration/test_snapshot_server_l
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -97,12 +98,16 @@ def primary() -> Any:
 
 
 class Client:
-    """The learner's client, as `lxc remote list --format csv` shows it."""
+    """The learner's client: its remotes (`remote list --format csv`), and whether the
+    snapshot server trusts it (`query lxd-snapshot:/1.0`)."""
 
-    def __init__(self, remotes: dict[str, str]) -> None:
+    def __init__(self, remotes: dict[str, str], trusted: bool = True) -> None:
         self.remotes = remotes
+        self.trusted = trusted
 
     def check_output(self, command: str) -> str:
+        if command == "lxc query lxd-snapshot:/1.0":
+            return json.dumps({"auth": "trusted" if self.trusted else "untrusted"})
         assert command == "lxc remote list --format csv"
         return "".join(f"{name},{url},lxd,tls,NO,NO,NO\n" for name, url in self.remotes.items())
 
@@ -142,15 +147,17 @@ def test_no_token_and_no_trust_fails_the_first_step():
 
 def test_a_token_not_yet_used_passes_the_token_but_not_the_remote():
     server = Server({"rockylinux-test-9": copy()}, tokens=["lxd-primary"])
-    passed_up_to(outcomes(server=server), "remote-added")
+    untrusted = Client({"lxd-snapshot": "https://127.0.0.1:8445"}, trusted=False)
+    passed_up_to(outcomes(server=server, client=untrusted), "remote-added")
 
 
-def test_a_remote_under_another_name_or_address_fails_the_remote():
-    for remotes in (
-        {"snap": "https://127.0.0.1:8445"},  # another name
-        {"lxd-snapshot": "https://127.0.0.1:8443"},  # the primary itself
+def test_a_remote_under_another_name_or_address_or_untrusted_fails_the_remote():
+    for client in (
+        Client({"snap": "https://127.0.0.1:8445"}),  # another name
+        Client({"lxd-snapshot": "https://127.0.0.1:8443"}),  # the primary itself
+        Client({"lxd-snapshot": "https://127.0.0.1:8445"}, trusted=False),  # no token used
     ):
-        passed_up_to(outcomes(client=Client(remotes)), "remote-added")
+        passed_up_to(outcomes(client=client), "remote-added")
 
 
 def test_no_info_fails_the_snapshot_step():
@@ -185,3 +192,54 @@ def test_a_schedule_without_the_books_pattern_or_expiry_at_once_fails():
         {k: v for k, v in BOOK.items() if k != "snapshots.pattern"},
     ):
         passed_up_to(outcomes(journal(book=book)), "schedule-set")
+
+
+FAST = {**BOOK, "snapshots.schedule": "* * * * *", "snapshots.expiry": "1M"}
+
+
+def seen(*extra: Entry) -> list[Entry]:
+    return [*journal(), ev(40, "instance-updated", config=dict(FAST)), *extra]
+
+
+AUTO = "rockylinux-test-92026-12-04_19-01-00"
+
+
+def test_a_scheduled_snapshot_then_pruned_passes_the_last_step():
+    found = outcomes(
+        seen(
+            ev(60, "instance-snapshot-created", snapshot=AUTO, by="scheduler"),
+            ev(120, "instance-snapshot-deleted", snapshot=AUTO, by="pruner"),
+        )
+    )
+    assert all(found.values()), found
+
+
+def test_a_snapshot_taken_or_deleted_by_hand_is_not_the_daemons():
+    for events in (
+        # the learner, not the scheduler, took it
+        (
+            ev(60, "instance-snapshot-created", snapshot=AUTO),
+            ev(120, "instance-snapshot-deleted", snapshot=AUTO, by="pruner"),
+        ),
+        # the learner deleted it; it never expired
+        (
+            ev(60, "instance-snapshot-created", snapshot=AUTO, by="scheduler"),
+            ev(70, "instance-snapshot-deleted", snapshot=AUTO),
+        ),
+        # made, never pruned yet
+        (ev(60, "instance-snapshot-created", snapshot=AUTO, by="scheduler"),),
+        # not named by the pattern
+        (
+            ev(60, "instance-snapshot-created", snapshot="snap0", by="scheduler"),
+            ev(120, "instance-snapshot-deleted", snapshot="snap0", by="pruner"),
+        ),
+    ):
+        passed_up_to(outcomes(seen(*events)), "schedule-seen")
+
+
+def test_the_schedulers_work_before_the_fast_schedule_does_not_count():
+    early = [
+        ev(35, "instance-snapshot-created", snapshot=AUTO, by="scheduler"),
+        ev(38, "instance-snapshot-deleted", snapshot=AUTO, by="pruner"),
+    ]
+    passed_up_to(outcomes(seen(*early)), "schedule-seen")
