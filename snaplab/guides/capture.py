@@ -60,18 +60,28 @@ class Runner:
     state: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="guide-state-")))
 
     def __post_init__(self) -> None:
+        self.conf.mkdir(mode=0o700)
         if user := as_user(self.user):
             os.chown(self.state, pwd.getpwnam(user).pw_uid, -1)
+            os.chown(self.conf, pwd.getpwnam(user).pw_uid, -1)
 
     @property
     def journal(self) -> Path:
         key = f"{self.lab.id}-{self.backend}-local-default-{self.instance}"
         return self.state / "snaplab" / key / "journal.jsonl"
 
+    @property
+    def conf(self) -> Path:
+        """A lab on two daemons adds a remote and a trust: in a client config of its own
+        (LXD_CONF / INCUS_CONF), never in the book's user's own."""
+        return self.state / "client"
+
     def env(self) -> dict[str, str]:
         home = f"/home/{self.user}" if self.user else os.environ.get("HOME", "/root")
         bindir = str(Path(sys.executable).parent)
+        own = {get_backend(self.backend).conf_env: str(self.conf)} if self.lab.daemons else {}
         return {
+            **own,
             "HOME": home,
             "PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
             "LANG": "C.UTF-8",
@@ -115,6 +125,10 @@ class Runner:
     def __exit__(self, *exc: object) -> None:
         """The page ends with `finish`; this is for a run that stopped half-way."""
         self.type(Block("finish", (f"snaplab finish {self.lab.id} --backend {self.backend}",)))
+        if self.lab.daemons:
+            from snaplab.host import snapshot_server
+
+            snapshot_server.forget(get_backend(self.backend), self.conf)
         shutil.rmtree(self.state, ignore_errors=True)
 
 

@@ -69,6 +69,23 @@ def client(backend: Backend) -> Client:
     return Client(endpoint=str(socket(backend)), timeout=30)
 
 
+def forget(backend: Backend, conf: Path) -> None:
+    """Untrust the client whose config directory this was (a guide capture's, a test's): its
+    certificate by fingerprint, never another client of the same trust name."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    try:
+        cert = x509.load_pem_x509_certificate((conf / "client.crt").read_bytes())
+    except (OSError, ValueError):
+        return  # this client never made a certificate: nothing was trusted
+    fingerprint = cert.fingerprint(hashes.SHA256()).hex()
+    try:
+        client(backend).api.certificates[fingerprint].delete()
+    except Exception:  # noqa: BLE001 - not trusted, or the server is gone: nothing to undo
+        pass
+
+
 def run(backend: Backend, argv: list[str], stdin: str | None = None) -> str:
     """A command (the client, `lxd init`...) pointed at the snapshot server."""
     done = subprocess.run(

@@ -316,9 +316,11 @@ def placeholders(lab: Lab, backend: str, instance: str, snapshot: str) -> dict[s
     """What a lab's texts (messages, hints) may name: one set for `check`, pytest and the guide.
 
     The lab's parameters (a per-backend one as that daemon has it), with the learner's own
-    instance and snapshot names."""
+    instance and snapshot names; a parameter may name those two (the book's snapshot pattern
+    begins with the container's name)."""
+    names = {"instance": instance, "snapshot": snapshot}
     fill = {k: v if isinstance(v, str) else v[backend] for k, v in lab.params.items()}
-    return {**fill, "instance": instance, "snapshot": snapshot}
+    return {**{k: _filled(v, names) for k, v in fill.items()}, **names}
 
 
 def fill(text: Text, params: dict[str, str]) -> Text:
