@@ -117,9 +117,14 @@ def spawn_many(
         pidfile(s).write_text(str(proc.pid))
     waiting = set(sessions)
     deadline = time.monotonic() + timeout
+    # the primary's stream, and each other daemon's request log the lab reads: a scripted
+    # learner's first command may follow at once
+    streams = 1 + sum(1 for d in record.other_daemons if record.socket(d))
     while time.monotonic() < deadline and waiting:
         waiting = {
-            s for s in waiting if not any(e.kind == "recorder" for e in s.entries()[before[s] :])
+            s
+            for s in waiting
+            if sum(e.kind == "recorder" for e in s.entries()[before[s] :]) < streams
         }
         if proc.poll() is not None:
             break

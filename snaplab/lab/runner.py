@@ -311,7 +311,9 @@ def gather(
             ExitCode.NOT_FOUND,
         )
     recorded = recorder.alive(session)
-    if live.status == "Running" and recorded and not settle(session, since):
+    # check's own exec is the recorder's marker, where the lab records execs at all
+    marked = "instance-exec" in lab.record.events
+    if live.status == "Running" and recorded and marked and not settle(session, since):
         notes.append(
             both(
                 "the event recorder is lagging; run check again in a moment",

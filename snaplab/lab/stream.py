@@ -178,6 +178,8 @@ def daemon_logs(sessions: list[Session], record: Record, notify: Notify = _quiet
     Where that daemon is (its unix socket) comes in the recorder's spec; one without
     a socket is not read, and says so in the log.
     """
+    import pylxd.client  # noqa: F401 - here, once: threads importing it at once deadlock
+
     for name in record.other_daemons:
         socket = record.socket(name)
         if not socket:
@@ -198,7 +200,16 @@ def daemon_log(
     me = os.getpid()
 
     class Log(_WebsocketClient):
+        heard = False
+
         def received_message(self, message: Any) -> None:
+            # "listening" once the stream has carried a message (the daemon logs the new
+            # listener itself): a fresh connection is now and then dropped at once
+            if not self.heard:
+                self.heard = True
+                for session in sessions:  # `spawn` waits for this before a learner types
+                    if serves(session, me):
+                        session.append(Entry(t=now(), kind="recorder", note=f"listening to {name}"))
             event = json.loads(bytes(message.data).decode("utf-8"))
             for session in sessions:
                 entry = request_entry(event, session, record, name)
@@ -215,4 +226,4 @@ def daemon_log(
             ws.run()
         except Exception as e:  # noqa: BLE001 - logged, then retried
             print(f"{now()} recorder: {name}: {e}", file=sys.stderr, flush=True)
-        time.sleep(1)
+        time.sleep(0.2)  # a gap in the log is a request lost: come back at once
