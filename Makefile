@@ -11,7 +11,7 @@ SNAPLAB := $(VENV)/bin/snaplab
 # can run the same installed snaplab: a pyenv under /root is not theirs to read.
 BASEPY  ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 
-.PHONY: install host demo test unit integration lint bench storage-figures clean site capture chromium tmux sshd
+.PHONY: install host demo demo-snapshot-server test unit integration lint bench storage-figures clean site capture chromium tmux sshd
 
 $(VENV)/.deps: pyproject.toml
 	@command -v apt-get >/dev/null && ! $(BASEPY) -c 'import ensurepip' 2>/dev/null && \
@@ -48,7 +48,22 @@ demo: host
 	  $(SNAPLAB) finish snapshots --backend $$b --instance snaplab-demo; \
 	done
 	@echo; echo "grades written to build/demo-lxd.{xml,json} and build/demo-incus.{xml,json}"
+	@echo; echo "chapter 9 (the snapshot server) end to end: make demo-snapshot-server (about 2 minutes)"
 	@echo; $(SNAPLAB) guides build
+
+# Chapter 9 on LXD, in a client config of its own (build/demo-conf: the remote and the trust it
+# adds are never root's own), forgotten again afterwards. The scheduler runs once a minute.
+demo-snapshot-server: host
+	@mkdir -p build/demo-conf
+	@set -e; export XDG_STATE_HOME=$(CURDIR)/$(DEMO_STATE) LXD_CONF=$(CURDIR)/build/demo-conf; \
+	  $(SNAPLAB) finish snapshot-server --instance snaplab-demo-9 >/dev/null; \
+	  $(SNAPLAB) start snapshot-server --instance snaplab-demo-9; \
+	  $(SNAPLAB) solve snapshot-server --instance snaplab-demo-9; \
+	  $(SNAPLAB) check snapshot-server --instance snaplab-demo-9; \
+	  $(SNAPLAB) finish snapshot-server --instance snaplab-demo-9
+	$(PY) -c 'from pathlib import Path; from snaplab.backends import get_backend; \
+	  from snaplab.host import snapshot_server as s; s.forget(get_backend("lxd"), Path("build/demo-conf"))'
+	rm -rf build/demo-conf
 
 lint: install
 	$(VENV)/bin/ruff check snaplab tests checks bench

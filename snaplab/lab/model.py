@@ -129,6 +129,7 @@ class Lab:
     params: dict[str, str | dict[str, str]]  # instance, snapshot and its own; or one per backend
     record: Record = field(default_factory=Record)
     daemons: tuple[str, ...] = ()  # besides the primary, e.g. the snapshot server (schema.DAEMONS)
+    chapter: int = 0  # the book's: labs are listed in the book's order
     steps: tuple[Step, ...] = field(default_factory=tuple)
     book_note: Text | None = None
 
@@ -209,6 +210,7 @@ def parse(doc: dict[str, Any], where: str) -> Lab:
             tuple(Task(**t) for t in record.get("tasks") or ()),
         ),
         daemons=tuple((doc.get("resources") or {}).get("daemons") or ()),
+        chapter=int(doc.get("chapter", 0)),
         steps=steps,
         book_note=_note(doc.get("book_note")),
     )
@@ -255,7 +257,19 @@ def _filled(template: str, params: Mapping[str, str]) -> str:
 
 
 def lab_ids() -> list[str]:
-    return sorted(p.parent.name for p in data_dir("labs").glob("*/lab.yaml"))
+    """In the book's order (a lab's `chapter`), then by id."""
+    ids = sorted(p.parent.name for p in data_dir("labs").glob("*/lab.yaml"))
+    return sorted(ids, key=_chapter)
+
+
+def _chapter(lab_id: str) -> int:
+    """Read without validating the whole lab: listing must not fail on one broken lab."""
+    try:
+        path = data_dir("labs") / lab_id / "lab.yaml"
+        found = re.search(r"^chapter:\s*(\d+)", path.read_text(encoding="utf-8"), re.M)
+    except OSError:
+        return 0
+    return int(found.group(1)) if found else 0
 
 
 def load(lab_id: str) -> Lab:

@@ -28,7 +28,8 @@ LAB_KEYS: dict[str, Any] = {
     "steps": list,
 }
 # How the book differs from what works today: shown as a note on the guide page.
-OPTIONAL_LAB_KEYS: dict[str, Any] = {"book_note": TEXT, "resources": dict}
+# chapter: the book's, so labs are listed in the book's order
+OPTIONAL_LAB_KEYS: dict[str, Any] = {"book_note": TEXT, "resources": dict, "chapter": int}
 STEP_KEYS: dict[str, Any] = {
     "id": str,
     "points": int,
