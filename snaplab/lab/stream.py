@@ -131,6 +131,8 @@ def member_logs(sessions: list[Session], record: Record, notify: Notify = _quiet
     except Exception as e:  # noqa: BLE001 - the endpoint alone still records all but that
         print(f"{now()} recorder: cluster members unknown: {e}", file=sys.stderr, flush=True)
         return
+    import pylxd.client  # noqa: F401 - here, once: threads importing it at once deadlock
+
     for m in members:
         if m["server_name"] == env.get("server_name"):
             continue
@@ -142,33 +144,9 @@ def member_logs(sessions: list[Session], record: Record, notify: Notify = _quiet
 def member_log(
     sessions: list[Session], record: Record, name: str, target: Any, notify: Notify
 ) -> None:
-    from pylxd.client import _WebsocketClient
-
-    from snaplab.lab.recorder import serves  # here: the recorder imports this module
     from snaplab.transports import connect
 
-    me = os.getpid()
-
-    class Own(_WebsocketClient):
-        def received_message(self, message: Any) -> None:
-            event = json.loads(bytes(message.data).decode("utf-8"))
-            if event.get("location") != name:  # another member's: the endpoint's stream has it
-                return
-            for session in sessions:
-                entry = request_entry(event, session, record)
-                if entry and serves(session, me):
-                    session.append(entry)
-                    notify(session, entry)
-
-    while True:  # a member that restarts closes the stream: reconnect
-        try:
-            ws = connect(target).client.events(websocket_client=Own)
-            ws.resource = "/1.0/events?type=logging&all-projects=true"
-            ws.connect()
-            ws.run()
-        except Exception as e:  # noqa: BLE001 - logged, then retried
-            print(f"{now()} recorder: member {name}: {e}", file=sys.stderr, flush=True)
-        time.sleep(1)
+    request_log(sessions, record, notify, lambda: connect(target).client, name, location=name)
 
 
 def daemon_logs(sessions: list[Session], record: Record, notify: Notify = _quiet) -> None:
@@ -193,6 +171,27 @@ def daemon_log(
     sessions: list[Session], record: Record, name: str, socket: str, notify: Notify
 ) -> None:
     from pylxd import Client
+
+    request_log(sessions, record, notify, lambda: Client(endpoint=socket, timeout=30), name, name)
+
+
+def request_log(
+    sessions: list[Session],
+    record: Record,
+    notify: Notify,
+    client: Callable[[], Any],
+    name: str,
+    daemon: str = "",
+    location: str | None = None,
+) -> None:
+    """One other daemon's request log, read until the recorder ends: a cluster member's
+    (`location`: only what happened there) or a lab's second daemon's (`daemon`).
+
+    A daemon that restarts closes the stream, and a fresh connection is now and then
+    dropped at once: reconnect at once, since a gap in the log is a request lost. A lab's
+    daemon is "listening" once its stream has carried a message (the daemon logs the new
+    listener itself): `spawn` waits for that before a learner types.
+    """
     from pylxd.client import _WebsocketClient
 
     from snaplab.lab.recorder import serves  # here: the recorder imports this module
@@ -203,27 +202,27 @@ def daemon_log(
         heard = False
 
         def received_message(self, message: Any) -> None:
-            # "listening" once the stream has carried a message (the daemon logs the new
-            # listener itself): a fresh connection is now and then dropped at once
-            if not self.heard:
+            if daemon and not self.heard:
                 self.heard = True
-                for session in sessions:  # `spawn` waits for this before a learner types
+                for session in sessions:
                     if serves(session, me):
                         session.append(Entry(t=now(), kind="recorder", note=f"listening to {name}"))
             event = json.loads(bytes(message.data).decode("utf-8"))
+            if location is not None and event.get("location") != location:
+                return  # another member's: the endpoint's own stream has it
             for session in sessions:
-                entry = request_entry(event, session, record, name)
+                entry = request_entry(event, session, record, daemon)
                 if entry and serves(session, me):
                     session.append(entry)
                     notify(session, entry)
 
-    while True:  # a daemon that restarts closes the stream: reconnect
+    while True:
         try:
-            ws = Client(endpoint=socket, timeout=30).events(websocket_client=Log)
+            ws = client().events(websocket_client=Log)
             ws.resource = "/1.0/events?type=logging&all-projects=true"
             ws.connect()
             print(f"{now()} recorder: reading {name}'s request log", file=sys.stderr, flush=True)
             ws.run()
         except Exception as e:  # noqa: BLE001 - logged, then retried
             print(f"{now()} recorder: {name}: {e}", file=sys.stderr, flush=True)
-        time.sleep(0.2)  # a gap in the log is a request lost: come back at once
+        time.sleep(0.2)
