@@ -66,12 +66,26 @@ def alive(session: Session) -> bool:
     return is_recorder(_pid(session))
 
 
-def terminate(pid: int) -> None:
-    if is_recorder(pid):
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass  # it ended between the look and the kill
+def terminate(pid: int, wait: float = 5.0) -> None:
+    """Ask it to end, and see it end: `finish` says the recording stopped, so it has.
+
+    It may be mid-probe (each read waits up to PROBE_TIMEOUT): give it that, then kill it.
+    """
+    if not is_recorder(pid):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return  # it ended between the look and the kill
+    deadline = time.monotonic() + wait
+    while is_recorder(pid):
+        if time.monotonic() > deadline:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            return
+        time.sleep(0.02)
 
 
 def spawn(session: Session, record: Record, timeout: float = 10.0) -> None:

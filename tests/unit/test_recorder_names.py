@@ -111,3 +111,19 @@ def test_a_probe_reads_the_config_keys_the_lab_records():
     found = probe(client, "web", ("/root/f",), ("snapshots.expiry", "snapshots.schedule"))
     assert found["config"] == {"snapshots.expiry": "2M"}  # set keys only; none invented
     assert found["files"] == {"/root/f": False} and found["snapshots"] == ["s1"]
+
+
+def test_a_recorder_asked_to_end_is_seen_to_end_or_killed():
+    """`finish` says the recording stopped: one that ignores the request does not outlive it."""
+    import subprocess
+    import sys
+
+    from snaplab.lab import recorder
+
+    stubborn = "import signal, time; signal.signal(15, signal.SIG_IGN); print(1, flush=True); time.sleep(60)"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", stubborn, "snaplab.lab.recorder"], stdout=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stdout.readline()  # its handler is in place
+    recorder.terminate(proc.pid, wait=0.3)
+    assert proc.wait(timeout=5) == -9  # killed after the wait
