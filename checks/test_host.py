@@ -18,34 +18,34 @@ from snaplab.doctor import checks
 
 @pytest.mark.host_check("kernel")
 def test_kernel(verdict):
-    verdict(checks.kernel)
+    assert verdict(checks.kernel)
 
 
 @pytest.mark.host_check("installed")
 def test_daemon_installed(verdict):
-    verdict(checks.installed)
+    assert verdict(checks.installed)
 
 
 @pytest.mark.host_check("socket")
 def test_socket_usable(verdict):
-    verdict(checks.socket_access)
+    assert verdict(checks.socket_access)
 
 
 @pytest.mark.host_check("api")
 def test_daemon_answers(verdict):
-    verdict(checks.api)
+    assert verdict(checks.api)
 
 
 @pytest.mark.host_check("storage")
 def test_storage_pool(verdict):
-    verdict(checks.storage)
+    assert verdict(checks.storage)
 
 
 @pytest.mark.host_check("root-disk")
 def test_root_disk(verdict):
-    verdict(checks.root_disk)
+    assert verdict(checks.root_disk)
 
 
 @pytest.mark.host_check("image")
 def test_lab_image(verdict):
-    verdict(checks.lab_image)
+    assert verdict(checks.lab_image)

@@ -100,7 +100,9 @@ class Verdict:
             )
         self.check = by_id(marker.args[0])
 
-    def __call__(self, run: Any) -> None:
+    def __call__(self, run: Any) -> bool:
+        """True when the host passes (a WARN passes, with a warning); a FAIL fails the test
+        with its fix and a SKIP skips it, so `assert verdict(check)` reads as the rule."""
         try:
             status, detail, fix = run(self.ctx)
         except Skip as e:
@@ -110,6 +112,7 @@ class Verdict:
         except SnaplabError as e:  # the daemon stopped answering between two questions
             status, detail, fix = Status.FAIL, as_text(e.message), NONE
         self.record((status, detail, fix))
+        return True
 
     def record(self, outcome: Outcome) -> None:
         status, detail, fix = outcome
