@@ -143,12 +143,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(e.code)
     except Exception as e:
         from pylxd.exceptions import LXDAPIException
+        from requests import RequestException
 
-        if not isinstance(e, LXDAPIException):
+        if isinstance(e, LXDAPIException):
+            # the daemon said no to something we did not foresee: its words, one line
+            said = i18n.both(f"the daemon refused: {e}", f"데몬이 요청을 거부했습니다: {e}")
+        elif isinstance(e, RequestException):
+            # a daemon that stopped answering mid-way (a read timeout): say so, in one line
+            said = i18n.both(
+                f"the daemon did not answer: {e}; see `snaplab doctor`",
+                f"데몬이 응답하지 않습니다: {e}. `snaplab doctor`로 확인하세요",
+            )
+        else:
             raise
-        # the daemon said no to something we did not foresee: its words, one line
-        refused = i18n.both(f"the daemon refused: {e}", f"데몬이 요청을 거부했습니다: {e}")
-        print(f"snaplab: {refused.get(lang)}", file=sys.stderr)
+        print(f"snaplab: {said.get(lang)}", file=sys.stderr)
         return int(ExitCode.DAEMON_DOWN)
     except KeyboardInterrupt:
         print(f"snaplab: {i18n.text('interrupted').get(lang)}", file=sys.stderr)

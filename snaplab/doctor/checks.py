@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import requests
 from pylxd.exceptions import LXDAPIException, NotFound
 
 from snaplab import instance
@@ -387,7 +388,7 @@ def sized(ctx: Context) -> Text:
             f"not measured: the daemon refused: {e}", f"측정하지 않음: 데몬이 거부했습니다: {e}"
         )
     finally:
-        remove_probe(client, name)
+        leave_probe(client, name)
     ctx.timings["sized"] = {"size_mib": ctx.size_mib, **cost.to_dict()}
     return (
         both(f"a {ctx.size_mib} MiB container: ", f"{ctx.size_mib} MiB 컨테이너: ")
@@ -457,7 +458,7 @@ def probe(ctx: Context) -> Outcome:
             ),
         )
     finally:
-        remove_probe(client, name)
+        leave_probe(client, name)
 
 
 def _probe(ctx: Context, client: Any, name: str) -> Outcome:
@@ -554,7 +555,11 @@ def _settle(client: Any, name: str, timeout: int = 60) -> None:
     After Ctrl-C the daemon goes on creating or starting the probe; deleting it
     meanwhile fails ("busy running a create operation", "instance is running").
     """
-    ops = client.api.operations.get(params={"recursion": 1}).json()["metadata"] or {}
+    try:
+        listed = client.api.operations.get(params={"recursion": 1}, timeout=10)
+    except requests.RequestException:
+        return  # a daemon too busy to list its operations: try the delete all the same
+    ops = listed.json()["metadata"] or {}
     for op in ops.get("running") or []:
         urls = (op.get("resources") or {}).get("instances") or []
         if any(u.split("?")[0].rstrip("/").endswith(f"/instances/{name}") for u in urls):
@@ -562,6 +567,16 @@ def _settle(client: Any, name: str, timeout: int = 60) -> None:
                 client.api.operations[op["id"]].wait.get(params={"timeout": timeout})
             except LXDAPIException:
                 pass  # finished and gone meanwhile
+
+
+def leave_probe(client: Any, name: str) -> None:
+    """remove_probe on the way out of a probe, which may be Ctrl-C's way out: a daemon that
+    does not answer now must not turn the interrupt into a traceback. The probe keeps its
+    label and its dead doctor's pid, so the next doctor sweeps it (sweep)."""
+    try:
+        remove_probe(client, name)
+    except (requests.RequestException, LXDAPIException):
+        pass
 
 
 def remove_probe(client: Any, name: str) -> None:

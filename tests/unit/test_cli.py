@@ -71,3 +71,20 @@ def test_help_stays_english_with_one_korean_pointer(cli, argv):
     assert r.rc == 0
     assert "한국어 메시지: --lang ko (또는 SNAPLAB_LANG=ko)" in r.out
     assert "--lang" in r.out
+
+
+@pytest.mark.parametrize("lang, said", [("en", "did not answer"), ("ko", "응답하지 않습니다")])
+def test_a_daemon_that_stops_answering_is_one_line_not_a_traceback(monkeypatch, capsys, lang, said):
+    import requests
+
+    from snaplab import cli as entry
+    from snaplab.commands import labs
+
+    def hang(args):
+        raise requests.ReadTimeout("Read timed out. (read timeout=60)")
+
+    monkeypatch.setattr(labs, "run", hang)
+    rc = entry.main(["--lang", lang, "labs"])
+    err = capsys.readouterr().err
+    assert rc == ExitCode.DAEMON_DOWN
+    assert len(err.strip().splitlines()) == 1 and said in err

@@ -19,6 +19,7 @@ from typing import Any, cast
 from unittest.mock import MagicMock
 
 import pytest
+import requests
 from pylxd.exceptions import LXDAPIException, NotFound
 
 from snaplab.backends import BACKENDS, Backend, get_backend
@@ -477,6 +478,26 @@ def test_remove_probe_first_waits_for_operations_on_that_instance():
     client.api.operations.__getitem__.assert_called_once_with("op-create")
     probe.stop.assert_not_called()
     probe.delete.assert_called_once_with(wait=True)
+
+
+def test_remove_probe_still_deletes_when_the_daemon_cannot_list_its_operations():
+    probe = instance("snaplab-doctor-a")
+    client = fake_client({"snaplab-doctor-a": probe})
+    client.api.operations.get.side_effect = requests.ReadTimeout("read timed out")
+    checks.remove_probe(client, "snaplab-doctor-a")
+    probe.delete.assert_called_once_with(wait=True)
+
+
+def test_an_interrupted_probe_stays_interrupted_when_the_daemon_stops_answering():
+    """CI once saw Ctrl-C during a start, then a daemon that did not answer the clean-up:
+    the read timeout replaced the interrupt and main() printed a traceback."""
+    ctx = Canned(FIT)
+    client = fake_client()
+    client.instances.create.side_effect = KeyboardInterrupt
+    client.instances.get.side_effect = requests.ReadTimeout("read timed out")
+    ctx._conn = cast(Any, SimpleNamespace(client=client))
+    with pytest.raises(KeyboardInterrupt):
+        checks.probe(ctx)
 
 
 def dead_pid() -> int:
