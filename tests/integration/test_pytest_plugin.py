@@ -60,9 +60,14 @@ OUTCOMES = ("failure", "error", "skipped")  # what a JUnit test case holds when 
 STEP_OF_TEST = [s.id for s in load("snapshots").steps]
 
 
-@pytest.mark.parametrize("backend", ["lxd", "incus"])
-@pytest.mark.parametrize("done", ["full", "half", "botched"])
-def test_plain_pytest_agrees_with_check(backend, done, tmp_path):
+# the full chapter on both daemons; half and botched on one each, since what they prove (a
+# pending step skipped, a failed step in the lab's words) is the plugin's, not the daemon's
+# (CI's 30 minutes go to chapters 9 and 10's real minutes instead)
+@pytest.mark.parametrize(
+    "done, backend",
+    [("full", "lxd"), ("full", "incus"), ("half", "lxd"), ("botched", "incus")],
+)
+def test_plain_pytest_agrees_with_check(done, backend, tmp_path):
     me = Learner(backend, f"plug-{backend}", tmp_path, user=USERS[backend])
     chapter = CHAPTER[backend]
     if done == "half":
