@@ -47,8 +47,7 @@ def blocks(lab: Lab, backend: str) -> list[Block]:
     for step in lab.steps:
         for line in (x for x in lines if x.step == step.id):
             cmd = line.command
-            shown = (line.text, *cmd.stdin)
-            out.append(Block(step.id, shown, cmd.recorded, cmd.expect_failure, line=line))
+            out.append(Block(step.id, line.shown, cmd.recorded, cmd.expect_failure, line=line))
         out.append(Block(step.id, (f"snaplab check {lab.id}",), check=True))
     out.append(Block("grade", (f"snaplab grade {lab.id}",)))
     out.append(Block("finish", (f"snaplab finish {lab.id}",)))

@@ -26,6 +26,12 @@ class Command:
     expect_failure: str | None = None
     recorded: bool = True  # False: read-only or refused, no lifecycle event to wait for
     saves: str | None = None  # the parameter its stdout's last line becomes, e.g. a trust token
+    heredoc: bool = False  # stdin is a file's text (`sudo tee FILE`), not lines for a shell
+
+    @property
+    def shell(self) -> bool:
+        """A shell it opens takes the stdin lines; its exit status is its last command's."""
+        return bool(self.stdin) and not self.heredoc
 
     @property
     def quoted(self) -> bool:
@@ -172,6 +178,7 @@ def parse(doc: dict[str, Any], where: str) -> Lab:
                         c.get("expect_failure"),
                         c.get("recorded", True),
                         c.get("saves"),
+                        c.get("heredoc", False),
                     )
                     for c in cmds
                 )
@@ -229,7 +236,7 @@ def _unknown_names(
         commands = [c for cmds in step.commands.values() for c in cmds]
         texts = [step.passed.en, step.passed.ko, step.failed.en, step.failed.ko]
         texts += [step.hint.en, step.hint.ko]
-        texts += [c.run for c in commands]
+        texts += [c.run for c in commands] + [s for c in commands for s in c.stdin]
         for t in texts:
             found += [f"steps.{step.id}: {{{n}}} is not a parameter" for n in _names(t) - known]
         for c in commands:
@@ -344,3 +351,7 @@ def fill(text: Text, params: dict[str, str]) -> Text:
 
 def render(command: Command, params: Mapping[str, str]) -> str:
     return _filled(command.run, params)
+
+
+def render_stdin(command: Command, params: Mapping[str, str]) -> tuple[str, ...]:
+    return tuple(_filled(s, params) for s in command.stdin)

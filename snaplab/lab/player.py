@@ -19,7 +19,7 @@ from pathlib import Path
 
 from snaplab.i18n import Text, both
 from snaplab.lab import pacing
-from snaplab.lab.model import Command, Lab, Step, placeholders, render
+from snaplab.lab.model import Command, Lab, Step, placeholders, render, render_stdin
 
 HUNG = 300  # seconds: no guide command takes near this long; a hung client is said, not waited
 
@@ -42,6 +42,18 @@ class Line:
     @property
     def text(self) -> str:
         return render(self.command, self.params)
+
+    @property
+    def stdin(self) -> tuple[str, ...]:
+        return render_stdin(self.command, self.params)
+
+    @property
+    def shown(self) -> tuple[str, ...]:
+        """The lines a page shows: a heredoc as a shell reads it, else the command and what
+        is typed into the shell it opens."""
+        if self.command.heredoc:
+            return (f"{self.text} <<'EOF'", *self.stdin, "EOF")
+        return (self.text, *self.stdin)
 
 
 def script(
@@ -128,7 +140,7 @@ class Player:
         its command is written, and what it saves kept for the lines after it. `text`: the
         line aimed elsewhere (the capture's own container)."""
         cmd = line.command
-        done = self.type(line.text if text is None else text, cmd.stdin, journal, cmd.quoted)
+        done = self.type(line.text if text is None else text, line.stdin, journal, cmd.quoted)
         keep(line, done)
         return done
 

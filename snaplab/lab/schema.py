@@ -43,7 +43,15 @@ STEP_KEYS: dict[str, Any] = {
 # waits: seconds the daemon may take to finish the step on its own (a schedule), after its
 # commands; `solve` and the guide capture check until it passes
 OPTIONAL_STEP_KEYS: dict[str, Any] = {"warning": bool, "book_note": TEXT, "waits": int}
-COMMAND_KEYS = {"run": str, "stdin": list, "expect_failure": str, "recorded": bool, "saves": str}
+# heredoc: stdin is a file's text, shown as `run <<'EOF'` ... `EOF` (a script written with sudo tee)
+COMMAND_KEYS = {
+    "run": str,
+    "stdin": list,
+    "expect_failure": str,
+    "recorded": bool,
+    "saves": str,
+    "heredoc": bool,
+}
 RECORD_KEYS: dict[str, Any] = {
     "events": list,
     "files": list,

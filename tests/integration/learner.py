@@ -43,7 +43,7 @@ def work_through(
     for line in lines:
         cmd = line.command
         done = me.play(line, journal if cmd.recorded else None)
-        wrong = fault(done.returncode, done.stderr, cmd.expect_failure, bool(cmd.stdin))
+        wrong = fault(done.returncode, done.stderr, cmd.expect_failure, cmd.shell)
         assert wrong is None, f"{who}: {line.text} {wrong.en}"
         if not done.recorded:
             pytest.fail(f"{who}: {line.text}: no event recorded in {journal}\n{why_late()}")

@@ -1,0 +1,137 @@
+"""Chapter 10, graded: one check per step of labs/automating/lab.yaml, in its order.
+
+The fixtures are those of checks/test_snapshot_server.py: `daemons` (the primary and the
+snapshot server), `local` (this machine as the learner: their client, their crontab, the
+script's file), `history`, `step`, `params` and `snapshot`. Nothing here matches the
+script's text: it is judged by what the daemons hold after it ran.
+"""
+
+import re
+import shlex
+
+import pytest
+from pylxd.exceptions import NotFound
+from test_snapshot_server import remote_trusted
+
+
+@pytest.mark.step("remote-ready")
+def test_remote_ready(params, local, step):
+    assert remote_trusted(local, params)
+    step.done()
+
+
+@pytest.mark.step("script-made")
+def test_script_made(params, local, step):
+    """cron runs it as the learner: theirs (user and group), executable, and bash parses it."""
+    script, me = local.file(params.script), local.user()
+    assert script.is_file
+    assert script.user == me.name and script.group == me.group
+    assert script.mode & 0o100
+    assert local.run("bash -n %s", params.script).rc == 0
+    step.done()
+
+
+@pytest.mark.step("cron-set")
+def test_cron_set(params, local, step):
+    """A line of the learner's crontab runs the script on a valid schedule, output logged."""
+    listed = local.run("crontab -l")
+    lines = listed.stdout.splitlines() if listed.rc == 0 else []
+    assert any(runs_logged(line, params.script) for line in lines)
+    step.done()
+
+
+@pytest.mark.step("run-by-hand")
+def test_run_by_hand(history, daemons, step):
+    """Refreshed since the crontab: every container of the learner's has a copy on the
+    snapshot server, with every snapshot it has, and one copy arrived for each."""
+    received = history.events("copy-received", after=step.since)
+    containers = daemons["primary"].instances.all()
+    assert containers and len(received) >= len(containers)
+    for container in containers:
+        copy = on_server(daemons, container.name)
+        assert copy is not None and snapshots(container) <= snapshots(copy)
+    step.proven(received[len(containers) - 1].when)  # the script's run, not a later refresh
+
+
+@pytest.mark.step("snapshot-refreshed")
+def test_snapshot_refreshed(history, daemons, params, snapshot, step):
+    """A snapshot taken after the script ran, then a refresh that took it to the server."""
+    taken = history.first("instance-snapshot-created", after=step.since, snapshot=snapshot)
+    step.proven(taken)
+    step.proven(history.first("copy-received", after=taken))
+    copy = on_server(daemons, params.instance)
+    assert copy is not None and snapshot in snapshots(copy)
+
+
+@pytest.mark.step("autostart-kept")
+def test_autostart_kept(daemons, params, step):
+    """After the last refresh (which writes the source's config over the copy's)."""
+    copy = on_server(daemons, params.instance)
+    assert copy is not None and copy.config.get("boot.autostart") in ("0", "false")
+    step.done()
+
+
+def on_server(daemons, name):
+    try:
+        return daemons["snapshot-server"].instances.get(name)
+    except NotFound:
+        return None
+
+
+def snapshots(instance):
+    return {s.name for s in instance.snapshots.all()}
+
+
+# crontab(5): five time fields, each `*` or numbers (ranges, lists, steps; names for month
+# and weekday), or one of cron's @keywords; then the command
+FIELDS = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]
+NAMES = [
+    [],
+    [],
+    [],
+    "jan feb mar apr may jun jul aug sep oct nov dec".split(),
+    "sun mon tue wed thu fri sat".split(),
+]
+KEYWORDS = {"@reboot", "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight"}
+KEYWORDS |= {"@hourly"}
+LOGGED = re.compile(r"(?:^|\s)(?:&>|\d?>>?)\s*[^\s&]")
+
+
+def runs_logged(line, script):
+    """Whether a crontab line runs `script` (as its command or a shell's argument) at valid
+    times, with its output sent to a file: False for a line cron would refuse."""
+    words = line.strip().split(None, 5)
+    if not words or words[0].startswith("#") or "=" in words[0]:
+        return False
+    if words[0] in KEYWORDS:
+        command = line.strip()[len(words[0]) :]
+    elif len(words) == 6 and all(field_ok(w, i) for i, w in enumerate(words[:5])):
+        command = words[5]
+    else:
+        return False
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        return False
+    return script in argv[:2] and bool(LOGGED.search(command))
+
+
+def field_ok(field, i):
+    low, high = FIELDS[i]
+
+    def number(word):
+        word = word.lower()
+        if word in NAMES[i]:
+            return True
+        return word.isdigit() and low <= int(word) <= high
+
+    for part in field.split(","):
+        span, _, every = part.partition("/")
+        if every and not (every.isdigit() and int(every) > 0):
+            return False
+        first, _, last = span.partition("-")
+        if span == "*":
+            continue
+        if not number(first) or (last and not number(last)):
+            return False
+    return True
