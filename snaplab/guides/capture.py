@@ -26,6 +26,7 @@ from typing import Any
 from snaplab.backends import Backend, get_backend
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.guides.blocks import LANGS, NAMES, Block, Ran, blocks, check_line
+from snaplab.host.keep import kept
 from snaplab.i18n import Text, both
 from snaplab.lab.model import Lab, lab_ids, load
 from snaplab.lab.player import Player, fault
@@ -162,7 +163,7 @@ def _server_version(backend: Backend, user: str | None) -> str:
 def capture_lab(lab: Lab, backend: str, lang: str) -> dict[str, Any]:
     user = as_user(get_backend(backend).user)
     todo = blocks(lab, backend)
-    with Runner(lab, backend, user, lang) as runner:
+    with kept(user, lab.host_files), Runner(lab, backend, user, lang) as runner:
         ran = [runner.type(block) for block in todo]
     problems = proven(lab, todo, ran)
     if problems:
@@ -243,7 +244,9 @@ def capture(into: Path, say: Callable[[Text], None], lab_id: str | None = None) 
                 )
                 results[into / f"{lab.id}-{b}-{lang}.json"] = capture_lab(lab, b, lang)
 
-    with ThreadPoolExecutor(max_workers=len(NAMES)) as pool:
+    # LXD and Incus side by side, unless a lab writes files the machine has one of
+    side_by_side = not any(lab.host_files for lab in labs)
+    with ThreadPoolExecutor(max_workers=len(NAMES) if side_by_side else 1) as pool:
         for f in [pool.submit(one_backend, b) for b in NAMES]:
             f.result()
     if lab_id is None:

@@ -135,6 +135,7 @@ class Lab:
     params: dict[str, str | dict[str, str]]  # instance, snapshot and its own; or one per backend
     record: Record = field(default_factory=Record)
     daemons: tuple[str, ...] = ()  # besides the primary, e.g. the snapshot server (schema.DAEMONS)
+    host_files: tuple[str, ...] = ()  # one per machine, whichever daemon: runs take turns
     chapter: int = 0  # the book's: labs are listed in the book's order
     steps: tuple[Step, ...] = field(default_factory=tuple)
     book_note: Text | None = None
@@ -217,6 +218,9 @@ def parse(doc: dict[str, Any], where: str) -> Lab:
             tuple(Task(**t) for t in record.get("tasks") or ()),
         ),
         daemons=tuple((doc.get("resources") or {}).get("daemons") or ()),
+        host_files=tuple(
+            _filled(str(f), params) for f in (doc.get("resources") or {}).get("host_files") or ()
+        ),
         chapter=int(doc.get("chapter", 0)),
         steps=steps,
         book_note=_note(doc.get("book_note")),
@@ -246,6 +250,10 @@ def _unknown_names(
                 found.append(f"steps.{step.id}: saves {c.saves} is not a parameter")
     for f in (doc.get("record") or {}).get("files") or []:
         found += [f"record.files: {{{n}}} is not a parameter" for n in _names(str(f)) - same]
+    for f in (doc.get("resources") or {}).get("host_files") or []:
+        found += [
+            f"resources.host_files: {{{n}}} is not a parameter" for n in _names(str(f)) - same
+        ]
     return sorted(set(found))
 
 

@@ -59,7 +59,9 @@ RECORD_KEYS: dict[str, Any] = {
     "requests": list,
     "tasks": list,
 }
-RESOURCE_KEYS: dict[str, Any] = {"daemons": list}
+# host_files: paths on this machine the learner writes whatever the daemon (chapter 10's
+# script): one machine holds one, so the LXD and Incus runs of such a lab take turns
+RESOURCE_KEYS: dict[str, Any] = {"daemons": list, "host_files": list}
 DAEMONS = ("snapshot-server",)  # besides the primary: snaplab/host/snapshot_server.py
 REQUEST_KEYS: dict[str, Any] = {"name": str, "method": str, "path": str}
 OPTIONAL_REQUEST_KEYS: dict[str, Any] = {"query": str, "daemon": str}  # no query: any query

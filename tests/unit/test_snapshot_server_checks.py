@@ -111,6 +111,9 @@ class Client:
         assert command == "lxc remote list --format csv"
         return "".join(f"{name},{url},lxd,tls,NO,NO,NO\n" for name, url in self.remotes.items())
 
+    def run(self, command: str) -> SimpleNamespace:
+        return SimpleNamespace(rc=0, stdout=self.check_output(command))
+
 
 ADDED = Client({"local (current)": "unix://", "lxd-snapshot": "https://127.0.0.1:8445"})
 

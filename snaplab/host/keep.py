@@ -1,0 +1,54 @@
+"""A user's crontab and a lab's host files, as they were before a run that is not theirs.
+
+`guides capture` and the tests type chapter 10 as the book's user: it adds a crontab line
+and writes /usr/local/sbin/refreshcontainers.sh. Those are the user's own things when a
+learner types them, but a capture or a test must leave the machine as it found it (and
+no cron job behind that runs at 22:00). Only root can do this for another user.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def crontab(user: str) -> str | None:
+    """The user's crontab, or None when they have none."""
+    done = subprocess.run(["crontab", "-l", "-u", user], capture_output=True, text=True)
+    return done.stdout if done.returncode == 0 else None
+
+
+def put_crontab(user: str, text: str | None) -> None:
+    if text is None:
+        subprocess.run(["crontab", "-r", "-u", user], capture_output=True)
+    else:
+        subprocess.run(["crontab", "-u", user, "-"], input=text, text=True, check=True)
+
+
+@contextmanager
+def kept(user: str | None, files: Sequence[str]) -> Iterator[None]:
+    """Restore `user`'s crontab and `files` (their bytes and their absence) on the way out."""
+    if not files or user is None:
+        yield
+        return
+    tab = crontab(user)
+    saved = {Path(f): _read(Path(f)) for f in files}
+    try:
+        yield
+    finally:
+        put_crontab(user, tab)
+        for path, data in saved.items():
+            if data is None:
+                path.unlink(missing_ok=True)
+            else:  # its owner and mode as well: chapter 10 sets both
+                content, st = data
+                path.write_bytes(content)
+                os.chown(path, st.st_uid, st.st_gid)
+                path.chmod(st.st_mode & 0o7777)
+
+
+def _read(path: Path) -> tuple[bytes, os.stat_result] | None:
+    return (path.read_bytes(), path.stat()) if path.exists() else None
