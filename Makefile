@@ -49,6 +49,7 @@ demo: host
 	done
 	@echo; echo "grades written to build/demo-lxd.{xml,json} and build/demo-incus.{xml,json}"
 	@echo; echo "chapter 9 (the snapshot server) end to end: make demo-snapshot-server (about 2 minutes)"
+	@echo "chapter 10 (automating): as lxdadmin, snaplab start automating && snaplab solve automating (README)"
 	@echo; $(SNAPLAB) guides build
 
 # Chapter 9 on LXD, in a client config of its own (build/demo-conf: the remote and the trust it

@@ -33,8 +33,10 @@ class LabsResult:
             n, points = len(lab.steps), lab.max_score
             return f"{n}단계, {points}점" if lang == "ko" else f"{n} steps, {points} points"
 
+        width = max((len(lab.id) for lab in self.labs), default=0)  # the ids in one column
         return "\n".join(
-            f"{lab.id:12} {lab.title.get(lang)} ({size(lab)})\n{'':12} {lab.summary.get(lang)}"
+            f"{lab.id:{width}} {lab.title.get(lang)} ({size(lab)})\n"
+            f"{'':{width}} {lab.summary.get(lang)}"
             for lab in self.labs
         )
 

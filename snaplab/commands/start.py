@@ -26,15 +26,17 @@ class StartResult:
         }
 
     def render(self, lang: str) -> str:
+        """The shell only for a lab whose steps type into one (chapter 8's, not 9 and 10)."""
         if lang == "ko":
+            shell = f" 컨테이너 셸: {self.shell}" if self.shell else ""
             return (
                 f"{self.lab} 실습 준비 완료: {self.backend} 컨테이너 {self.instance}이(가) "
-                f"실행 중입니다.\n단계마다 `snaplab check {self.lab}`로 확인하세요. "
-                f"컨테이너 셸: {self.shell}"
+                f"실행 중입니다.\n단계마다 `snaplab check {self.lab}`로 확인하세요.{shell}"
             )
+        shell = f" Shell: {self.shell}" if self.shell else ""
         return (
             f"lab {self.lab} ready: {self.backend} container {self.instance} is running.\n"
-            f"Run `snaplab check {self.lab}` after each step. Shell: {self.shell}"
+            f"Run `snaplab check {self.lab}` after each step.{shell}"
         )
 
 
@@ -56,4 +58,5 @@ def run(args: argparse.Namespace) -> StartResult:
 
     lab, session = lab_session(args)
     shell = start(lab, session, open_session(session))
-    return StartResult(lab.id, session.backend, session.instance, shell)
+    typed_into = any(c.shell for step in lab.steps for cmds in step.commands.values() for c in cmds)
+    return StartResult(lab.id, session.backend, session.instance, shell if typed_into else "")
