@@ -25,6 +25,7 @@ class Block:
     expect_failure: str | None = None
     check: bool = False  # the `snaplab check` that proves the step before it
     line: Line | None = None  # a lab command: typed with what earlier ones saved (a token)
+    shell: bool = False  # the first line opens a shell the other lines are typed into
 
 
 @dataclass
@@ -47,7 +48,16 @@ def blocks(lab: Lab, backend: str) -> list[Block]:
     for step in lab.steps:
         for line in (x for x in lines if x.step == step.id):
             cmd = line.command
-            out.append(Block(step.id, line.shown, cmd.recorded, cmd.expect_failure, line=line))
+            out.append(
+                Block(
+                    step.id,
+                    line.shown,
+                    cmd.recorded,
+                    cmd.expect_failure,
+                    line=line,
+                    shell=cmd.shell,
+                )
+            )
         out.append(Block(step.id, (f"snaplab check {lab.id}",), check=True))
     out.append(Block("grade", (f"snaplab grade {lab.id}",)))
     out.append(Block("finish", (f"snaplab finish {lab.id}",)))

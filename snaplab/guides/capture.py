@@ -142,16 +142,12 @@ def proven(lab: Lab, todo: list[Block], ran: list[Ran]) -> list[str]:
         if block.check:
             if check_line(r.stdout, steps.index(block.step) + 1)[0] != "PASS":
                 problems.append(f"{where} does not pass step {block.step}")
-        elif wrong := fault(r.rc, r.stderr, block.expect_failure, _shell(block)):
+        elif wrong := fault(r.rc, r.stderr, block.expect_failure, block.shell):
             problems.append(f"{where} {wrong.en}")
     grade, finish = ran[-2:]
     if grade.rc != 0 or finish.rc != 0:
         problems.append("the lab did not end with full marks and a clean finish")
     return problems
-
-
-def _shell(block: Block) -> bool:
-    return block.line.command.shell if block.line else len(block.lines) > 1
 
 
 def _server_version(backend: Backend, user: str | None) -> str:

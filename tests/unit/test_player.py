@@ -120,3 +120,16 @@ def test_a_saved_value_feeds_the_later_lines_and_the_page_shows_the_declared_one
     Player().play(make)
     assert use.text == "echo remote add cafe42"
     assert Player().play(use).stdout == "remote add cafe42\n"
+
+
+def test_a_heredoc_is_shown_as_a_shell_reads_it_and_typed_with_the_labs_names():
+    """Chapter 10's script: the page shows `sudo tee FILE <<'EOF'`, which works pasted into
+    a shell, and the player hands the same lines to tee; `$x` stays the shell's."""
+    automating = load("automating")
+    line = next(x for x in script(automating, "lxd", "c1", "s1") if x.command.heredoc)
+    assert line.shown[0] == "sudo tee /usr/local/sbin/refreshcontainers.sh <<'EOF'"
+    assert line.shown[-1] == "EOF" and line.shown[1:-1] == line.stdin
+    assert "lxc copy --refresh $x lxd-snapshot:$x -c boot.autostart=false" in line.stdin[-2]
+    assert not line.command.shell  # its exit status is judged: a refused sudo fails the step
+    done = Player().type("cat", line.stdin)
+    assert done.stdout.splitlines() == list(line.stdin)
