@@ -1,31 +1,20 @@
 """Chapter 9 done for real, as the book's users, on both daemons and their snapshot servers.
 
-Each run has a client config of its own (LXD_CONF / INCUS_CONF in a temp directory), so
-the remote and the trust it adds are never the user's own; afterwards the trusted
-certificate is forgotten by its fingerprint and `finish` must have removed the lab's
-container on both daemons. The schedule step waits for the daemons' scheduler (once a
+Each run is a learner of tests/integration/server_learner.py, with a client config of
+their own. The schedule step waits for the daemons' scheduler (once a
 minute): the two backends run side by side.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
-import tempfile
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
-from snaplab.backends import get_backend
 from snaplab.host import snapshot_server
 from snaplab.lab.model import load
-from snaplab.lab.player import Player, script
 from snaplab.lab.runner import remove_owned
-from tests.conftest import Run, snaplab
+from tests.integration.server_learner import started as learner
 
 pytestmark = pytest.mark.integration
 
@@ -33,56 +22,8 @@ LAB = load("snapshot-server")
 STEPS = [s.id for s in LAB.steps]
 
 
-class Learner:
-    def __init__(self, backend: str) -> None:
-        self.backend = get_backend(backend)
-        self.instance = f"ch9-{backend}-{uuid.uuid4().hex[:6]}"
-        self.conf = Path(tempfile.mkdtemp(prefix="ch9-conf-", dir="/tmp"))
-        shutil.chown(self.conf, self.backend.user, self.backend.user)
-        self.conf.chmod(0o700)
-
-    @property
-    def env(self) -> dict[str, str]:
-        return {self.backend.conf_env: str(self.conf)}
-
-    def snaplab(self, *args: str) -> Run:
-        where = ("--backend", self.backend.name, "--instance", self.instance)
-        return snaplab(*args, *where, user=self.backend.user, env=self.env)
-
-    def grade(self) -> dict[str, str]:
-        r = self.snaplab("check", LAB.id, "--json")
-        return {s["id"]: s["status"] for s in json.loads(r.out)["steps"]}
-
-    def type_until(self, last: str, instead: dict[str, str] | None = None) -> None:
-        """The guide's lines up to and including step `last`; `instead` swaps a line."""
-        player = Player(user=self.backend.user, env={**_base_env(), **self.env}, cwd="/tmp")
-        lines = script(LAB, self.backend.name, self.instance, LAB.snapshot)
-        for line in lines[: max(i for i, x in enumerate(lines) if x.step == last) + 1]:
-            text = (instead or {}).get(line.text, line.text)
-            done = player.play(line, None, text)
-            assert done.returncode == 0, (text, done.stderr)
-
-
-def _base_env() -> dict[str, str]:
-    import os
-
-    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "XDG_STATE_HOME")}
-
-
-@contextmanager
-def started(backend: str) -> Iterator[Learner]:
-    if not snapshot_server.status(get_backend(backend)).answering:
-        pytest.skip(f"no {backend} snapshot server: `snaplab host setup --snapshot-server`")
-    me = Learner(backend)
-    try:
-        r = me.snaplab("start", LAB.id)
-        assert r.rc == 0, r.err
-        yield me
-    finally:
-        r = me.snaplab("finish", LAB.id)
-        snapshot_server.forget(me.backend, me.conf)
-        shutil.rmtree(me.conf, ignore_errors=True)
-        assert r.rc == 0, r.err
+def started(backend: str):  # type: ignore[no-untyped-def]
+    return learner(LAB, backend)
 
 
 def solved(backend: str) -> tuple[dict[str, str], bool, bool]:
