@@ -4,18 +4,14 @@ lab is done for real on both daemons in tests/integration/test_snapshot_server_l
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from pylxd.exceptions import NotFound
-
 from snaplab.lab.history import Live
 from snaplab.lab.journal import Entry
 from snaplab.lab.model import load
-from tests.unit.graded import grade
+from tests.unit.graded import Daemon, Local, grade
 
 LAB = load("snapshot-server")
 T0 = datetime(2026, 12, 4, 19, 0, tzinfo=UTC)
@@ -54,42 +50,14 @@ def live() -> Live:
     return Live(exists=True, created_at=CREATED, status="Running", snapshots={S: at(10)})
 
 
-@dataclass
-class Server:
-    """What the snapshot server answers: its containers, certificates and pending tokens."""
-
-    instances_: dict[str, Any] = field(default_factory=dict)
-    trusted: list[str] = field(default_factory=list)
-    tokens: list[str] = field(default_factory=list)
-
-    @property
-    def instances(self) -> Any:
-        def get(name: str) -> Any:
-            if name not in self.instances_:
-                raise NotFound(SimpleNamespace(json=lambda: {"error": "not found"}))
-            return self.instances_[name]
-
-        return SimpleNamespace(get=get)
-
-    @property
-    def certificates(self) -> Any:
-        return SimpleNamespace(all=lambda: [SimpleNamespace(name=n) for n in self.trusted])
-
-    @property
-    def api(self) -> Any:
-        running = [{"class": "token", "metadata": {"request": {"name": n}}} for n in self.tokens]
-        answer = SimpleNamespace(json=lambda: {"metadata": {"running": running}})
-        return SimpleNamespace(operations=SimpleNamespace(get=lambda params: answer))
-
-
 def copy(seconds: float = 15, status: str = "Stopped", **config: str) -> Any:
     return SimpleNamespace(
         created_at=at(seconds), status=status, config={**OWNER, "boot.autostart": "0", **config}
     )
 
 
-def done_server() -> Server:
-    return Server({"rockylinux-test-9": copy()}, trusted=["lxd-primary"])
+def done_server() -> Daemon:
+    return Daemon({"rockylinux-test-9": copy()}, trusted=["lxd-primary"])
 
 
 def primary() -> Any:
@@ -97,25 +65,7 @@ def primary() -> Any:
     return SimpleNamespace(instances=SimpleNamespace(get=lambda name: lab))
 
 
-class Client:
-    """The learner's client: its remotes (`remote list --format csv`), and whether the
-    snapshot server trusts it (`query lxd-snapshot:/1.0`)."""
-
-    def __init__(self, remotes: dict[str, str], trusted: bool = True) -> None:
-        self.remotes = remotes
-        self.trusted = trusted
-
-    def check_output(self, command: str) -> str:
-        if command == "lxc query lxd-snapshot:/1.0":
-            return json.dumps({"auth": "trusted" if self.trusted else "untrusted"})
-        assert command == "lxc remote list --format csv"
-        return "".join(f"{name},{url},lxd,tls,NO,NO,NO\n" for name, url in self.remotes.items())
-
-    def run(self, command: str) -> SimpleNamespace:
-        return SimpleNamespace(rc=0, stdout=self.check_output(command))
-
-
-ADDED = Client({"local (current)": "unix://", "lxd-snapshot": "https://127.0.0.1:8445"})
+ADDED = Local({"local (current)": "unix://", "lxd-snapshot": "https://127.0.0.1:8445"})
 
 
 def outcomes(entries=None, server=None, client=ADDED) -> dict[str, bool]:
@@ -145,20 +95,20 @@ def test_the_chapter_done_passes_every_step_up_to_the_schedule():
 
 
 def test_no_token_and_no_trust_fails_the_first_step():
-    passed_up_to(outcomes(server=Server({"rockylinux-test-9": copy()})), "token-made")
+    passed_up_to(outcomes(server=Daemon({"rockylinux-test-9": copy()})), "token-made")
 
 
 def test_a_token_not_yet_used_passes_the_token_but_not_the_remote():
-    server = Server({"rockylinux-test-9": copy()}, tokens=["lxd-primary"])
-    untrusted = Client({"lxd-snapshot": "https://127.0.0.1:8445"}, trusted=False)
+    server = Daemon({"rockylinux-test-9": copy()}, tokens=["lxd-primary"])
+    untrusted = Local({"lxd-snapshot": "https://127.0.0.1:8445"}, trusted=False)
     passed_up_to(outcomes(server=server, client=untrusted), "remote-added")
 
 
 def test_a_remote_under_another_name_or_address_or_untrusted_fails_the_remote():
     for client in (
-        Client({"snap": "https://127.0.0.1:8445"}),  # another name
-        Client({"lxd-snapshot": "https://127.0.0.1:8443"}),  # the primary itself
-        Client({"lxd-snapshot": "https://127.0.0.1:8445"}, trusted=False),  # no token used
+        Local({"snap": "https://127.0.0.1:8445"}),  # another name
+        Local({"lxd-snapshot": "https://127.0.0.1:8443"}),  # the primary itself
+        Local({"lxd-snapshot": "https://127.0.0.1:8445"}, trusted=False),  # no token used
     ):
         passed_up_to(outcomes(client=client), "remote-added")
 
@@ -170,21 +120,21 @@ def test_no_info_fails_the_snapshot_step():
 def test_a_copy_made_under_another_name_or_from_elsewhere_fails_the_copy():
     elsewhere = copy(**{"user.snaplab.owner": ""})  # made on the server, not copied from the lab
     for server in (
-        Server({"rocky-copy": copy()}, trusted=["lxd-primary"]),
-        Server({"rockylinux-test-9": elsewhere}, trusted=["lxd-primary"]),
-        Server({"rockylinux-test-9": copy(seconds=5)}, trusted=["lxd-primary"]),  # before it
+        Daemon({"rocky-copy": copy()}, trusted=["lxd-primary"]),
+        Daemon({"rockylinux-test-9": elsewhere}, trusted=["lxd-primary"]),
+        Daemon({"rockylinux-test-9": copy(seconds=5)}, trusted=["lxd-primary"]),  # before it
     ):
         passed_up_to(outcomes(server=server), "copied")
 
 
 def test_not_listing_the_server_or_a_running_copy_fails_the_listing():
     passed_up_to(outcomes(journal(listed=False)), "server-listed")
-    running = Server({"rockylinux-test-9": copy(status="Running")}, trusted=["lxd-primary"])
+    running = Daemon({"rockylinux-test-9": copy(status="Running")}, trusted=["lxd-primary"])
     passed_up_to(outcomes(server=running), "server-listed")
 
 
 def test_autostart_left_on_fails_its_step():
-    on = Server({"rockylinux-test-9": copy(**{"boot.autostart": "1"})}, trusted=["lxd-primary"])
+    on = Daemon({"rockylinux-test-9": copy(**{"boot.autostart": "1"})}, trusted=["lxd-primary"])
     passed_up_to(outcomes(server=on), "autostart-off")
 
 
