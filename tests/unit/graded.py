@@ -87,9 +87,17 @@ def check_module(lab: Lab) -> ModuleType:
     return importlib.import_module(lab.checks.stem)
 
 
-def instance(name: str, snapshots: tuple[str, ...] = (), **config: str) -> Any:
+EARLY = "2026-01-01T00:00:00Z"  # a snapshot taken long before the lab
+
+
+def instance(name: str, snapshots: tuple[Any, ...] = (), **config: str) -> Any:
     """An instance as pylxd gives it: its name, config and snapshots (`.snapshots.all()`)."""
-    listed = [SimpleNamespace(name=s) for s in snapshots]
+    listed = [  # a name, or (name, created_at): a snapshot taken at a known time
+        SimpleNamespace(name=s, created_at=EARLY)
+        if isinstance(s, str)
+        else SimpleNamespace(name=s[0], created_at=s[1])
+        for s in snapshots
+    ]
     return SimpleNamespace(name=name, config=config, snapshots=SimpleNamespace(all=lambda: listed))
 
 

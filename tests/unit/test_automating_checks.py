@@ -150,7 +150,25 @@ ACCEPTED = [
     f"00 22 * * * bash {SCRIPT} &> {LOG}",
     f"0 22 * jan-jun mon-fri {SCRIPT} > {LOG} 2>&1",
     f"*/30 1-5,22 * * 0-7 {SCRIPT} >{LOG} 2>&1",
+    f"00 22 * * * {SCRIPT}>{LOG} 2>&1",
+    f"00 22 * * * {SCRIPT} 1>>{LOG}",
 ]
+
+# each names the script, but does not run it logged: another command reads or removes it,
+# the output is thrown away or only the errors are kept, or cron's % splits the command
+NOT_RUN_LOGGED = [
+    f"00 22 * * * echo {SCRIPT} > {LOG} 2>&1",
+    f"00 22 * * * rm {SCRIPT} > {LOG} 2>&1",
+    f"00 22 * * * {SCRIPT} > /dev/null 2>&1",
+    f"00 22 * * * {SCRIPT} 2> {LOG}",
+    f"00 22 * * * {SCRIPT} > {LOG}-$(date +%F) 2>&1",
+]
+
+
+def test_a_line_that_names_the_script_but_does_not_run_it_logged_fails():
+    for line in NOT_RUN_LOGGED:
+        assert not CHECKS.runs_logged(line, SCRIPT), line
+    assert CHECKS.runs_logged(f"00 22 * * * {SCRIPT} > {LOG}-$(date +\\%F) 2>&1", SCRIPT)
 
 
 def test_the_books_line_and_other_valid_logged_forms_pass_the_cron_step():
@@ -200,6 +218,15 @@ def test_the_scripts_run_is_its_nth_copy_not_a_later_refresh():
         server=server_holding(web=None),
     )
     assert all(alone.outcomes.values()) and alone.chain.proofs["run-by-hand"] == at(30)
+
+
+def test_a_snapshot_taken_after_the_run_does_not_undo_the_run():
+    """Half-way through the next step (snapshot taken, not yet refreshed), the script's run
+    still stands: the copy holds every snapshot the container had when it ran."""
+    later = T0 + timedelta(seconds=40)
+    new = primary_holding(**{INSTANCE: instance(INSTANCE, ((SNAP, later.isoformat()),))})
+    lacking = server_holding(**{INSTANCE: copy(INSTANCE)})
+    passed_up_to(outcomes(journal(*RAN, snapshot_taken(40)), new, lacking), "snapshot-refreshed")
 
 
 def test_a_snapshot_with_no_copy_after_it_fails_the_refresh():
