@@ -278,6 +278,8 @@ def gather(
             ),
             ExitCode.NOT_FOUND,
         )
+    if session.url is None and lab.daemons:  # the lab's other daemons: one line when down,
+        daemon_clients(lab, conn.backend)  # not a failed step whose hint misleads
     if not recorder.alive(session) and not restart_recorder:
         notes.append(
             both(
