@@ -77,7 +77,9 @@ class Graded:
             from snaplab.backends import get_backend
             from snaplab.lab.runner import daemon_clients
 
-            others = daemon_clients(self.lab, get_backend(self.base.backend))
+            others = self.evidence.others
+            if others is None:
+                others = daemon_clients(self.lab, get_backend(self.base.backend))
             self._daemons = {"primary": self.evidence.host.backend.client, **others}
         return self._daemons
 

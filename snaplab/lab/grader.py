@@ -25,6 +25,7 @@ class Evidence:
     host: Any  # the testinfra host of the lab instance
     live: Live
     history: History
+    others: dict[str, Any] | None = None  # the lab's other daemons, found answering by gather
 
 
 class Collector:

@@ -278,8 +278,9 @@ def gather(
             ),
             ExitCode.NOT_FOUND,
         )
-    if session.url is None and lab.daemons:  # the lab's other daemons: one line when down,
-        daemon_clients(lab, conn.backend)  # not a failed step whose hint misleads
+    others = None  # the lab's other daemons: one line when one is down, not a failed step
+    if session.url is None and lab.daemons:
+        others = daemon_clients(lab, conn.backend)
     if not recorder.alive(session) and not restart_recorder:
         notes.append(
             both(
@@ -331,7 +332,7 @@ def gather(
     commands = {
         s.id: "; ".join(render(c, fill) for c in s.commands[session.backend]) for s in lab.steps
     }
-    return Evidence(host, live, history), base, commands
+    return Evidence(host, live, history, others), base, commands
 
 
 def wait_until_passed(
