@@ -17,7 +17,8 @@ import pytest
 from snaplab.backends import get_backend
 from snaplab.guides import blocks as guide
 from snaplab.guides import site
-from snaplab.guides.capture import Runner
+from snaplab.guides.capture import Runner, retarget
+from snaplab.host.keep import kept
 from snaplab.lab.model import load
 
 pytestmark = pytest.mark.integration
@@ -52,10 +53,14 @@ def page_blocks(markdown: str) -> dict[str, list[tuple[tuple[str, ...], int | No
 
 
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+def docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("guide")
     site.render(out)
-    docs = out / "docs" / "labs"
+    return out / "docs" / "labs"
+
+
+@pytest.fixture(scope="module")
+def pages(docs: Path) -> dict[str, dict]:
     return {lang: page_blocks((docs / f"snapshots.{lang}.md").read_text()) for lang in guide.LANGS}
 
 
@@ -90,3 +95,27 @@ def test_every_block_runs_in_order_and_exits_as_the_page_says(pages, backend):
                 number = [s.id for s in LAB.steps].index(block.step) + 1
                 assert guide.check_line(ran.stdout, number)[0] == "PASS", ran.stdout
         assert ran.stdout.strip() == "삭제함: ubuntu-test"  # finish removed the lab container
+
+
+@pytest.mark.parametrize("backend", guide.NAMES)
+def test_chapter_10s_page_pasted_into_bash_earns_full_marks(docs, backend):
+    """Chapter 10's blocks as a learner pastes them into bash: the heredoc that writes the
+    script, the crontab line, and the token the block before printed in place of TOKEN."""
+    if os.geteuid() != 0:
+        pytest.skip("running as the book's users needs root (runuser)")
+    lab = load("automating")
+    shown = page_blocks((docs / "automating.ko.md").read_text())[get_backend(backend).title]
+    assert [lines for lines, _ in shown] == [b.lines for b in guide.blocks(lab, backend)]
+    user = get_backend(backend).user
+    token = "TOKEN"
+    with kept(user, lab.host_files), Runner(lab, backend, user, "ko") as me:
+        for lines, rc in shown[:-2]:  # grade and finish: the full marks are asked below
+            typed = tuple(retarget(x, lab, me.instance).replace("TOKEN", token) for x in lines)
+            block = typed if typed[0].startswith("snaplab ") else ("bash", *typed)
+            ran = me.type(guide.Block("pasted", block))
+            assert ran.rc == rc, f"`{lines[0]}` exited {ran.rc}, the page says {rc}: {ran.stderr}"
+            if " trust add " in lines[0]:
+                token = ran.stdout.split()[-1]  # what the learner copies from the screen
+        r = me.type(guide.Block("check", ("snaplab check automating --json",)))
+        report = json.loads(r.stdout)
+        assert r.rc == 0 and report["score"] == report["max_score"] == 10, report
