@@ -105,3 +105,15 @@ def test_a_snapshot_server_that_is_down_is_one_line_for_start_and_check():
                 assert len(r.lines) == 1 and "--snapshot-server" in r.err, (verb, r.err)
         finally:
             assert snapshot_server.start(me.backend)
+
+
+@pytest.mark.parametrize("backend", ["lxd", "incus"])
+def test_solve_after_chapter_9s_remote_skips_what_was_done(backend):
+    """A learner coming from chapter 9 has the remote: typing `remote add` again would fail
+    ("already exists"), so solve leaves the steps that already pass."""
+    with started(LAB, backend) as me:
+        me.type_until("remote-ready")
+        solve = me.snaplab("solve", LAB.id)
+        assert solve.rc == 0, solve.err
+        assert "remote-ready: already done" in solve.err and "remote add" not in solve.err
+        assert set(me.grade().values()) == {"pass"}
