@@ -243,6 +243,12 @@ def _unknown_names(
         texts += [c.run for c in commands] + [s for c in commands for s in c.stdin]
         for t in texts:
             found += [f"steps.{step.id}: {{{n}}} is not a parameter" for n in _names(t) - known]
+        shown = [step.title.en, step.title.ko, step.why.en, step.why.ko]  # once for both tabs
+        shown += [step.book_note.en, step.book_note.ko] if step.book_note else []
+        for t in shown:
+            found += [
+                f"steps.{step.id}: {{{n}}} in a title or note is never filled" for n in _names(t)
+            ]
         for c in commands:
             if c.quoted and "snapshot" in _names(c.run):
                 found.append(f"steps.{step.id}: a quoted command names {{snapshot}}: {c.run}")

@@ -126,6 +126,16 @@ def test_a_text_naming_no_parameter_is_a_lab_error_not_a_grading_crash():
     assert "steps.snapshot-listed: {flie} is not a parameter" in caught.value.render("en")
 
 
+def test_a_placeholder_in_a_why_is_a_lab_error_since_the_page_shows_it_once_for_both_tabs():
+    """Chapter 10's first draft showed "the remote {remote}" on its page, as written."""
+    doc = copy.deepcopy(shipped())
+    doc["steps"][1]["why"]["en"] = "The script copies to {instance}."
+    with pytest.raises(SnaplabError) as caught:
+        parse(doc, "labs/x/lab.yaml")
+    said = caught.value.render("en")
+    assert "steps.snapshot-listed: {instance} in a title or note is never filled" in said
+
+
 def test_a_pongo2_template_is_no_placeholder_and_a_saved_value_must_be_declared():
     doc = copy.deepcopy(shipped())
     pattern = "\"{instance}{{ creation_date|date:'2006-01-02_15-04-05' }}\""
