@@ -130,6 +130,18 @@ def _start(lab: Lab, session: Session, conn: Connection, record: bool) -> str:
         daemon_clients(lab, conn.backend)
     inst = get_instance(conn, session.instance)
     made = False
+    other_lab = str(inst.config.get(api.LABEL, "")) if inst is not None else ""
+    if inst is not None and other_lab.startswith("lab:") and not owned(inst, lab):
+        other = other_lab[len("lab:") :]  # chapter 9's rockylinux-test-9, when chapter 10 starts
+        raise SnaplabError(
+            both(
+                f"the container {session.instance} is the lab {other}'s: finish it first "
+                f"(`snaplab finish {other}`), or use --instance OTHER-NAME",
+                f"{session.instance} 컨테이너는 {other} 실습의 것입니다: 먼저 그 실습을 마치거나"
+                f"(`snaplab finish {other}`) --instance 다른-이름을 쓰세요",
+            ),
+            ExitCode.CONFLICT,
+        )
     if inst is not None and not owned(inst, lab):
         raise SnaplabError(
             both(

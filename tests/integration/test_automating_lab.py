@@ -117,3 +117,12 @@ def test_solve_after_chapter_9s_remote_skips_what_was_done(backend):
         assert solve.rc == 0, solve.err
         assert "remote-ready: already done" in solve.err and "remote add" not in solve.err
         assert set(me.grade().values()) == {"pass"}
+
+
+def test_starting_chapter_10_over_chapter_9s_container_says_to_finish_chapter_9():
+    """Both chapters name their container rockylinux-test-9: a learner who goes on without
+    `finish` meets chapter 9's, which snaplab did make, and is told so, in one line."""
+    with started(load("snapshot-server"), "lxd") as me:
+        r = me.snaplab("start", LAB.id)
+        assert r.rc == ExitCode.CONFLICT, r.err
+        assert len(r.lines) == 1 and "snaplab finish snapshot-server" in r.err, r.err
