@@ -8,10 +8,13 @@ script's text: it is judged by what the daemons hold after it ran.
 
 import re
 import shlex
+from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
-from pylxd.exceptions import NotFound
 from test_snapshot_server import remote_trusted
+
+from snaplab.lab.journal import parse_time
 
 
 @pytest.mark.step("remote-ready")
@@ -42,19 +45,19 @@ def test_cron_set(params, local, step):
 
 @pytest.mark.step("run-by-hand")
 def test_run_by_hand(history, daemons, step):
-    """One copy arrived for each container of the learner's, and each container has a copy
-    on the snapshot server with every snapshot it had then (a snapshot taken since, for the
-    next step, is not yet the script's to carry)."""
-    from snaplab.lab.journal import parse_time
-
+    """One copy arrived for each container the script found (those made before the first
+    copy), and each has a copy on the snapshot server with every snapshot it had when the
+    script ran (one taken since, for the next step, is not yet the script's to carry)."""
     received = history.events("copy-received", after=step.since)
-    containers = daemons["primary"].instances.all()
-    assert containers and len(received) >= len(containers)
-    ran = received[len(containers) - 1].when  # the script's run, not a later refresh
-    for container in containers:
-        copy = on_server(daemons, container.name)
-        had = {s.name for s in container.snapshots.all() if parse_time(s.created_at) <= ran}
-        assert copy is not None and had <= snapshots(copy)
+    assert received
+    found = [c for c in holdings(daemons["primary"]).values() if c.made <= received[0].when]
+    assert found and len(received) >= len(found)
+    ran = received[len(found) - 1].when  # the script's run, not a later refresh
+    server = holdings(daemons["snapshot-server"])
+    for container in found:
+        copy = server.get(container.name)
+        had = {name for name, taken in container.snapshots.items() if taken <= ran}
+        assert copy is not None and had <= set(copy.snapshots)
     step.proven(ran)
 
 
@@ -64,50 +67,57 @@ def test_snapshot_refreshed(history, daemons, params, snapshot, step):
     taken = history.first("instance-snapshot-created", after=step.since, snapshot=snapshot)
     step.proven(taken)
     step.proven(history.first("copy-received", after=taken))
-    copy = on_server(daemons, params.instance)
-    assert copy is not None and snapshot in snapshots(copy)
+    copy = holdings(daemons["snapshot-server"]).get(params.instance)
+    assert copy is not None and snapshot in copy.snapshots
 
 
 @pytest.mark.step("autostart-kept")
 def test_autostart_kept(daemons, params, step):
     """After the last refresh (which writes the source's config over the copy's)."""
-    copy = on_server(daemons, params.instance)
+    copy = holdings(daemons["snapshot-server"]).get(params.instance)
     assert copy is not None and copy.config.get("boot.autostart") in ("0", "false")
     step.done()
 
 
-def on_server(daemons, name):
-    try:
-        return daemons["snapshot-server"].instances.get(name)
-    except NotFound:
-        return None
+@dataclass
+class Holding:
+    name: str
+    made: datetime
+    config: dict
+    snapshots: dict  # name -> when it was taken
 
 
-def snapshots(instance):
-    return {s.name for s in instance.snapshots.all()}
+def holdings(daemon):
+    """A daemon's containers with their config and snapshots, in one request (recursion=2):
+    a request per container and per snapshot would cost every `check`."""
+    listed = daemon.api.instances.get(params={"recursion": 2}).json()["metadata"] or []
+    return {
+        i["name"]: Holding(
+            i["name"],
+            parse_time(i["created_at"]),
+            i.get("config") or {},
+            {s["name"]: parse_time(s["created_at"]) for s in i.get("snapshots") or []},
+        )
+        for i in listed
+    }
 
 
 # crontab(5): five time fields, each `*` or numbers (ranges, lists, steps; names for month
-# and weekday), or one of cron's @keywords; then the command
+# and weekday), or one of cron's @keywords (not @reboot: that is no schedule); then the
+# command. `crontab` refuses a line that does not parse, but cron's spool can be edited.
 FIELDS = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]
-NAMES = [
-    [],
-    [],
-    [],
-    "jan feb mar apr may jun jul aug sep oct nov dec".split(),
-    "sun mon tue wed thu fri sat".split(),
-]
-KEYWORDS = {"@reboot", "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight"}
-KEYWORDS |= {"@hourly"}
+NAMES = [[], [], [], "jan feb mar apr may jun jul aug sep oct nov dec".split(), []]
+NAMES[4] = "sun mon tue wed thu fri sat".split()
+KEYWORDS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
 # standard output (not only errors) sent to a file, and not thrown away
 LOGGED = re.compile(r"(?:^|\s|[^\s\d&])(?:&>>?|1?>>?)\s*(?!/dev/null\b)[^\s&;|]")
-SHELLS = {"sh", "bash", "/bin/sh", "/bin/bash", "/usr/bin/bash"}
+SHELLS = {"sh", "bash", "/bin/sh", "/bin/bash", "/usr/bin/sh", "/usr/bin/bash"}
 
 
 def runs_logged(line, script):
     """Whether a crontab line runs `script` (as its command or a shell's argument) at valid
-    times, with its output sent to a file: False for a line cron would refuse, and for one
-    whose `%` cron would turn into a new line."""
+    times, with its own output sent to a file: False for a line cron would refuse, and for
+    one whose `%` cron would turn into a new line."""
     words = line.strip().split(None, 5)
     if not words or words[0].startswith("#") or "=" in words[0]:
         return False
@@ -119,12 +129,14 @@ def runs_logged(line, script):
         return False
     if re.search(r"(?<!\\)%", command):
         return False
+    # the command the script runs in: `script > log; echo done > other` logs only the echo
+    first = re.split(r";|&&|\|\|", command, maxsplit=1)[0]
     try:  # the words before the first redirection or pipe: `script>log` runs `script`
-        argv = shlex.split(re.split(r"[<>|;&]", command, maxsplit=1)[0])
+        argv = shlex.split(re.split(r"[<>|&]", first, maxsplit=1)[0])
     except ValueError:
         return False
     runs = argv[:1] == [script] or (argv[:1] and argv[0] in SHELLS and argv[1:2] == [script])
-    return bool(runs) and bool(LOGGED.search(command))
+    return bool(runs) and bool(LOGGED.search(first))
 
 
 def field_ok(field, i):
@@ -134,11 +146,11 @@ def field_ok(field, i):
         word = word.lower()
         if word in NAMES[i]:
             return True
-        return word.isdigit() and low <= int(word) <= high
+        return word.isascii() and word.isdigit() and low <= int(word) <= high
 
     for part in field.split(","):
         span, _, every = part.partition("/")
-        if every and not (every.isdigit() and int(every) > 0):
+        if every and not (every.isascii() and every.isdigit() and int(every) > 0):
             return False
         first, _, last = span.partition("-")
         if span == "*":

@@ -384,11 +384,14 @@ def sized(ctx: Context) -> Text:
     try:
         cost = cycle(client, name, fill_mib=ctx.size_mib, pool=ctx.pool)
     except (LXDAPIException, instance.OperationFailed) as e:
+        remove_probe(client, name)
         return both(
             f"not measured: the daemon refused: {e}", f"측정하지 않음: 데몬이 거부했습니다: {e}"
         )
-    finally:
+    except BaseException:
         leave_probe(client, name)
+        raise
+    remove_probe(client, name)
     ctx.timings["sized"] = {"size_mib": ctx.size_mib, **cost.to_dict()}
     return (
         both(f"a {ctx.size_mib} MiB container: ", f"{ctx.size_mib} MiB 컨테이너: ")
@@ -445,8 +448,9 @@ def probe(ctx: Context) -> Outcome:
     client = ctx.conn.client
     name = PROBE_PREFIX + uuid.uuid4().hex[:8]
     try:
-        return _probe(ctx, client, name)
+        found = _probe(ctx, client, name)
     except (LXDAPIException, instance.OperationFailed) as e:
+        remove_probe(client, name)
         # a daemon that cannot launch, snapshot or restore is the finding, not a crash
         log = f"/var/log/snaplab/{ctx.backend.name}.log"
         return (
@@ -457,8 +461,11 @@ def probe(ctx: Context) -> Outcome:
                 f"{ctx.backend.title} 데몬의 로그를 확인하세요({log})",
             ),
         )
-    finally:
+    except BaseException:
         leave_probe(client, name)
+        raise
+    remove_probe(client, name)
+    return found
 
 
 def _probe(ctx: Context, client: Any, name: str) -> Outcome:
@@ -570,9 +577,9 @@ def _settle(client: Any, name: str, timeout: int = 60) -> None:
 
 
 def leave_probe(client: Any, name: str) -> None:
-    """remove_probe on the way out of a probe, which may be Ctrl-C's way out: a daemon that
-    does not answer now must not turn the interrupt into a traceback. The probe keeps its
-    label and its dead doctor's pid, so the next doctor sweeps it (sweep)."""
+    """remove_probe on an exception's way out of a probe (Ctrl-C's): a daemon that does not
+    answer now must not turn the interrupt into a traceback. The probe keeps its label and
+    its dead doctor's pid, so the next doctor sweeps it (sweep)."""
     try:
         remove_probe(client, name)
     except (requests.RequestException, LXDAPIException):

@@ -7,6 +7,7 @@ marks; so nothing is written unless every run proves its page.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -14,6 +15,7 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -156,10 +158,19 @@ def _server_version(backend: Backend, user: str | None) -> str:
     return f"{backend.title} {m.group(1) if m else '?'}"
 
 
+# a lab that writes files the machine has one of (chapter 10's script): its LXD and Incus
+# runs take turns, while the other labs' runs go on side by side
+HOST_FILES = threading.Lock()
+
+
 def capture_lab(lab: Lab, backend: str, lang: str) -> dict[str, Any]:
     user = as_user(get_backend(backend).user)
     todo = blocks(lab, backend)
-    with kept(user, lab.host_files), Runner(lab, backend, user, lang) as runner:
+    with (
+        HOST_FILES if lab.host_files else contextlib.nullcontext(),
+        kept(user, lab.host_files),
+        Runner(lab, backend, user, lang) as runner,
+    ):
         ran = [runner.type(block) for block in todo]
     problems = proven(lab, todo, ran)
     if problems:
@@ -240,9 +251,7 @@ def capture(into: Path, say: Callable[[Text], None], lab_id: str | None = None) 
                 )
                 results[into / f"{lab.id}-{b}-{lang}.json"] = capture_lab(lab, b, lang)
 
-    # LXD and Incus side by side, unless a lab writes files the machine has one of
-    side_by_side = not any(lab.host_files for lab in labs)
-    with ThreadPoolExecutor(max_workers=len(NAMES) if side_by_side else 1) as pool:
+    with ThreadPoolExecutor(max_workers=len(NAMES)) as pool:
         for f in [pool.submit(one_backend, b) for b in NAMES]:
             f.result()
     if lab_id is None:

@@ -38,8 +38,7 @@ def kept(user: str | None, files: Sequence[str]) -> Iterator[None]:
     saved = {Path(f): _read(Path(f)) for f in files}
     try:
         yield
-    finally:
-        put_crontab(user, tab)
+    finally:  # the files first: a crontab that will not go back must not keep them changed
         for path, data in saved.items():
             if data is None:
                 path.unlink(missing_ok=True)
@@ -48,6 +47,7 @@ def kept(user: str | None, files: Sequence[str]) -> Iterator[None]:
                 path.write_bytes(content)
                 os.chown(path, st.st_uid, st.st_gid)
                 path.chmod(st.st_mode & 0o7777)
+        put_crontab(user, tab)
 
 
 def _read(path: Path) -> tuple[bytes, os.stat_result] | None:

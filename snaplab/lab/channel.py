@@ -357,10 +357,11 @@ class Server:
 
 def stale(checks: Path, began: float) -> bool:
     """A check module written after the recorder began (snaplab upgraded, a lab edited): the
-    recorder would grade with the module its pytest imported first (Python keeps it), while
-    the lab's yaml is read afresh. `check` grades in-process then, with both as they are."""
+    recorder would grade with the module its pytest imported first (Python keeps it, and
+    chapter 10's imports chapter 9's), while the lab's yaml is read afresh. `check` grades
+    in-process then, with both as they are. An upgrade rewrites every file of checks/."""
     try:
-        return checks.stat().st_mtime > began
+        return max(f.stat().st_mtime for f in [checks, *checks.parent.glob("*.py")]) > began
     except OSError:
         return True
 

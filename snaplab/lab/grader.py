@@ -25,7 +25,7 @@ class Evidence:
     host: Any  # the testinfra host of the lab instance
     live: Live
     history: History
-    others: dict[str, Any] | None = None  # the lab's other daemons, found answering by gather
+    others: dict[str, Any] | None = None  # the lab's other daemons (gather); None: ask
 
 
 class Collector:

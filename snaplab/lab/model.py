@@ -55,6 +55,7 @@ class Step:
     warning: bool = False
     book_note: Text | None = None  # where the book is wrong or outdated, said on the guide page
     waits: int = 0  # seconds the daemon may take to finish this step on its own (a schedule)
+    earlier: bool = False  # an earlier chapter may have done it: solve skips it when it passes
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,7 @@ def parse(doc: dict[str, Any], where: str) -> Lab:
             warning=bool(s.get("warning", False)),
             book_note=_note(s.get("book_note")),
             waits=int(s.get("waits", 0)),
+            earlier=bool(s.get("earlier", False)),
         )
         for s in doc["steps"]
     )
@@ -254,12 +256,13 @@ def _unknown_names(
                 found.append(f"steps.{step.id}: a quoted command names {{snapshot}}: {c.run}")
             if c.saves and c.saves not in params:
                 found.append(f"steps.{step.id}: saves {c.saves} is not a parameter")
-    for f in (doc.get("record") or {}).get("files") or []:
-        found += [f"record.files: {{{n}}} is not a parameter" for n in _names(str(f)) - same]
-    for f in (doc.get("resources") or {}).get("host_files") or []:
-        found += [
-            f"resources.host_files: {{{n}}} is not a parameter" for n in _names(str(f)) - same
-        ]
+    files = {
+        "record.files": (doc.get("record") or {}).get("files") or [],
+        "resources.host_files": (doc.get("resources") or {}).get("host_files") or [],
+    }
+    for key, paths in files.items():
+        for f in paths:
+            found += [f"{key}: {{{n}}} is not a parameter" for n in _names(str(f)) - same]
     return sorted(set(found))
 
 

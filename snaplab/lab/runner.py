@@ -18,7 +18,7 @@ from pylxd.exceptions import LXDAPIException, NotFound
 from snaplab import instance as api
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.host.image import ALIAS
-from snaplab.i18n import both
+from snaplab.i18n import Text, both
 from snaplab.lab import lock, recorder
 from snaplab.lab.grader import Evidence, grade
 from snaplab.lab.history import History, Live
@@ -103,10 +103,9 @@ def daemon_clients(lab: Lab, backend: Any, strict: bool = True) -> dict[str, Any
 
     clients = {}
     for role in lab.daemons:  # schema.DAEMONS: only the snapshot server so far
-        found = snapshot_server.status(backend)
-        if not (found.exists and found.answering):
+        if not snapshot_server.answering(backend):  # a socket probe; status() words why
             if strict:
-                raise SnaplabError(found.detail, ExitCode.DAEMON_DOWN)
+                raise SnaplabError(snapshot_server.status(backend).detail, ExitCode.DAEMON_DOWN)
             continue
         clients[role] = snapshot_server.client(backend)
     return clients
@@ -124,34 +123,34 @@ def record_for(lab: Lab, backend: Any, url: str | None) -> Record:
     return replace(lab.record, sockets=tuple(sorted(sockets.items())))
 
 
+def not_ours(inst: Any, name: str) -> Text:
+    """Another lab's container (chapter 9's rockylinux-test-9 when chapter 10 starts), or
+    one snaplab did not make: either way untouched, and the learner told what to do."""
+    label = str(inst.config.get(api.LABEL, ""))
+    if label.startswith("lab:"):
+        other = label.removeprefix("lab:")  # owner_label's inverse
+        return both(
+            f"the container {name} is the lab {other}'s: finish it first "
+            f"(`snaplab finish {other}`), or use --instance OTHER-NAME",
+            f"{name} 컨테이너는 {other} 실습의 것입니다: 먼저 그 실습을 마치거나"
+            f"(`snaplab finish {other}`) --instance 다른-이름을 쓰세요",
+        )
+    return both(
+        f"a container named {name} already exists and snaplab did not create "
+        f"it; snaplab never touches it: use --instance OTHER-NAME, or remove it yourself",
+        f"{name} 컨테이너가 이미 있고 snaplab이 만든 것이 아닙니다. snaplab은 이 "
+        f"컨테이너를 건드리지 않습니다: --instance 다른-이름을 쓰거나 직접 정리하세요",
+    )
+
+
 def _start(lab: Lab, session: Session, conn: Connection, record: bool) -> str:
     cli = conn.backend.cli
     if session.url is None:  # a remote host's other daemons are not this machine's to ask
         daemon_clients(lab, conn.backend)
     inst = get_instance(conn, session.instance)
     made = False
-    other_lab = str(inst.config.get(api.LABEL, "")) if inst is not None else ""
-    if inst is not None and other_lab.startswith("lab:") and not owned(inst, lab):
-        other = other_lab[len("lab:") :]  # chapter 9's rockylinux-test-9, when chapter 10 starts
-        raise SnaplabError(
-            both(
-                f"the container {session.instance} is the lab {other}'s: finish it first "
-                f"(`snaplab finish {other}`), or use --instance OTHER-NAME",
-                f"{session.instance} 컨테이너는 {other} 실습의 것입니다: 먼저 그 실습을 마치거나"
-                f"(`snaplab finish {other}`) --instance 다른-이름을 쓰세요",
-            ),
-            ExitCode.CONFLICT,
-        )
     if inst is not None and not owned(inst, lab):
-        raise SnaplabError(
-            both(
-                f"a container named {session.instance} already exists and snaplab did not create "
-                f"it; snaplab never touches it: use --instance OTHER-NAME, or remove it yourself",
-                f"{session.instance} 컨테이너가 이미 있고 snaplab이 만든 것이 아닙니다. snaplab은 이 "
-                f"컨테이너를 건드리지 않습니다: --instance 다른-이름을 쓰거나 직접 정리하세요",
-            ),
-            ExitCode.CONFLICT,
-        )
+        raise SnaplabError(not_ours(inst, session.instance), ExitCode.CONFLICT)
     if inst is None:
         try:
             conn.client.api.images.aliases[ALIAS].get()
@@ -290,9 +289,9 @@ def gather(
             ),
             ExitCode.NOT_FOUND,
         )
-    others = None  # the lab's other daemons: one line when one is down, not a failed step
-    if session.url is None and lab.daemons:
-        others = daemon_clients(lab, conn.backend)
+    # the lab's other daemons: one line when one is down, not a failed step; a remote host's
+    # are not this machine's to ask
+    others = daemon_clients(lab, conn.backend) if session.url is None else {}
     if not recorder.alive(session) and not restart_recorder:
         notes.append(
             both(

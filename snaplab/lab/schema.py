@@ -42,7 +42,13 @@ STEP_KEYS: dict[str, Any] = {
 }
 # waits: seconds the daemon may take to finish the step on its own (a schedule), after its
 # commands; `solve` and the guide capture check until it passes
-OPTIONAL_STEP_KEYS: dict[str, Any] = {"warning": bool, "book_note": TEXT, "waits": int}
+# earlier: an earlier chapter may have done it (chapter 10's remote): solve skips it then
+OPTIONAL_STEP_KEYS: dict[str, Any] = {
+    "warning": bool,
+    "book_note": TEXT,
+    "waits": int,
+    "earlier": bool,
+}
 # heredoc: stdin is a file's text, shown as `run <<'EOF'` ... `EOF` (a script written with sudo tee)
 COMMAND_KEYS = {
     "run": str,

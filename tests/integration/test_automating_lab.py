@@ -21,6 +21,10 @@ pytestmark = pytest.mark.integration
 LAB = load("automating")
 
 
+def step_of(report: dict, step_id: str) -> dict:
+    return next(s for s in report["steps"] if s["id"] == step_id)
+
+
 @pytest.mark.parametrize("backend", ["lxd", "incus"])
 def test_solve_earns_full_marks_and_the_books_refresh_springs_the_trap(backend):
     with started(LAB, backend) as me:
@@ -32,7 +36,7 @@ def test_solve_earns_full_marks_and_the_books_refresh_springs_the_trap(backend):
         cli, remote = me.backend.cli, me.param("remote")
         me.type(f"{cli} copy --refresh {me.instance} {remote}:{me.instance}")
         report = me.report()
-        trap = next(s for s in report["steps"] if s["id"] == "autostart-kept")
+        trap = step_of(report, "autostart-kept")
         assert trap["status"] == "fail" and "boot.autostart 0" in trap["hint"], trap
         # and set again on the snapshot server, it passes
         server = me.param("server")
@@ -51,7 +55,7 @@ def test_a_crontab_without_a_log_or_one_cron_refuses_is_not_passed(backend):
         refused = me.player().type("crontab -", (f"60 22 * * * {script_path} > log 2>&1",))
         assert refused.returncode != 0  # cron's own check: bad minute, nothing installed
         report = me.report()
-        cron = next(s for s in report["steps"] if s["id"] == "cron-set")
+        cron = step_of(report, "cron-set")
         assert cron["status"] == "fail" and "minute 0-59" in cron["hint"], cron
         assert all(s["status"] == "pending" for s in report["steps"][3:]), report
 
@@ -65,10 +69,6 @@ def test_skipping_the_run_by_hand_is_not_passed(backend):
         grades = me.grade()
         assert grades["snapshot-refreshed"] == "fail", grades
         assert grades["autostart-kept"] == "pending", grades
-
-
-def step_of(report: dict, step_id: str) -> dict:
-    return next(s for s in report["steps"] if s["id"] == step_id)
 
 
 @pytest.mark.parametrize("backend", ["lxd", "incus"])

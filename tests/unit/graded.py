@@ -98,7 +98,13 @@ def instance(name: str, snapshots: tuple[Any, ...] = (), **config: str) -> Any:
         else SimpleNamespace(name=s[0], created_at=s[1])
         for s in snapshots
     ]
-    return SimpleNamespace(name=name, config=config, snapshots=SimpleNamespace(all=lambda: listed))
+    return SimpleNamespace(
+        name=name,
+        config=config,
+        created_at=EARLY,
+        listed=listed,
+        snapshots=SimpleNamespace(all=lambda: listed),
+    )
 
 
 @dataclass
@@ -118,6 +124,18 @@ class Daemon:
 
         return SimpleNamespace(get=get, all=lambda: list(self.instances_.values()))
 
+    def listing(self) -> list[dict[str, Any]]:
+        """GET /1.0/instances?recursion=2: each instance with its snapshots."""
+        return [
+            {
+                "name": i.name,
+                "created_at": i.created_at,
+                "config": i.config,
+                "snapshots": [{"name": s.name, "created_at": s.created_at} for s in i.listed],
+            }
+            for i in self.instances_.values()
+        ]
+
     @property
     def certificates(self) -> Any:
         return SimpleNamespace(all=lambda: [SimpleNamespace(name=n) for n in self.trusted])
@@ -126,7 +144,11 @@ class Daemon:
     def api(self) -> Any:
         running = [{"class": "token", "metadata": {"request": {"name": n}}} for n in self.tokens]
         answer = SimpleNamespace(json=lambda: {"metadata": {"running": running}})
-        return SimpleNamespace(operations=SimpleNamespace(get=lambda params: answer))
+        full = SimpleNamespace(json=lambda: {"metadata": self.listing()})
+        return SimpleNamespace(
+            operations=SimpleNamespace(get=lambda params: answer),
+            instances=SimpleNamespace(get=lambda params: full),
+        )
 
 
 @dataclass

@@ -162,6 +162,9 @@ NOT_RUN_LOGGED = [
     f"00 22 * * * {SCRIPT} > /dev/null 2>&1",
     f"00 22 * * * {SCRIPT} 2> {LOG}",
     f"00 22 * * * {SCRIPT} > {LOG}-$(date +%F) 2>&1",
+    f"00 22 * * * {SCRIPT}; echo done > {LOG}",  # the echo's output is logged, not the script's
+    f"@reboot {SCRIPT} > {LOG} 2>&1",  # at boot, not on a schedule
+    f"0² 22 * * * {SCRIPT} > {LOG} 2>&1",  # a digit that is not 0-9
 ]
 
 
@@ -227,6 +230,13 @@ def test_a_snapshot_taken_after_the_run_does_not_undo_the_run():
     new = primary_holding(**{INSTANCE: instance(INSTANCE, ((SNAP, later.isoformat()),))})
     lacking = server_holding(**{INSTANCE: copy(INSTANCE)})
     passed_up_to(outcomes(journal(*RAN, snapshot_taken(40)), new, lacking), "snapshot-refreshed")
+
+
+def test_a_container_made_after_the_script_ran_does_not_undo_the_run():
+    """The script refreshed what there was; a container launched later is tomorrow's."""
+    late = instance("late")
+    late.created_at = at(45).isoformat()
+    assert all(outcomes(primary=primary_holding(late=late)).values())
 
 
 def test_a_snapshot_with_no_copy_after_it_fails_the_refresh():

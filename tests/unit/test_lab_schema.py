@@ -181,6 +181,7 @@ def test_a_lab_whose_snapshot_server_is_down_does_not_start(monkeypatch):
     lab = parse(doc, "labs/x/lab.yaml")
     down = snapshot_server.Status(True, False, both("it is down: run X", "멈춤: X 실행"))
     monkeypatch.setattr(snapshot_server, "status", lambda backend: down)
+    monkeypatch.setattr(snapshot_server, "answering", lambda backend: False)
     with pytest.raises(SnaplabError) as caught:
         daemon_clients(lab, get_backend("lxd"))
     assert caught.value.code == ExitCode.DAEMON_DOWN
