@@ -576,14 +576,25 @@ def _settle(client: Any, name: str, timeout: int = 60) -> None:
                 pass  # finished and gone meanwhile
 
 
+PATIENCE = 75.0  # seconds the way out of an interrupted probe asks a silent daemon again
+
+
 def leave_probe(client: Any, name: str) -> None:
     """remove_probe on an exception's way out of a probe (Ctrl-C's): a daemon that does not
-    answer now must not turn the interrupt into a traceback. The probe keeps its label and
-    its dead doctor's pid, so the next doctor sweeps it (sweep)."""
-    try:
-        remove_probe(client, name)
-    except (requests.RequestException, LXDAPIException):
-        pass
+    answer now must not turn the interrupt into a traceback. An LXD 5.0 interrupted in the
+    middle of a start was seen not to answer for about a minute: ask again, each request
+    waiting 20 s rather than the client's 60, until PATIENCE runs out. A probe left then
+    keeps its label and its dead doctor's pid, so the next doctor sweeps it (sweep)."""
+    deadline = time.monotonic() + PATIENCE
+    client.api._timeout = 20  # pylxd's per-request timeout, which every node below inherits
+    while True:
+        try:
+            remove_probe(client, name)
+            return
+        except (requests.RequestException, LXDAPIException):
+            if time.monotonic() > deadline:
+                return
+            time.sleep(2)
 
 
 def remove_probe(client: Any, name: str) -> None:

@@ -330,7 +330,8 @@ def test_interrupted_probe_removes_its_container(spares, backend, moment):
         seen = wait_for(probe_exists, timeout=60)
         assert seen and seen != ["<doctor finished>"], "the probe container never appeared"
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=120)
+        # the way out asks a daemon that went silent again, for up to checks.PATIENCE
+        out, err = proc.communicate(timeout=200)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -488,9 +488,10 @@ def test_remove_probe_still_deletes_when_the_daemon_cannot_list_its_operations()
     probe.delete.assert_called_once_with(wait=True)
 
 
-def test_an_interrupted_probe_stays_interrupted_when_the_daemon_stops_answering():
+def test_an_interrupted_probe_stays_interrupted_when_the_daemon_stops_answering(monkeypatch):
     """CI once saw Ctrl-C during a start, then a daemon that did not answer the clean-up:
     the read timeout replaced the interrupt and main() printed a traceback."""
+    monkeypatch.setattr(checks, "PATIENCE", 0)
     ctx = Canned(FIT)
     client = fake_client()
     client.instances.create.side_effect = KeyboardInterrupt
@@ -498,6 +499,26 @@ def test_an_interrupted_probe_stays_interrupted_when_the_daemon_stops_answering(
     ctx._conn = cast(Any, SimpleNamespace(client=client))
     with pytest.raises(KeyboardInterrupt):
         checks.probe(ctx)
+
+
+def test_the_way_out_asks_a_silent_daemon_again_until_it_answers(monkeypatch):
+    """CI saw LXD 5.0 not answer for about a minute after a start was interrupted: the probe
+    is still removed once it answers again, each request waiting 20 s, not 60."""
+    monkeypatch.setattr(checks.time, "sleep", lambda s: None)
+    probe = instance("snaplab-doctor-a")
+    client = fake_client({"snaplab-doctor-a": probe})
+    answers = [requests.ReadTimeout("read timed out"), probe]
+
+    def get(name: str) -> Any:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    client.instances.get.side_effect = get
+    checks.leave_probe(client, "snaplab-doctor-a")
+    probe.delete.assert_called_once_with(wait=True)
+    assert client.api._timeout == 20
 
 
 def dead_pid() -> int:
