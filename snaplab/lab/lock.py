@@ -1,4 +1,4 @@
-"""One `snaplab start` at a time per session, so a second one waits instead of racing.
+"""One `snaplab start` at a time per container, so two never race on the daemon.
 
 Two terminals that run `snaplab start` together would otherwise both ask the
 daemon to create (or start) the same container, and the later one is refused
@@ -7,12 +7,24 @@ in the session's own state directory: the second start waits until the first is
 done, then finds the container it made. Closing the file releases the lock, so
 a start that is killed never leaves it held; the file is opened close-on-exec,
 so the recorder that start spawns does not inherit it.
+
+A start from another state directory (another user, or XDG_STATE_HOME set
+otherwise) cannot share that file, and must not wait: it is not this
+learner's. It meets the first on the daemon instead, at any moment of the
+first's create or start, and the daemon's refusal then depends on that
+moment. So every start also holds a machine-wide name for the container
+while it works (`machine_wide`): an abstract unix socket, which any user may
+bind, only one process at a time, and the kernel frees when that process
+ends, however it ends.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
+import hashlib
 import os
+import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,3 +56,23 @@ def exclusive(
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+@contextmanager
+def machine_wide(key: str, busy: Callable[[], SnaplabError]) -> Iterator[None]:
+    """Hold the machine-wide name `key` for the block, or raise `busy()` at once if another
+    process holds it. Abstract names are per network namespace: a container's own shell
+    would not see this one, which is fine, as a start runs on the host."""
+    name = "\0snaplab-" + hashlib.sha256(key.encode()).hexdigest()[:40]
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)  # not inherited by children
+    try:
+        sock.bind(name)
+    except OSError as e:
+        sock.close()
+        if e.errno == errno.EADDRINUSE:
+            raise busy() from None
+        raise
+    try:
+        yield
+    finally:
+        sock.close()

@@ -60,12 +60,20 @@ def start(lab: Lab, session: Session, conn: Connection, record: bool = True) -> 
     One start at a time per session: a second one (another terminal, same state
     directory) waits for the first, then finds its container and its recorder.
     A start from elsewhere (another user, another state directory) cannot be
-    waited for: when the daemon says the container is busy with it, say so.
+    waited for: while one runs, any other start of that container says so.
     """
-    with lock.exclusive(
-        session.dir / "start.lock", START_WAIT, lambda: start_running(lab, session)
-    ):
-        return _start(lab, session, conn, record)
+    busy = lambda: start_running(lab, session)  # noqa: E731
+    with lock.exclusive(session.dir / "start.lock", START_WAIT, busy):
+        with lock.machine_wide(start_key(conn, session), busy):
+            return _start(lab, session, conn, record)
+
+
+def start_key(conn: Connection, session: Session) -> str:
+    """The container as its daemon knows it: the same name whichever socket, address or
+    state directory a start came through, and another for a second daemon beside the first."""
+    env = conn.client.host_info["environment"]
+    daemon = f"{env.get('server_name')}/{env.get('server_pid')}"
+    return f"start/{conn.backend.name}/{daemon}/{session.project}/{session.instance}"
 
 
 def start_running(lab: Lab, session: Session) -> SnaplabError:

@@ -3,8 +3,9 @@
 With one state directory the second start waits for the first (a lock in the
 session's directory), then finds its container and its recorder: both say the
 lab is ready. From two state directories (as another user would be) the later
-one cannot wait; if the daemon is still busy with the first it says so in one
-line, exit 6, and leaves the first's container alone. The main daemons only get
+one cannot wait: while the first runs it says so in one
+line, exit 6, and leaves the first's container alone, at whichever moment of the
+first's work it arrives (a proxy holds the first there). The main daemons only get
 containers named fx-…, removed here.
 """
 
@@ -15,10 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from snaplab.backends import get_backend
 from snaplab.errors import ExitCode
 from snaplab.lab.journal import read
 from snaplab.transports import Target, connect
 from tests.conftest import snaplab
+from tests.integration.holding import HoldingProxy
 from tests.integration.learner import recorders_of
 from tests.integration.spare import cli_argv, cli_env
 
@@ -81,24 +84,62 @@ def test_two_starts_in_one_state_directory_both_get_the_lab(backend, tmp_path):
     assert recorders_of(tmp_path) == []
 
 
+# Where the first start is held while the second one runs: its create not yet sent,
+# the daemon busy creating (the first waits on the create operation), the daemon asked
+# to start the container. CI once met the second case by chance and said "daemon
+# refused", exit 3.
+MOMENTS = {
+    "before-create": rb"^POST /1\.0/instances[ ?]",
+    "during-create": rb"^GET /1\.0/operations/[^/ ]+/wait",
+    "during-start": rb"^PUT /1\.0/instances/[^/ ]+/state",
+}
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_start_from_another_state_directory_says_one_is_running(backend, tmp_path):
+def test_a_start_from_another_state_directory_says_one_is_running(backend, moment, tmp_path):
+    """The first start goes through a proxy that holds it at `moment`; the second, from
+    another state directory, must say in one line that a start is running (exit 6) and
+    change nothing; the first then goes on and gets its lab."""
     instance = f"fx-start-other-{backend}"
     homes = [tmp_path / "a", tmp_path / "b"]
+    b = get_backend(backend)
     for home in homes:
         finish(backend, instance, home)
+    proxy = HoldingProxy(b.socket, tmp_path / "via", MOMENTS[moment])
     try:
-        results = together(backend, instance, homes)
-        assert ExitCode.OK in [rc for rc, _, _ in results], results
-        for rc, _, err in results:
-            if rc != ExitCode.OK:  # it met the first's create: it says so and changes nothing
-                assert rc == ExitCode.CONFLICT, err
-                lines = err.strip().splitlines()
-                assert len(lines) == 1 and lines[0].startswith("snaplab: "), err
-                assert "already running" in lines[0] and "again" in lines[0], err
+        first = subprocess.Popen(
+            cli_argv("start", "snapshots", "--backend", backend, "--instance", instance),
+            env=cli_env(
+                {
+                    "XDG_STATE_HOME": str(homes[0]),
+                    "SNAPLAB_LANG": "en",
+                    b.env_dir: str(proxy.directory),
+                }
+            ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd="/tmp",
+        )
+        assert proxy.held.wait(120), f"the first start never reached {moment}"
+        second = snaplab(
+            "start", "snapshots", "--backend", backend, "--instance", instance,
+            env={"XDG_STATE_HOME": str(homes[1]), "SNAPLAB_LANG": "en"},
+        )  # fmt: skip
+        assert second.rc == ExitCode.CONFLICT, second
+        assert len(second.lines) == 1 and second.lines[0].startswith("snaplab: "), second.err
+        assert "already running" in second.err and "again" in second.err, second.err
+        assert not list(homes[1].rglob("journal.jsonl")), "the refused start began a journal"
+        proxy.release()
+        out, err = first.communicate(timeout=300)
+        assert first.returncode == ExitCode.OK, err
+        assert f"lab snapshots ready: {backend} container {instance} is running" in out
         assert exists(backend, instance)
     finally:
+        proxy.release()
         for home in homes:
             finish(backend, instance, home)
+        proxy.close()
     assert not exists(backend, instance)
     assert recorders_of(tmp_path) == []

@@ -6,14 +6,17 @@ process exclude each other just as two processes do.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
+import uuid
 
 import pytest
 
 from snaplab.errors import ExitCode, SnaplabError
-from snaplab.lab.lock import exclusive
+from snaplab.lab.lock import exclusive, machine_wide
+from tests.conftest import ROOT
 
 
 def busy() -> SnaplabError:
@@ -89,3 +92,50 @@ def test_a_child_process_does_not_inherit_the_lock(tmp_path):
         child.stdin.close()
         child.wait()
         child.stdout.close()
+
+
+# machine_wide: the name every start of one container holds, from any state directory
+
+
+def test_a_machine_wide_name_is_refused_at_once_while_another_holds_it():
+    key = f"test/{uuid.uuid4()}"
+    with machine_wide(key, busy):
+        with pytest.raises(SnaplabError) as caught:
+            with machine_wide(key, busy):
+                pytest.fail("two holders at once")
+        assert caught.value.code == ExitCode.CONFLICT
+        with machine_wide(f"{key}/other", busy):  # another container's start is not held up
+            pass
+    with machine_wide(key, busy):  # released on leaving the block
+        pass
+
+
+def test_a_machine_wide_name_is_freed_when_its_holder_is_killed():
+    """A start killed with -9 never leaves the container locked: the kernel frees the name."""
+    key = f"test/{uuid.uuid4()}"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys\nfrom snaplab.lab.lock import machine_wide\n"
+            f"with machine_wide({key!r}, lambda: RuntimeError()):\n"
+            "    print('held', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},  # this checkout's snaplab
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        with pytest.raises(SnaplabError):  # another process's hold counts too
+            with machine_wide(key, busy):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+        assert holder.stdin is not None and holder.stdout is not None
+        holder.stdin.close()
+        holder.stdout.close()
+    with machine_wide(key, busy):
+        pass
