@@ -199,6 +199,17 @@ def cli_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "snaplab", *args]
 
 
+def with_default_sigint(argv: list[str]) -> list[str]:
+    """`argv` started with SIGINT at its default disposition, for a test that sends it one.
+
+    Whoever started the suite decides what this process inherited: from a background shell
+    (`bash .ci/run &`) SIGINT comes ignored, an ignored signal stays ignored across exec,
+    and Python then installs no KeyboardInterrupt handler, so the child would never see
+    the Ctrl-C. coreutils' env resets it in the child itself, between fork and exec.
+    """
+    return ["env", "--default-signal=INT", *argv]
+
+
 def cli_env(extra: dict[str, str]) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), **extra}
 

@@ -23,7 +23,13 @@ from snaplab.errors import ExitCode
 from snaplab.host.image import ALIAS
 from snaplab.instance import LABEL
 from tests.conftest import Run
-from tests.integration.spare import PROBE_PREFIX, cli_argv, cli_env, wait_for
+from tests.integration.spare import (
+    PROBE_PREFIX,
+    cli_argv,
+    cli_env,
+    wait_for,
+    with_default_sigint,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -310,7 +316,7 @@ def test_interrupted_probe_removes_its_container(spares, backend, moment):
     assert spare.instances(PROBE_PREFIX) == []
     size = ["--size", "300M"] if moment == "filling" else []  # still writing when interrupted
     proc = subprocess.Popen(
-        cli_argv("doctor", "--backend", backend, *size),
+        with_default_sigint(cli_argv("doctor", "--backend", backend, *size)),
         env=cli_env(spare.env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

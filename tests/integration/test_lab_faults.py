@@ -22,7 +22,7 @@ from snaplab.instance import LABEL, node
 from snaplab.transports import Target, connect
 from tests.conftest import Run
 from tests.integration.learner import Learner
-from tests.integration.spare import cli_argv, cli_env, wait_for
+from tests.integration.spare import cli_argv, cli_env, wait_for, with_default_sigint
 
 pytestmark = pytest.mark.integration
 
@@ -200,7 +200,7 @@ def interrupt(proc: subprocess.Popen) -> tuple[str, str]:
 def popen(me: Learner, verb: str) -> subprocess.Popen:
     argv = cli_argv(verb, "snapshots", "--backend", me.backend, "--instance", me.instance)
     return subprocess.Popen(
-        argv,
+        with_default_sigint(argv),
         env=cli_env(me.env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
