@@ -7,7 +7,6 @@ marks; so nothing is written unless every run proves its page.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import pwd
@@ -15,7 +14,6 @@ import re
 import shutil
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -158,19 +156,12 @@ def _server_version(backend: Backend, user: str | None) -> str:
     return f"{backend.title} {m.group(1) if m else '?'}"
 
 
-# a lab that writes files the machine has one of (chapter 10's script): its LXD and Incus
-# runs take turns, while the other labs' runs go on side by side
-HOST_FILES = threading.Lock()
-
-
 def capture_lab(lab: Lab, backend: str, lang: str) -> dict[str, Any]:
     user = as_user(get_backend(backend).user)
     todo = blocks(lab, backend)
-    with (
-        HOST_FILES if lab.host_files else contextlib.nullcontext(),
-        kept(user, lab.host_files),
-        Runner(lab, backend, user, lang) as runner,
-    ):
+    # a lab that writes files the machine has one of (chapter 10's script): its LXD and
+    # Incus runs take turns there (kept), while the other labs' runs go on side by side
+    with kept(user, lab.host_files), Runner(lab, backend, user, lang) as runner:
         ran = [runner.type(block) for block in todo]
     problems = proven(lab, todo, ran)
     if problems:

@@ -4,6 +4,10 @@
 and writes /usr/local/sbin/refreshcontainers.sh. Those are the user's own things when a
 learner types them, but a capture or a test must leave the machine as it found it (and
 no cron job behind that runs at 22:00). Only root can do this for another user.
+
+The machine has one of each of those files, whichever daemon the run is on: two runs that
+keep them at once would each put back what the other wrote. So runs take turns, machine
+wide (a capture's LXD and Incus threads, two test workers), on one lock file.
 """
 
 from __future__ import annotations
@@ -13,6 +17,13 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+
+from snaplab.errors import ExitCode, SnaplabError
+from snaplab.i18n import both
+from snaplab.lab import lock
+
+TURNS = Path("/run/lock/snaplab-host-files.lock")  # /run/lock: Debian's, root's and tmpfs
+TURN_WAIT = 1800.0  # seconds: a capture of chapter 10 takes about a minute a language
 
 
 def crontab(user: str) -> str | None:
@@ -34,6 +45,25 @@ def kept(user: str | None, files: Sequence[str]) -> Iterator[None]:
     if not files or user is None:
         yield
         return
+    with lock.exclusive(TURNS, TURN_WAIT, _still_held):
+        with _restored(user, files):
+            yield
+
+
+def _still_held() -> SnaplabError:
+    return SnaplabError(
+        both(
+            f"another run has kept this machine's lab files for {TURN_WAIT:.0f} s "
+            f"({TURNS}): end it, or remove that lock file if nothing runs",
+            f"다른 실행이 이 머신의 실습 파일을 {TURN_WAIT:.0f}초 동안 쓰고 있습니다"
+            f"({TURNS}): 그 실행을 끝내거나, 실행 중인 것이 없다면 잠금 파일을 지우세요",
+        ),
+        ExitCode.CONFLICT,
+    )
+
+
+@contextmanager
+def _restored(user: str, files: Sequence[str]) -> Iterator[None]:
     tab = crontab(user)
     saved = {Path(f): _read(Path(f)) for f in files}
     try:

@@ -3,6 +3,7 @@ as they were: bytes, mode and absence."""
 
 import os
 import shutil
+import threading
 
 import pytest
 
@@ -38,3 +39,25 @@ def test_no_crontab_and_no_file_stay_none(tmp_path):
         put_crontab(USER, "00 22 * * * /bin/true\n")
         script.write_text("the lab's\n")
     assert crontab(USER) is None and not script.exists()
+
+
+@needs_root
+def test_two_runs_take_turns_on_the_machines_files(tmp_path, monkeypatch):
+    """Two runs at once would each put back what the other wrote: the second waits."""
+    monkeypatch.setattr("snaplab.host.keep.TURNS", tmp_path / "turns.lock")
+    script = tmp_path / "refreshcontainers.sh"
+    order: list[str] = []
+    inside = threading.Event()
+
+    def second() -> None:
+        with kept(USER, [str(script)]):
+            order.append("second in")
+
+    with kept(USER, [str(script)]):
+        order.append("first in")
+        other = threading.Thread(target=second)
+        other.start()
+        inside.wait(0.3)  # time enough for the second to get in, were it let in
+        order.append("first out")
+    other.join()
+    assert order == ["first in", "first out", "second in"]
