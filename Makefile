@@ -75,10 +75,12 @@ unit: install
 	$(PY) -m pytest -m "not integration" -q
 
 integration: host tmux sshd
-	$(PY) -m pytest -m integration -q
+	$(PY) -m pytest -m integration -q -n 2 --dist loadgroup
 
+# Two xdist workers, one per daemon (tests/conftest.py groups each test by the daemon it
+# drives): the daemon-bound tests mostly wait, so LXD's and Incus's halves overlap.
 test: lint host chromium tmux sshd
-	$(PY) -m pytest -q --durations=25
+	$(PY) -m pytest -q --durations=25 -n 2 --dist loadgroup
 
 # The guide site, rendered from labs/ and built with mkdocs --strict into build/site.
 site: install

@@ -20,9 +20,11 @@ import pytest
 
 from snaplab.backends import BACKENDS, get_backend
 from snaplab.host import image
+from tests.conftest import worker_suffix
 from tests.integration.spare import Spare, SpareError, preseed
 
-NOGROUP_USER = "snaplab-nogroup"
+# one per xdist worker: a worker that ends removes its own, never one another still uses
+NOGROUP_USER = f"snaplab-nogroup{worker_suffix()}"
 
 # What each kind of spare is, so a test names the breakage it needs.
 KINDS = {

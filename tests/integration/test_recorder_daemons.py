@@ -4,14 +4,13 @@ A request test reads the snapshot server's request log (the second daemon in
 Backend.snapshot_dir); the task test gives a throwaway container a schedule that
 fires every minute and an expiry of 30 seconds, and waits for the scheduler to make a
 snapshot and the pruner to delete it: about two minutes (the task runs once a minute),
-LXD and Incus side by side. The recorder is started as `start` starts it, with a
+LXD and Incus side by side (on two xdist workers). The recorder is started as `start` starts it, with a
 Record made here, and its journal lives under a temporary XDG_STATE_HOME.
 """
 
 from __future__ import annotations
 
 import subprocess
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -106,8 +105,9 @@ def test_a_request_to_the_snapshot_server_is_recorded(backend, state):
         recorder.terminate(pid)
 
 
-def scheduled(backend: str, state, results: dict) -> None:
-    """Scheduler and pruner on one daemon; what went wrong, if anything, in results."""
+@pytest.mark.parametrize("backend", NAMES)
+def test_the_daemons_scheduled_snapshot_and_its_pruning_are_recorded_as_the_daemons(backend, state):
+    """A snapshot the scheduler made, named by the pattern, then pruned when it expired."""
     name = f"{PREFIX}sched-{backend}-{uuid.uuid4().hex[:6]}"
     session = Session("rec2", backend, "default", name)
     record = Record(
@@ -144,29 +144,15 @@ def scheduled(backend: str, state, results: dict) -> None:
         assert all(e.action == PRUNER.action for e in gone), gone
         first = next(e for e in gone if e.snapshot == made[0].snapshot)
         assert first.when > made[0].when and made[0].snapshot in made[0].snapshots
-        results[backend] = f"ok in {time.monotonic() - began:.0f} s: " + ", ".join(
-            f"{e.action.rsplit('-', 1)[-1]} {e.snapshot} by {e.by or 'learner'}" for e in events
+        print(
+            f"{backend}: ok in {time.monotonic() - began:.0f} s: "
+            + ", ".join(
+                f"{e.action.rsplit('-', 1)[-1]} {e.snapshot} by {e.by or 'learner'}" for e in events
+            )
         )
-    except BaseException as e:  # noqa: BLE001 - reported by the test's own thread
-        results[backend] = e
     finally:
         if pid:
             recorder.terminate(pid)
         subprocess.run(
             [get_backend(backend).cli, "delete", "--force", name], capture_output=True, cwd="/"
         )
-
-
-def test_the_daemons_scheduled_snapshot_and_its_pruning_are_recorded_as_the_daemons(state):
-    """A snapshot the scheduler made, named by the pattern, then pruned when it expired."""
-    results: dict[str, object] = {}
-    threads = [threading.Thread(target=scheduled, args=(b, state, results)) for b in NAMES]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for backend in NAMES:
-        outcome = results.get(backend)
-        if isinstance(outcome, BaseException):
-            raise outcome
-        print(f"{backend}: {outcome}")
