@@ -55,12 +55,30 @@ class HoldingProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return  # closed
-            daemon = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            daemon.connect(str(self.upstream))
             with self._lock:
-                self._conns += [client, daemon]
-            threading.Thread(target=self._pump, args=(client, daemon, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(daemon, client, False), daemon=True).start()
+                self._conns.append(client)
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        """Connect to the daemon only once the client has said something (and been let
+        through): a daemon accepting a connection waits for its first bytes, and LXD 5.0
+        answers no other client meanwhile."""
+        try:
+            first = client.recv(65536)
+            if not first:
+                return
+            if self._should_hold(first):
+                self._released.wait(HOLD_LIMIT)
+            daemon = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            with self._lock:
+                self._conns.append(daemon)
+            daemon.connect(str(self.upstream))
+            daemon.sendall(first)
+        except OSError:
+            client.close()
+            return
+        threading.Thread(target=self._pump, args=(daemon, client, False), daemon=True).start()
+        self._pump(client, daemon, True)
 
     def _pump(self, src: socket.socket, dst: socket.socket, requests: bool) -> None:
         try:

@@ -122,7 +122,9 @@ def test_a_start_from_another_state_directory_says_one_is_running(backend, momen
             text=True,
             cwd="/tmp",
         )
-        assert proxy.held.wait(120), f"the first start never reached {moment}"
+        if not proxy.held.wait(120):
+            first.kill()
+            pytest.fail(f"the first start never reached {moment}: {first.communicate()}")
         second = snaplab(
             "start", "snapshots", "--backend", backend, "--instance", instance,
             env={"XDG_STATE_HOME": str(homes[1]), "SNAPLAB_LANG": "en"},
