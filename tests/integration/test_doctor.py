@@ -16,9 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pylxd import Client
 
 from snaplab.backends import get_backend
-from snaplab.doctor.checks import PROBE_RUNNER
+from snaplab.doctor.checks import PROBE_RUNNER, leave_probe
 from snaplab.errors import ExitCode
 from snaplab.host.image import ALIAS
 from snaplab.instance import LABEL
@@ -349,6 +350,36 @@ def test_interrupted_probe_removes_its_container(spares, backend, moment):
     assert proc.returncode == ExitCode.INTERRUPTED, (out, err)
     assert err.strip().startswith("snaplab: interrupted")
     assert left == []
+
+
+def connected_then_interrupted(path: Path) -> None:
+    """Ctrl-C between a connection's connect and its request: the socket stays open in the
+    exception's frames, and the daemon, having accepted it, waits for its first bytes."""
+    half_open = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    half_open.connect(str(path))
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_way_out_of_a_probe_closes_a_connection_the_interrupt_left_half_open(spares, backend):
+    """Both daemons answer no other client on their unix socket while an accepted
+    connection says nothing: the doctor's clean-up must not be that other client (CI saw
+    LXD silent for a minute after an interrupted probe, then answer at once)."""
+    spare = spares.get(backend, "full")
+    name = PROBE_PREFIX + "half-open"
+    spare.cli("init", ALIAS, name, "-c", f"{LABEL}=doctor")
+    client = Client(endpoint=str(spare.socket), timeout=10)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            try:
+                connected_then_interrupted(spare.socket)
+            except BaseException:
+                leave_probe(client, name)  # as the probe's `except BaseException` calls it
+                raise
+        assert spare.instances(PROBE_PREFIX) == []
+    finally:
+        for left in spare.instances(PROBE_PREFIX):
+            spare.delete(left)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
