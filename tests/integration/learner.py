@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -25,6 +27,7 @@ CLI = {"lxd": "lxc", "incus": "incus"}
 
 
 HUNG = 60  # seconds: no chapter command takes near this long
+RECORDED = 60  # seconds a typed command's event may take to be recorded on a loaded machine
 
 
 def player(**how: Any) -> Player:
@@ -57,6 +60,7 @@ class Learner:
     user: str | None = None
     lang: str = "en"
     history: list[str] = field(default_factory=list)
+    project: str = "default"  # own_project(): the book's names, apart from anyone else's
 
     @property
     def cli(self) -> str:
@@ -67,12 +71,11 @@ class Learner:
         return {"XDG_STATE_HOME": str(self.state_home), "SNAPLAB_LANG": self.lang}
 
     def journal(self) -> Path:
-        dirs = list(
-            (self.state_home / "snaplab").glob(
-                f"snapshots-{self.backend}-local-default-{self.instance}"
-            )
-        )
-        return dirs[0] / "journal.jsonl" if dirs else self.state_home / "missing"
+        """Where this learner's snaplab keeps it: a user's runs keep their own state home
+        (tests.conftest.snaplab gives them no XDG_STATE_HOME)."""
+        home = Path(f"/home/{self.user}/.local/state") if self.user else self.state_home
+        name = f"snapshots-{self.backend}-local-{self.project}-{self.instance}"
+        return home / "snaplab" / name / "journal.jsonl"
 
     def events(self) -> int:
         return pacing.count_events(self.journal())
@@ -82,11 +85,14 @@ class Learner:
     ) -> Typed:
         """Run one learner command (`lxc …`), as the learner's user, at a human pace."""
         home = {**os.environ, "HOME": f"/home/{self.user}"} if self.user else None
-        me = player(user=self.user, env=home, wait=5)
+        # until the recorder has probed: the next command must not change what it looks at
+        me = player(user=self.user, env=home, wait=RECORDED, project=self.project)
         done = me.type(command, stdin or (), self.journal() if recorded else None)
         self.history.append(command)
         if ok:
             assert done.returncode == 0, f"{command}: {done.stderr}"
+        if recorded and done.returncode == 0:
+            assert done.recorded, f"{command}: no event recorded in {RECORDED} s"
         return done
 
     @contextmanager
@@ -103,7 +109,7 @@ class Learner:
 
     def snaplab(self, verb: str, *args: str) -> Run:
         """`snaplab VERB snapshots …` for this learner's session."""
-        extra = ["--backend", self.backend, "--instance", self.instance]
+        extra = ["--backend", self.backend, "--instance", self.instance, "--project", self.project]
         return snaplab(
             verb, "snapshots", *extra, *args, user=self.user, env=None if self.user else self.env
         )
@@ -112,6 +118,21 @@ class Learner:
         r = self.snaplab("check", "--json")
         assert r.rc in (0, 1), r.err
         return r.rc, json.loads(r.out)
+
+
+@contextmanager
+def own_project(backend: str, prefix: str) -> Iterator[str]:
+    """A project of the test's own on the main daemon, with the default project's images and
+    profiles: a test that must use the book's names (ubuntu-test) meets no container a
+    person or another test made there, and its `finish` can touch none of theirs."""
+    cli = CLI[backend]
+    name = f"{prefix}-{uuid.uuid4().hex[:6]}"
+    make = [cli, "project", "create", name, "-c", "features.images=false"]
+    subprocess.run([*make, "-c", "features.profiles=false"], check=True, capture_output=True)
+    try:
+        yield name
+    finally:
+        subprocess.run([cli, "project", "delete", name], capture_output=True)
 
 
 def statuses(report: dict) -> dict[str, str]:

@@ -5,20 +5,20 @@ would simply share the daemons, and CI would go red now and then. This says so a
 import subprocess
 import sys
 
-SUITE = '''
+SUITE = """
 import pytest
 
 def pytest_itemcollected(item):
     item.add_marker(pytest.mark.xdist_group(item.callspec.params["backend"]))
-'''
-TESTS = '''
+"""
+TESTS = """
 import os, pytest
 
 @pytest.mark.parametrize("n", range(4))
 @pytest.mark.parametrize("backend", ["lxd", "incus"])
 def test_one(backend, n):
     print(backend, os.environ["PYTEST_XDIST_WORKER"])
-'''
+"""
 
 
 def test_each_group_runs_on_one_worker(tmp_path):
