@@ -26,6 +26,7 @@ from snaplab.host.keep import kept
 from snaplab.lab.model import Lab
 from snaplab.lab.player import Player, script
 from tests.conftest import Run, snaplab
+from tests.integration.learner import RECORDED
 
 
 class Learner:
@@ -55,9 +56,17 @@ class Learner:
     def grade(self) -> dict[str, str]:
         return {s["id"]: s["status"] for s in self.report()["steps"]}
 
+    @property
+    def journal(self) -> Path:
+        """The user's own state home: tests.conftest.snaplab gives a user no XDG_STATE_HOME."""
+        home = Path(f"/home/{self.backend.user}/.local/state/snaplab")
+        key = f"{self.lab.id}-{self.backend.name}-local-default-{self.instance}"
+        return home / key / "journal.jsonl"
+
     def player(self) -> Player:
         base = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "XDG_STATE_HOME")}
-        return Player(user=self.backend.user, env={**base, **self.env}, cwd="/tmp")
+        env = {**base, **self.env}
+        return Player(user=self.backend.user, env=env, cwd="/tmp", wait=RECORDED)
 
     def type(self, line: str, stdin: tuple[str, ...] = ()) -> None:
         done = self.player().type(line, stdin)
@@ -74,8 +83,10 @@ class Learner:
             if line.step == skip:
                 continue
             text = (instead or {}).get(line.text, line.text)
-            done = player.play(line, None, text)
+            # at a person's pace: graded only once the recorder has its event
+            done = player.play(line, self.journal if line.command.recorded else None, text)
             assert done.returncode == 0, (text, done.stderr)
+            assert done.recorded, f"{text}: no event recorded in {RECORDED} s"
 
     def forget(self) -> None:
         snapshot_server.forget(self.backend, self.conf)
