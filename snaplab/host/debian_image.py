@@ -26,6 +26,7 @@ import yaml
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.host import image
 from snaplab.i18n import Text, both, text
+from snaplab.lab import lock
 
 SUITE = "bookworm"
 MIRRORS = (
@@ -121,9 +122,35 @@ def build(cache: Path, log: Path, say: Callable[[str | Text], None]) -> Files:
 
     SOURCE_DATE_EPOCH pins every mtime; the packages are whatever the mirror
     has today, so two builds match only while Debian publishes no update.
+
+    One build at a time on this machine (two `host setup --image debian` for LXD and
+    Incus at once would write one partial file): a second waits, then finds the cache.
     """
     out = files(cache)
     cache.mkdir(parents=True, exist_ok=True)
+    with lock.exclusive(BUILDING, BUILD_WAIT, _building):
+        if not out.exist():
+            _build(out, log, say)
+    return out
+
+
+BUILDING = Path("/run/lock/snaplab-debian-image.lock")  # /run/lock: tmpfs, any user may lock
+BUILD_WAIT = 1800.0  # seconds: a build takes a few minutes on this machine
+
+
+def _building() -> SnaplabError:
+    return SnaplabError(
+        both(
+            f"another Debian image build has run for {BUILD_WAIT:.0f} s: wait for it, "
+            "then run `snaplab host setup` again",
+            f"다른 데비안 이미지 빌드가 {BUILD_WAIT:.0f}초 동안 실행 중입니다: 끝난 뒤 "
+            "`snaplab host setup`을 다시 실행하세요",
+        ),
+        ExitCode.CONFLICT,
+    )
+
+
+def _build(out: Files, log: Path, say: Callable[[str | Text], None]) -> None:
     log.parent.mkdir(parents=True, exist_ok=True)
     partial = out.rootfs.with_name(".partial-" + out.rootfs.name)  # mmdebstrap reads the suffix
     say(
@@ -143,7 +170,6 @@ def build(cache: Path, log: Path, say: Callable[[str | Text], None]) -> Files:
         )
     out.meta.write_bytes(metadata_tarball())
     partial.rename(out.rootfs)
-    return out
 
 
 def failure(output: str) -> str:

@@ -8,6 +8,7 @@ import io
 import platform
 import subprocess
 import tarfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import yaml
 
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.host import debian_image, image, setup
+from snaplab.lab import lock
 
 FAKE_MMDEBSTRAP = """#!/bin/sh
 # stands in for mmdebstrap: writes the output it was given, or fails like it does
@@ -164,3 +166,22 @@ def test_a_changed_recipe_is_a_new_cache_entry(monkeypatch, tmp_path):
     monkeypatch.setattr(debian_image, "INCLUDE", (*debian_image.INCLUDE, "vim-tiny"))
     after = debian_image.files(tmp_path)
     assert before.rootfs != after.rootfs and before.meta != after.meta
+
+
+def test_a_second_build_waits_for_the_first_and_finds_its_cache(
+    fake_mmdebstrap, tmp_path, monkeypatch
+):
+    """LXD's and Incus's `host setup --image debian` at once: one build, not two in one file."""
+    monkeypatch.setattr(debian_image, "BUILDING", tmp_path / "building.lock")
+    cache, log = tmp_path / "cache", tmp_path / "mm.log"
+    cache.mkdir()
+    with lock.exclusive(debian_image.BUILDING, 0, lambda: SnaplabError("held")):
+        waiter = threading.Thread(target=debian_image.build, args=(cache, log, lambda _: None))
+        waiter.start()
+        waiter.join(0.3)
+        assert waiter.is_alive() and not log.exists()  # waiting: mmdebstrap not run
+        debian_image._build(debian_image.files(cache), log, lambda _: None)  # the first's
+        built = log.stat().st_mtime_ns
+    waiter.join(60)
+    assert not waiter.is_alive() and debian_image.files(cache).exist()
+    assert log.stat().st_mtime_ns == built  # the second found the cache and built nothing
