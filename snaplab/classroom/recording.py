@@ -39,7 +39,6 @@ def record(lab: Lab, roster: Roster, learners: Iterable[Learner]) -> dict[str, T
                     sessions,
                     record_for(lab, get_backend(backend), url),
                     class_dir(roster),
-                    timeout=10,
                     shared=True,
                 )
             )

@@ -100,7 +100,8 @@ class Player:
     cwd: str | Path | None = None
     timeout: float = HUNG
     retry: bool = False  # a hung command: press Ctrl-C and type it again, once
-    wait: float = 3.0  # seconds the recorder gets to log a command's event
+    wait: float = 30.0  # seconds the recorder may take to log a command's event (returns at once
+    # when it has): CI saw a recorder far behind with both cores busy
 
     def argv(self, line: str, quoted: bool = False) -> list[str]:
         """Split on white space, as a snapshot name is checked for (model.SNAPSHOT_NAME):

@@ -88,7 +88,13 @@ def terminate(pid: int, wait: float = 5.0) -> None:
         time.sleep(0.02)
 
 
-def spawn(session: Session, record: Record, timeout: float = 10.0) -> None:
+# seconds a new recorder may take to listen: it imports pylxd and opens a stream per daemon,
+# a second or so on an idle machine, but CI saw over 10 s with both cores busy. It returns as
+# soon as the recorder listens, and at once when the recorder exits (a refused host).
+LISTEN_WAIT = 60.0
+
+
+def spawn(session: Session, record: Record, timeout: float = LISTEN_WAIT) -> None:
     """Start the recorder detached from the terminal and wait until it listens."""
     spawn_many([session], record, session.dir, timeout)
 
@@ -97,7 +103,7 @@ def spawn_many(
     sessions: list[Session],
     record: Record,
     where: Path,
-    timeout: float = 10.0,
+    timeout: float = LISTEN_WAIT,
     shared: bool = False,
 ) -> int:
     """One recorder for sessions on one daemon (one backend, one URL); returns its pid.
@@ -144,6 +150,7 @@ def spawn_many(
             break
         time.sleep(0.05)
     if waiting:  # it never listened: stop it, or it retries forever with nobody to stop it
+        slow = proc.poll() is None  # its log's last line would be our own terminate's doing
         proc.terminate()
         try:
             proc.wait(timeout=5)
@@ -154,6 +161,8 @@ def spawn_many(
             if serves(s, proc.pid):
                 pidfile(s).unlink(missing_ok=True)
         last = _last_line(where / "recorder.log")
+        if slow:
+            last = f"it was not listening after {timeout:.0f} s (is the machine very busy?)"
         raise SnaplabError(
             both(
                 f"the event recorder did not start: {last} (see {where}/recorder.log)",
