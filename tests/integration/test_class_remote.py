@@ -238,7 +238,7 @@ def test_setup_starts_each_lab_on_the_learners_host(klass):
     assert {who.id: k.created_at(who.instance) for who in LEARNERS} == created
     again = k.recorder_pids()
     assert len(again) == 1 and recorder.is_recorder(again[0]), again
-    assert wait_for(lambda: recorders_of(k.home) == again, timeout=10), "old recorder left running"
+    assert wait_for(lambda: recorders_of(k.home) == again, timeout=60), "old recorder left running"
     k.passed.add("setup")
 
 
@@ -400,7 +400,7 @@ def test_dead_recorder_and_replaced_pin_still_grade_to_unreachable(klass):
     k.need("pin")
     original = k.pin.read_bytes()
     stop(recorders_of(k.home))  # the class's recorder died (our own process, by its pid)
-    assert wait_for(lambda: not recorders_of(k.home), timeout=10)
+    assert wait_for(lambda: not recorders_of(k.home), timeout=60)
     k.pin.write_bytes(remotes.self_signed("impostor", days=1)[0])
     try:
         r, book = grade(k, k.home / "book-dead-recorder")  # no traceback, whatever happens
@@ -411,7 +411,7 @@ def test_dead_recorder_and_replaced_pin_still_grade_to_unreachable(klass):
     finally:
         k.pin.write_bytes(original)
         stop(recorders_of(k.home))
-        assert wait_for(lambda: not recorders_of(k.home), timeout=10)
+        assert wait_for(lambda: not recorders_of(k.home), timeout=60)
         class_setup(k)  # recording again, for teardown to stop
         assert len(recorders_of(k.home)) == 1
 
@@ -429,7 +429,7 @@ def test_teardown_removes_the_labs_and_nothing_else(klass):
     assert A.instance not in names and B.instance not in names, names
     assert KEEP in names and k.spare.state(KEEP) == keep_state
     assert k.created_at(KEEP) == keep_created  # the very same container, not re-made
-    assert pids and wait_for(lambda: not recorders_of(k.home), timeout=10), recorders_of(k.home)
+    assert pids and wait_for(lambda: not recorders_of(k.home), timeout=60), recorders_of(k.home)
     assert not k.class_dir.exists()
     assert not any(j.parent.exists() for j in k.journals.values())
     # the remote and its pin are the instructor's: teardown leaves them

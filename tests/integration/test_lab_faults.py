@@ -232,7 +232,7 @@ def finish_removes_everything(me: Learner) -> None:
     assert not exists(me.backend, me.instance)
     assert not me.journal().parent.exists() or not me.journal().exists()
     if pid:
-        assert wait_for(lambda: not Path(f"/proc/{pid}").exists(), 10), "recorder still runs"
+        assert wait_for(lambda: not Path(f"/proc/{pid}").exists(), 30), "recorder still runs"
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -295,7 +295,7 @@ def test_a_snapshot_nobody_saw_taken_does_not_count(backend, learner):
     """Taken while the recorder was down: it exists, but when it was taken is unknown."""
     pid = int((learner.journal().parent / "recorder.pid").read_text())
     os.kill(pid, signal.SIGTERM)
-    assert wait_for(lambda: not Path(f"/proc/{pid}").exists(), 10)
+    assert wait_for(lambda: not Path(f"/proc/{pid}").exists(), 30)
     c = Chapter(learner)
     learner.type(c.command("snapshot-taken"), recorded=False)
 
