@@ -218,11 +218,28 @@ def request_log(
 
     while True:
         try:
-            ws = client().events(websocket_client=Log)
+            c = client()
+            ws = c.events(websocket_client=Log)
             ws.resource = "/1.0/events?type=logging&all-projects=true"
             ws.connect()
             print(f"{now()} recorder: reading {name}'s request log", file=sys.stderr, flush=True)
+            if daemon:
+                threading.Thread(target=poke, args=(c, ws), daemon=True).start()
             ws.run()
         except Exception as e:  # noqa: BLE001 - logged, then retried
             print(f"{now()} recorder: {name}: {e}", file=sys.stderr, flush=True)
         time.sleep(0.2)
+
+
+def poke(client: Any, ws: Any, every: float = 0.5, limit: float = 120.0) -> None:
+    """Ask a quiet daemon something it logs (GET /1.0, which no lab records) until its new
+    stream has carried a message, which is when the recorder says it listens. Its own log
+    line about the new listener was not enough: with both cores busy, CI saw the snapshot
+    server's stream stay silent for 60 s, and `start` gave up on the recorder."""
+    deadline = time.monotonic() + limit
+    while not ws.heard and not ws.terminated and time.monotonic() < deadline:
+        try:
+            client.api.get(timeout=5)
+        except Exception:  # noqa: BLE001 - a daemon going away ends the stream anyway
+            pass
+        time.sleep(every)

@@ -26,6 +26,7 @@ from snaplab.lab.journal import Entry, Session
 from snaplab.lab.model import Lab, Record, Request, Task, parse
 from snaplab.lab.runner import record_for
 from snaplab.lab.schema import validate
+from snaplab.lab.stream import poke
 from tests.unit.test_lab_schema import shipped
 
 SESSION = Session("server", "lxd", "default", "web")
@@ -375,3 +376,36 @@ def test_the_yaml_reads_as_the_readme_says():
     )
     full = {**shipped(), **doc}
     assert validate(full) == []
+
+
+class QuietStream:
+    """A new request-log stream: nothing heard until the daemon logs a request."""
+
+    heard = False
+    terminated = False
+
+
+class Daemon:
+    def __init__(self, stream: QuietStream, logs_after: int) -> None:
+        self.asked, self.stream, self.logs_after = 0, stream, logs_after
+        self.api = self
+
+    def get(self, timeout: float) -> None:
+        self.asked += 1
+        if self.asked >= self.logs_after:  # the stream carries this request's log line
+            self.stream.heard = True
+
+
+def test_a_quiet_daemon_is_asked_until_its_stream_carries_a_message():
+    stream = QuietStream()
+    daemon = Daemon(stream, logs_after=3)
+    poke(daemon, stream, every=0)
+    assert stream.heard and daemon.asked == 3  # and no more once heard
+
+
+def test_a_stream_already_heard_is_not_poked():
+    stream = QuietStream()
+    stream.heard = True
+    daemon = Daemon(stream, logs_after=1)
+    poke(daemon, stream, every=0)
+    assert daemon.asked == 0
