@@ -62,9 +62,9 @@ def start(lab: Lab, session: Session, conn: Connection, record: bool = True) -> 
     A start from elsewhere (another user, another state directory) cannot be
     waited for: while one runs, any other start of that container says so.
     """
-    busy = lambda: start_running(lab, session)  # noqa: E731
-    with lock.exclusive(session.dir / "start.lock", START_WAIT, busy):
-        with lock.machine_wide(start_key(conn, session), busy):
+    running = lambda: start_running(lab, session)  # noqa: E731
+    with lock.exclusive(session.dir / "start.lock", START_WAIT, running):
+        with lock.machine_wide(start_key(conn, session), running):
             return _start(lab, session, conn, record)
 
 
