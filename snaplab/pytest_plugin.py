@@ -23,6 +23,7 @@ What a lab check is given (see checks/test_snapshots.py):
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -109,31 +110,45 @@ class Graded:
         return cls(lab, *runner.gather(lab, session))
 
 
-_GRADED = pytest.StashKey[dict]()  # check module's file name -> Graded, or the error reading it
+_GRADED = pytest.StashKey[dict]()  # check module's path -> Graded, or the error reading it
+
+
+def _key(path: Any) -> str:
+    return str(Path(path).resolve())
 
 
 def seed(config: pytest.Config, graded: Graded) -> None:
     """`check` hands over the evidence it read: the checks then never ask the daemon twice."""
-    config.stash.setdefault(_GRADED, {})[graded.lab.checks.name] = graded
+    config.stash.setdefault(_GRADED, {})[_key(graded.lab.checks)] = graded
 
 
-def lab_of(module_file: str) -> Any:
-    from snaplab.lab import model
+def lab_of(module: Any) -> Any:
+    """The lab whose check module this is: a lab of the pack the file sits in (so `pytest
+    DIR/checks/test_x.py` needs no SNAPLAB_PATH), else of any known pack."""
+    from snaplab.lab import model, packs
 
-    return next(
-        (lab for lab in map(model.load, model.lab_ids()) if lab.checks.name == module_file), None
-    )
+    module = _key(module)
+    pack = packs.pack_of(Path(module))
+    candidates = [(pack, f) for f in pack.lab_files()] if pack else []
+    candidates += [(p, f) for p, f in packs.index().values() if p != pack]
+    for home, lab_file in candidates:
+        lab = model.load_file(lab_file, home)
+        if _key(lab.checks) == module:
+            return lab
+    return None
 
 
 def _graded(request: pytest.FixtureRequest) -> Graded:
     from snaplab.errors import SnaplabError
 
     cache = request.config.stash.setdefault(_GRADED, {})
-    name = request.path.name
+    name = _key(request.path)
     if name not in cache:
         lab = lab_of(name)
         if lab is None:
-            raise pytest.UsageError(f"{name} is not the check module of any snaplab lab")
+            raise pytest.UsageError(
+                f"{request.path.name} is not the check module of any snaplab lab"
+            )
         try:
             cache[name] = Graded.read(request.config, lab)
         except SnaplabError as e:  # the daemon down, no session: one line, as `check` says it
@@ -208,7 +223,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     ]
     by_module: dict[str, list[tuple[int, pytest.Item]]] = {}
     for i, item in marked:
-        by_module.setdefault(item.path.name, []).append((i, item))
+        by_module.setdefault(_key(item.path), []).append((i, item))
     for name, found in by_module.items():
         seeded = config.stash.get(_GRADED, {}).get(name)  # `check` has loaded it already
         lab = seeded.lab if isinstance(seeded, Graded) else lab_of(name)
@@ -249,7 +264,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
         _host_check_report(item, report)
         return
     marker = item.get_closest_marker("step")
-    found = item.config.stash.get(_GRADED, {}).get(item.path.name)
+    found = item.config.stash.get(_GRADED, {}).get(_key(item.path))
     if marker is None or not report.failed or not isinstance(found, Graded):
         return
     # evidence found before a later assert failed proves nothing: the next step waits

@@ -12,9 +12,9 @@ import yaml
 
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, both, text
-from snaplab.lab import coverage
+from snaplab.lab import coverage, packs
+from snaplab.lab.packs import Pack
 from snaplab.lab.schema import validate
-from snaplab.paths import data_dir
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,62}$")
 
@@ -140,6 +140,8 @@ class Lab:
     chapter: int = 0  # the book's: labs are listed in the book's order
     steps: tuple[Step, ...] = field(default_factory=tuple)
     book_note: Text | None = None
+    home: Path = Path()  # the root of its pack (snaplab/lab/packs.py): checks/, guides/captured/
+    origin: str = "built-in"  # where `snaplab labs` says it comes from
 
     @property
     def max_score(self) -> int:
@@ -162,7 +164,8 @@ def _note(d: dict[str, str] | None) -> Text | None:
     return _t(d) if d else None
 
 
-def parse(doc: dict[str, Any], where: str) -> Lab:
+def parse(doc: dict[str, Any], where: str, pack: Pack | None = None) -> Lab:
+    pack = pack or packs.packs()[0]
     errors = validate(doc)
     if errors:
         raise SnaplabError(_invalid(where, errors), ExitCode.LAB_INVALID)
@@ -196,7 +199,7 @@ def parse(doc: dict[str, Any], where: str) -> Lab:
         )
         for s in doc["steps"]
     )
-    checks = data_dir("checks") / doc["checks"]
+    checks = pack.root / "checks" / doc["checks"]
     unchecked = coverage.problems([s.id for s in steps], checks)
     if unchecked:
         raise SnaplabError(_invalid(where, unchecked), ExitCode.LAB_INVALID)
@@ -226,6 +229,8 @@ def parse(doc: dict[str, Any], where: str) -> Lab:
         chapter=int(doc.get("chapter", 0)),
         steps=steps,
         book_note=_note(doc.get("book_note")),
+        home=pack.root,
+        origin=pack.origin,
     )
 
 
@@ -281,27 +286,31 @@ def _filled(template: str, params: Mapping[str, str]) -> str:
 
 
 def lab_ids() -> list[str]:
-    """In the book's order (a lab's `chapter`), then by id."""
-    ids = sorted(p.parent.name for p in data_dir("labs").glob("*/lab.yaml"))
-    return sorted(ids, key=_chapter)
+    """In the book's order (a lab's `chapter`), then by id; labs of no chapter after the book's."""
+    return sorted(packs.index(), key=_order)
 
 
-def _chapter(lab_id: str) -> int:
+def _order(lab_id: str) -> tuple[bool, int, str]:
     """Read without validating the whole lab: listing must not fail on one broken lab."""
     try:
-        path = data_dir("labs") / lab_id / "lab.yaml"
-        found = re.search(r"^chapter:\s*(\d+)", path.read_text(encoding="utf-8"), re.M)
+        text_ = packs.index()[lab_id][1].read_text(encoding="utf-8")
+        found = re.search(r"^chapter:\s*(\d+)", text_, re.M)
     except OSError:
-        return 0
-    return int(found.group(1)) if found else 0
+        found = None
+    chapter = int(found.group(1)) if found else 0
+    return (not found, chapter, lab_id)
 
 
 def load(lab_id: str) -> Lab:
-    path = data_dir("labs") / lab_id / "lab.yaml"
-    if not NAME.match(lab_id) or not path.exists():
+    found = packs.index().get(lab_id) if NAME.match(lab_id) else None
+    if found is None:
         raise SnaplabError(
             text("unknown_lab", lab=lab_id, known=", ".join(lab_ids())), ExitCode.USAGE
         )
+    return load_file(found[1], found[0])
+
+
+def load_file(path: Path, pack: Pack) -> Lab:
     try:
         # libyaml's loader when present: the pure-Python one costs check ~50 ms a run
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -312,7 +321,7 @@ def load(lab_id: str) -> Lab:
             both(f"{path} is not valid YAML: {why}", f"{path}은(는) 올바른 YAML이 아닙니다: {why}"),
             ExitCode.LAB_INVALID,
         ) from None
-    return parse(doc, str(path))
+    return parse(doc, str(path), pack)
 
 
 # A snapshot name is free (the chapter says so): the daemons refuse only a slash, and the
