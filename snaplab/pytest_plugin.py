@@ -19,6 +19,8 @@ What a lab check is given (see checks/test_snapshots.py):
 - `snapshot`: the snapshot the learner used; `params`: every name the lab's texts use;
 - `daemons`: the primary and the lab's other daemons by role (`daemons["snapshot-server"]`),
   as clients; `local`: this machine as a testinfra host, as the user who grades.
+snaplab/rules.py is where a check author reads this, with the helpers a check may import.
+For a lab's own tests: `lab_learner`, a learner on a real daemon (snaplab/testing.py).
 """
 
 from __future__ import annotations
@@ -185,6 +187,24 @@ def daemons(request: pytest.FixtureRequest) -> dict[str, Any]:
 def local(request: pytest.FixtureRequest) -> Any:
     """This machine as a testinfra host, as the user who grades: their client, their files."""
     return _graded(request).local
+
+
+@pytest.fixture
+def lab_learner(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """For a lab's own tests, on a real daemon (snaplab/testing.py): `lab_learner(LAB_ID,
+    BACKEND)` is a learner who has started the lab in a project of their own; each is
+    finished and their project removed when the test ends."""
+    from contextlib import ExitStack
+
+    from snaplab.testing import learner
+
+    with ExitStack() as stack:
+
+        def make(lab_id: str, backend: str = "lxd", lang: str = "en") -> Any:
+            home = tmp_path_factory.mktemp("snaplab-state")
+            return stack.enter_context(learner(lab_id, backend, home, lang))
+
+        yield make
 
 
 @pytest.fixture

@@ -164,12 +164,8 @@ def _note(d: dict[str, str] | None) -> Text | None:
     return _t(d) if d else None
 
 
-def parse(doc: dict[str, Any], where: str, pack: Pack | None = None) -> Lab:
-    pack = pack or packs.packs()[0]
-    errors = validate(doc)
-    if errors:
-        raise SnaplabError(_invalid(where, errors), ExitCode.LAB_INVALID)
-    steps = tuple(
+def _steps(doc: dict[str, Any]) -> tuple[Step, ...]:
+    return tuple(
         Step(
             id=s["id"],
             points=s["points"],
@@ -199,14 +195,27 @@ def parse(doc: dict[str, Any], where: str, pack: Pack | None = None) -> Lab:
         )
         for s in doc["steps"]
     )
+
+
+def problems(doc: Any, pack: Pack) -> list[str]:
+    """Every error of a lab at once (`snaplab labs lint`): its schema first, then, once the
+    steps can be read, a check for each step and the names its texts and commands use."""
+    errors = validate(doc)
+    if errors:
+        return errors
+    steps = _steps(doc)
+    found = coverage.problems([s.id for s in steps], pack.root / "checks" / doc["checks"])
+    return found + _unknown_names(doc, steps, dict(doc["parameters"]))
+
+
+def parse(doc: dict[str, Any], where: str, pack: Pack | None = None) -> Lab:
+    pack = pack or packs.packs()[0]
+    errors = problems(doc, pack)
+    if errors:
+        raise SnaplabError(_invalid(where, errors), ExitCode.LAB_INVALID)
+    steps = _steps(doc)
     checks = pack.root / "checks" / doc["checks"]
-    unchecked = coverage.problems([s.id for s in steps], checks)
-    if unchecked:
-        raise SnaplabError(_invalid(where, unchecked), ExitCode.LAB_INVALID)
     params = dict(doc["parameters"])
-    unknown = _unknown_names(doc, steps, params)
-    if unknown:
-        raise SnaplabError(_invalid(where, unknown), ExitCode.LAB_INVALID)
     record = doc["record"]
     return Lab(
         id=doc["id"],
@@ -261,6 +270,9 @@ def _unknown_names(
                 found.append(f"steps.{step.id}: a quoted command names {{snapshot}}: {c.run}")
             if c.saves and c.saves not in params:
                 found.append(f"steps.{step.id}: saves {c.saves} is not a parameter")
+    for i, request in enumerate((doc.get("record") or {}).get("requests") or []):
+        unknown_ = _names(str(request.get("path", ""))) - set(params)
+        found += [f"record.requests[{i}].path: {{{n}}} is not a parameter" for n in unknown_]
     files = {
         "record.files": (doc.get("record") or {}).get("files") or [],
         "resources.host_files": (doc.get("resources") or {}).get("host_files") or [],
@@ -311,6 +323,10 @@ def load(lab_id: str) -> Lab:
 
 
 def load_file(path: Path, pack: Pack) -> Lab:
+    return parse(read(path), str(path), pack)
+
+
+def read(path: Path) -> Any:
     try:
         # libyaml's loader when present: the pure-Python one costs check ~50 ms a run
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -321,7 +337,7 @@ def load_file(path: Path, pack: Pack) -> Lab:
             both(f"{path} is not valid YAML: {why}", f"{path}은(는) 올바른 YAML이 아닙니다: {why}"),
             ExitCode.LAB_INVALID,
         ) from None
-    return parse(doc, str(path), pack)
+    return doc
 
 
 # A snapshot name is free (the chapter says so): the daemons refuse only a slash, and the

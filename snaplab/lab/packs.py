@@ -76,11 +76,13 @@ def _installed() -> list[Pack]:
 
 
 def _folder(path: Path, where: str) -> Path:
-    if not (path / "labs").is_dir():
+    """A folder without labs/ yet is an empty pack (`labs new` fills it); a missing one is
+    a typo worth one line."""
+    if not path.is_dir():
         raise SnaplabError(
             both(
-                f"{where}: {path} is not a lab pack (it has no labs/ folder)",
-                f"{where}: {path}은(는) 실습 팩이 아닙니다(labs/ 폴더가 없습니다)",
+                f"{where}: there is no folder {path}: make it, or correct SNAPLAB_PATH",
+                f"{where}: {path} 폴더가 없습니다. 폴더를 만들거나 SNAPLAB_PATH를 고치세요",
             ),
             ExitCode.LAB_INVALID,
         )

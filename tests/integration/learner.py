@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -21,10 +19,8 @@ import pytest
 
 from snaplab.lab import pacing, recorder
 from snaplab.lab.player import Line, Player, Typed, fault
+from snaplab.testing import CLI
 from tests.conftest import Run, snaplab
-
-CLI = {"lxd": "lxc", "incus": "incus"}
-
 
 HUNG = 60  # seconds: no chapter command takes near this long
 RECORDED = 60  # seconds a typed command's event may take to be recorded on a loaded machine
@@ -118,21 +114,6 @@ class Learner:
         r = self.snaplab("check", "--json")
         assert r.rc in (0, 1), r.err
         return r.rc, json.loads(r.out)
-
-
-@contextmanager
-def own_project(backend: str, prefix: str) -> Iterator[str]:
-    """A project of the test's own on the main daemon, with the default project's images and
-    profiles: a test that must use the book's names (ubuntu-test) meets no container a
-    person or another test made there, and its `finish` can touch none of theirs."""
-    cli = CLI[backend]
-    name = f"{prefix}-{uuid.uuid4().hex[:6]}"
-    make = [cli, "project", "create", name, "-c", "features.images=false"]
-    subprocess.run([*make, "-c", "features.profiles=false"], check=True, capture_output=True)
-    try:
-        yield name
-    finally:
-        subprocess.run([cli, "project", "delete", name], capture_output=True)
 
 
 def statuses(report: dict) -> dict[str, str]:

@@ -68,11 +68,11 @@ def test_a_pack_may_not_shadow_a_built_in_lab(tmp_path, monkeypatch):
         model.lab_ids()
 
 
-def test_a_folder_that_is_no_pack_is_one_line(tmp_path, monkeypatch):
+def test_a_missing_folder_on_snaplab_path_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("SNAPLAB_PATH", str(tmp_path / "nowhere"))
     with pytest.raises(SnaplabError) as caught:
         model.lab_ids()
-    assert caught.value.code == ExitCode.LAB_INVALID and "labs/" in str(caught.value)
+    assert caught.value.code == ExitCode.LAB_INVALID and "no folder" in str(caught.value)
 
 
 class EntryPoint:
