@@ -57,6 +57,7 @@ class Learner:
     lang: str = "en"
     history: list[str] = field(default_factory=list)
     project: str = "default"  # own_project(): the book's names, apart from anyone else's
+    lab: str = "snapshots"  # any lab's id: the chapter-8 tests are this learner's most
 
     @property
     def cli(self) -> str:
@@ -70,7 +71,7 @@ class Learner:
         """Where this learner's snaplab keeps it: a user's runs keep their own state home
         (tests.conftest.snaplab gives them no XDG_STATE_HOME)."""
         home = Path(f"/home/{self.user}/.local/state") if self.user else self.state_home
-        name = f"snapshots-{self.backend}-local-{self.project}-{self.instance}"
+        name = f"{self.lab}-{self.backend}-local-{self.project}-{self.instance}"
         return home / "snaplab" / name / "journal.jsonl"
 
     def events(self) -> int:
@@ -104,10 +105,10 @@ class Learner:
             assert r.rc == 0, r.err
 
     def snaplab(self, verb: str, *args: str) -> Run:
-        """`snaplab VERB snapshots …` for this learner's session."""
+        """`snaplab VERB LAB …` for this learner's session."""
         extra = ["--backend", self.backend, "--instance", self.instance, "--project", self.project]
         return snaplab(
-            verb, "snapshots", *extra, *args, user=self.user, env=None if self.user else self.env
+            verb, self.lab, *extra, *args, user=self.user, env=None if self.user else self.env
         )
 
     def check(self) -> tuple[int, dict]:
