@@ -77,6 +77,11 @@ def test_a_newcomers_pack_on_snaplab_path_works_as_the_books_user(backend, pack_
             rc, _, err = as_user(backend, pack, "solve", "golden-copy", *target)
             assert rc == 0, err
             assert score(backend, pack, "golden-copy", target) == (4, 4)
+            graded = pack / "grade.json"
+            rc, _, err = as_user(
+                backend, pack, "grade", "golden-copy", *target, "--json", str(graded)
+            )
+            assert rc == 0 and json.loads(graded.read_text())["score"] == 4, err
             # plain pytest on the pack's own check module, as the user, with no SNAPLAB_PATH
             plain = subprocess.run(
                 ["runuser", "-u", USERS[backend], "--", str(PYTHON), "-m", "pytest",
