@@ -129,3 +129,23 @@ def test_finish_says_what_it_removed_and_what_it_left_in_both_languages():
     }
     assert FinishResult("snapshots").render("en") == "nothing to remove"
 
+
+@pytest.mark.parametrize(
+    ("found", "skipped"),
+    [
+        ({"token-made": "pass", "remote-added": "pass"}, {"token-made", "remote-added"}),
+        # trusted by name from another client, but no remote of this one: the token is typed
+        # again, since `remote add` needs the one it prints
+        ({"token-made": "pass", "remote-added": "fail"}, set()),
+        ({"token-made": "fail", "remote-added": "pending"}, set()),
+    ],
+)
+def test_solve_skips_a_redone_labs_first_steps_all_or_none(monkeypatch, found, skipped):
+    from snaplab.commands.solve import leading_passes
+    from snaplab.lab import runner
+
+    lab = load("snapshot-server")
+    steps = [SimpleNamespace(id=s.id, status=found.get(s.id, "pending")) for s in lab.steps]
+    monkeypatch.setattr(runner, "check", lambda lab, session: SimpleNamespace(steps=steps))
+    assert leading_passes(lab, None) == skipped
+    assert leading_passes(load("snapshots"), None) == set()  # no step done before a run
