@@ -65,6 +65,8 @@ def test_finish_removes_the_learners_copies_and_leaves_what_is_not_this_runs(bac
         subprocess.run([cli, "init", ALIAS, plain], check=True, capture_output=True)
         refused = me.type(f"{cli} delete -f {copy}", recorded=False, ok=False)
         assert refused.returncode != 0 and "protected" in refused.stderr.lower(), refused
+        # one the learner lifted the protection of: no protection to lift, still the run's
+        me.type(f"{cli} config unset {snapcopy} security.protection.delete", recorded=False)
 
         r = me.snaplab("finish", "--json")
         assert r.rc == 0, r.err
