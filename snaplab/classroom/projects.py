@@ -203,7 +203,7 @@ def teardown_one(lab: Lab, roster: Roster, learner: Learner) -> Done:
         if found is None or found.get("config", {}).get(OWNER_KEY) != owner(roster):
             shutil.rmtree(sess.dir, ignore_errors=True)
             return done  # not this class's project: nothing in it is ours
-        done.actions += map(same, runner.finish(lab, sess))  # container names
+        done.actions += map(same, runner.finish(lab, sess).removed)  # instance names
         try:
             api.node(admin.client, f"/1.0/projects/{learner.project}").delete()
             done.actions.append(both(f"project {learner.project}", f"프로젝트 {learner.project}"))
@@ -214,7 +214,7 @@ def teardown_one(lab: Lab, roster: Roster, learner: Learner) -> Done:
                 f"있습니다({e})",
             )
         return done
-    done.actions += map(same, runner.finish(lab, sess))
+    done.actions += map(same, runner.finish(lab, sess).removed)
     return done
 
 

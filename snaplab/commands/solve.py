@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from itertools import takewhile
 from typing import TYPE_CHECKING
 
 from snaplab import remotes
@@ -137,19 +138,18 @@ def solve(
 
 
 def leading_passes(lab: Lab, session: Session) -> set[str]:
-    """The first steps an earlier chapter did already (lab.yaml `earlier: true`: the remote
-    chapter 10 needs, made in chapter 9): typing them again could fail (`remote add` of a
-    remote that exists). Other steps are always typed: solve proves the guide."""
+    """The first steps done before this run (lab.yaml `earlier: true`: the remote chapter 10
+    needs, made in chapter 9; chapter 9's own trust and remote, which `finish` leaves, when
+    it is done again): typing them again could fail (`remote add` of a remote that exists).
+    All of them or none: a later one may need what an earlier one saves (the token `remote
+    add` takes). Other steps are always typed: solve proves the guide."""
     from snaplab.lab.runner import check
 
-    if not lab.steps or not lab.steps[0].earlier:
+    earlier = [s.id for s in takewhile(lambda s: s.earlier, lab.steps)]
+    if not earlier:
         return set()
-    done = set()
-    for step, found in zip(lab.steps, check(lab, session).steps, strict=True):
-        if not (step.earlier and found.status == "pass"):
-            break
-        done.add(step.id)
-    return done
+    found = {s.id: s.status for s in check(lab, session).steps}
+    return set(earlier) if all(found[i] == "pass" for i in earlier) else set()
 
 
 def wait_for_daemon(lab: Lab, session: Session, step_id: str, seconds: int, lang: str) -> None:

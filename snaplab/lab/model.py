@@ -55,7 +55,7 @@ class Step:
     warning: bool = False
     book_note: Text | None = None  # where the book is wrong or outdated, said on the guide page
     waits: int = 0  # seconds the daemon may take to finish this step on its own (a schedule)
-    earlier: bool = False  # an earlier chapter may have done it: solve skips it when it passes
+    earlier: bool = False  # may be done before this run (schema): solve skips it when it passes
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,7 @@ class Lab:
     record: Record = field(default_factory=Record)
     daemons: tuple[str, ...] = ()  # besides the primary, e.g. the snapshot server (schema.DAEMONS)
     host_files: tuple[str, ...] = ()  # one per machine, whichever daemon: runs take turns
+    instances: tuple[str, ...] = ()  # the learner makes them (schema.RESOURCE_KEYS): "{copy}"
     chapter: int = 0  # the book's: labs are listed in the book's order
     steps: tuple[Step, ...] = field(default_factory=tuple)
     book_note: Text | None = None
@@ -235,6 +236,7 @@ def parse(doc: dict[str, Any], where: str, pack: Pack | None = None) -> Lab:
         host_files=tuple(
             _filled(str(f), params) for f in (doc.get("resources") or {}).get("host_files") or ()
         ),
+        instances=tuple((doc.get("resources") or {}).get("instances") or ()),
         chapter=int(doc.get("chapter", 0)),
         steps=steps,
         book_note=_note(doc.get("book_note")),
@@ -280,6 +282,8 @@ def _unknown_names(
     for key, paths in files.items():
         for f in paths:
             found += [f"{key}: {{{n}}} is not a parameter" for n in _names(str(f)) - same]
+    for name in (doc.get("resources") or {}).get("instances") or []:  # filled per daemon
+        found += [f"resources.instances: {{{n}}} is not a parameter" for n in _names(name) - known]
     return sorted(set(found))
 
 
@@ -384,6 +388,12 @@ def placeholders(lab: Lab, backend: str, instance: str, snapshot: str) -> dict[s
     names = {"instance": instance, "snapshot": snapshot}
     fill = {k: v if isinstance(v, str) else v[backend] for k, v in lab.params.items()}
     return {**{k: _filled(v, names) for k, v in fill.items()}, **names}
+
+
+def declared_instances(lab: Lab, backend: str, instance: str) -> tuple[str, ...]:
+    """The lab's `resources.instances` as this run names them (its --instance filled in)."""
+    fill = placeholders(lab, backend, instance, lab.snapshot)
+    return tuple(_filled(name, fill) for name in lab.instances)
 
 
 def fill(text: Text, params: dict[str, str]) -> Text:

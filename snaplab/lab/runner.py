@@ -1,8 +1,8 @@
 """The lab verbs' shared work: which session, start it, observe it, grade it, finish it.
 
-Ownership rule: snaplab only ever deletes an instance whose `user.snaplab.owner`
-says the lab made it. Restores cannot strip the label, because `start` sets it
-before any snapshot can be taken.
+Ownership rule: snaplab only ever deletes an instance whose labels (snaplab/lab/owner.py)
+say this run of the lab made it: the lab container, and the copies of it the learner made.
+Restores cannot strip the labels, because `start` sets them before any snapshot can be taken.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pylxd.exceptions import LXDAPIException, NotFound
@@ -19,21 +19,17 @@ from snaplab import instance as api
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.host.image import ALIAS
 from snaplab.i18n import Text, both
-from snaplab.lab import lock, recorder
+from snaplab.lab import lock, owner, recorder
 from snaplab.lab.grader import Evidence, grade
 from snaplab.lab.history import History, Live
 from snaplab.lab.journal import Entry, Session, current_file, now, remember
-from snaplab.lab.model import Lab, Record, placeholders, render
+from snaplab.lab.model import Lab, Record, declared_instances, placeholders, render
 from snaplab.lab.results import LabResult
 from snaplab.lab.testinfra_backend import get_host
 from snaplab.transports import Connection, Target, connect
 
 PROTECT = "security.protection.delete"
 START_WAIT = 300.0  # seconds a second `start` waits for the first (the daemon's own timeout: 60)
-
-
-def owner_label(lab: Lab) -> str:
-    return f"lab:{lab.id}"
 
 
 def open_session(session: Session) -> Connection:
@@ -45,10 +41,6 @@ def get_instance(conn: Connection, name: str) -> Any:
         return conn.client.instances.get(name)
     except NotFound:
         return None
-
-
-def owned(inst: Any, lab: Lab) -> bool:
-    return bool(inst.config.get(api.LABEL) == owner_label(lab))
 
 
 def start(lab: Lab, session: Session, conn: Connection, record: bool = True) -> str:
@@ -131,17 +123,26 @@ def record_for(lab: Lab, backend: Any, url: str | None) -> Record:
     return replace(lab.record, sockets=tuple(sorted(sockets.items())))
 
 
-def not_ours(inst: Any, name: str) -> Text:
-    """Another lab's container (chapter 9's rockylinux-test-9 when chapter 10 starts), or
-    one snaplab did not make: either way untouched, and the learner told what to do."""
-    label = str(inst.config.get(api.LABEL, ""))
-    if label.startswith("lab:"):
-        other = label.removeprefix("lab:")  # owner_label's inverse
+def not_ours(inst: Any, name: str, session: Session) -> Text:
+    """Another lab's container (chapter 9's rockylinux-test-9 when chapter 10 starts), a copy
+    made in another run of a lab, or one snaplab did not make: untouched, and the learner
+    told what to do."""
+    made = owner.made_by(inst.config)
+    if made is not None:
+        other, run = made
+        finish = f"snaplab finish {other}" + (f" --instance {run}" if run not in ("", name) else "")
+        if other == session.lab and run not in ("", name):
+            return both(
+                f"the container {name} is a copy made in another run of the lab {other} (its "
+                f"container is {run}): `{finish}` removes it, or use --instance OTHER-NAME",
+                f"{name} 컨테이너는 {other} 실습의 다른 실행에서 만든 복사본입니다(그 실습 "
+                f"컨테이너는 {run}입니다): `{finish}`로 지우거나 --instance 다른-이름을 쓰세요",
+            )
         return both(
             f"the container {name} is the lab {other}'s: finish it first "
-            f"(`snaplab finish {other}`), or use --instance OTHER-NAME",
+            f"(`{finish}`), or use --instance OTHER-NAME",
             f"{name} 컨테이너는 {other} 실습의 것입니다: 먼저 그 실습을 마치거나"
-            f"(`snaplab finish {other}`) --instance 다른-이름을 쓰세요",
+            f"(`{finish}`) --instance 다른-이름을 쓰세요",
         )
     return both(
         f"a container named {name} already exists and snaplab did not create "
@@ -153,13 +154,14 @@ def not_ours(inst: Any, name: str) -> Text:
 
 def _start(lab: Lab, session: Session, conn: Connection, record: bool) -> str:
     cli = conn.backend.cli
-    if session.url is None:  # a remote host's other daemons are not this machine's to ask
-        daemon_clients(lab, conn.backend)
+    # a remote host's other daemons are not this machine's to ask
+    others = daemon_clients(lab, conn.backend) if session.url is None else {}
     inst = get_instance(conn, session.instance)
     made = False
-    if inst is not None and not owned(inst, lab):
-        raise SnaplabError(not_ours(inst, session.instance), ExitCode.CONFLICT)
+    if inst is not None and not owner.mine(inst.config, session.instance, session):
+        raise SnaplabError(not_ours(inst, session.instance, session), ExitCode.CONFLICT)
     if inst is None:
+        there_before(lab, session, {"": conn.client, **others})
         try:
             conn.client.api.images.aliases[ALIAS].get()
         except NotFound:
@@ -177,14 +179,14 @@ def _start(lab: Lab, session: Session, conn: Connection, record: bool) -> str:
                 {
                     "name": session.instance,
                     "source": {"type": "image", "alias": ALIAS},
-                    "config": {api.LABEL: owner_label(lab), PROTECT: "true"},
+                    "config": {**owner.labels(session), PROTECT: "true"},
                 },
                 wait=True,
             )
         except LXDAPIException:
             # absent a moment ago, the lab's now: another start made it meanwhile
             other = get_instance(conn, session.instance)
-            if other is not None and owned(other, lab):
+            if other is not None and owner.mine(other.config, session.instance, session):
                 raise start_running(lab, session) from None
             raise
         made = True
@@ -368,17 +370,81 @@ def wait_until_passed(
         time.sleep(every)
 
 
-def remove_owned(client: Any, name: str, lab: Lab) -> bool:
-    """Delete the instance if, and only if, its label says this lab made it."""
+def listed(client: Any) -> dict[str, dict[str, Any]]:
+    """The instances of the client's project (a raw read: pylxd's `all()` fetches each)."""
+    found = api.node(client, "/1.0/instances").get(params={"recursion": 1}).json()["metadata"]
+    return {i["name"]: i for i in found or []}
+
+
+def named(role: str, name: str) -> str:
+    """How finish and start name an instance: on the primary by its name, else `role:name`."""
+    return f"{role}:{name}" if role else name
+
+
+def declared_there(
+    lab: Lab, session: Session, clients: dict[str, Any]
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """The lab's declared instances (`resources.instances`) that exist now, on each daemon
+    ("" the primary, in the session's project): (role, name, the instance)."""
+    names = declared_instances(lab, session.backend, session.instance)
+    found = []
+    for role, client in clients.items():
+        there = listed(client) if names else {}
+        for name in names:
+            if name in there and not (role == "" and name == session.instance):
+                found.append((role, name, there[name]))
+    return found
+
+
+def there_before(lab: Lab, session: Session, clients: dict[str, Any]) -> None:
+    """A fresh start (its container is not there yet) with a declared instance already there:
+    the step that makes it would fail later ("already exists"), so say so now."""
+    for role, name, inst in declared_there(lab, session, clients):
+        what = named(role, name)
+        if owner.mine(inst.get("config") or {}, name, session):
+            raise SnaplabError(
+                both(
+                    f"{what} is still there from an earlier run of this lab, and a step of it "
+                    f"makes {name}: `snaplab finish {lab.id}` removes it, then start again",
+                    f"이 실습의 이전 실행에서 만든 {what}이(가) 아직 있고, 실습의 한 단계가 "
+                    f"{name}을(를) 만듭니다: `snaplab finish {lab.id}`로 지운 뒤 다시 시작하세요",
+                ),
+                ExitCode.CONFLICT,
+            )
+        raise SnaplabError(
+            both(
+                f"{what} is already there and snaplab did not make it for this lab, whose step "
+                f"makes {name} (it would fail: already exists): rename or remove it yourself, "
+                f"then start again",
+                f"{what}이(가) 이미 있고 snaplab이 이 실습을 위해 만든 것이 아닙니다. 실습의 한 "
+                f"단계가 {name}을(를) 만드므로 실패합니다(이미 있음): 직접 이름을 바꾸거나 지운 "
+                f"뒤 다시 시작하세요",
+            ),
+            ExitCode.CONFLICT,
+        )
+
+
+@dataclass
+class Finished:
+    """What `finish` removed, and the declared instances it found but left (not this run's)."""
+
+    removed: list[str] = field(default_factory=list)
+    left: list[tuple[str, Text]] = field(default_factory=list)
+
+
+def remove(client: Any, name: str, session: Session) -> bool:
+    """Delete the instance if, and only if, its labels say this run of the lab made it,
+    lifting the delete protection only where it is set."""
     try:
         inst = client.instances.get(name)
     except NotFound:
         return False
-    if not owned(inst, lab):
+    if not owner.mine(inst.config, name, session):
         return False
     try:
-        inst.config[PROTECT] = "false"
-        inst.save(wait=True)
+        if inst.config.get(PROTECT, "").lower() in ("true", "1", "yes", "on"):
+            inst.config[PROTECT] = "false"
+            inst.save(wait=True)
         if inst.status != "Stopped":
             inst.stop(wait=True, force=True)
         inst.delete(wait=True)
@@ -390,18 +456,37 @@ def remove_owned(client: Any, name: str, lab: Lab) -> bool:
     return True
 
 
-def finish(lab: Lab, session: Session) -> list[str]:
-    """Remove only lab-owned resources; safe to run again, and with the daemon down."""
-    removed: list[str] = []
+def sweep(lab: Lab, session: Session, clients: dict[str, Any]) -> Finished:
+    """Every instance of this run, on each daemon ("" the primary, in the session's project):
+    its container first, then what was copied from it; and the declared ones it leaves."""
+    done = Finished()
+    for role, client in clients.items():
+        there = listed(client)
+        ours = [n for n, i in there.items() if owner.mine(i.get("config") or {}, n, session)]
+        for name in sorted(ours, key=lambda n: (n != session.instance, n)):
+            if remove(client, name, session):
+                done.removed.append(named(role, name))
+    for role, name, _ in declared_there(lab, session, clients):  # what is left: not ours
+        what = named(role, name)
+        why = both(
+            f"left {what}: snaplab did not make it in this run of the lab (it does not carry "
+            f"its label), so it is yours to keep or remove",
+            f"{what}은(는) 남겨 두었습니다: 이번 실습에서 snaplab이 만든 것이 아니므로(이 "
+            f"실습의 레이블이 없습니다) 두거나 지우는 것은 여러분의 몫입니다",
+        )
+        done.left.append((what, why))
+    return done
+
+
+def finish(lab: Lab, session: Session) -> Finished:
+    """Remove only what this run of the lab made; safe to run again, and with the daemon down.
+    What the learner made outside the daemons (a remote, a crontab line) stays theirs."""
     recorder.stop(session)
     conn = open_session(session)  # daemon down: say so, and keep the journal
-    if remove_owned(conn.client, session.instance, lab):
-        removed.append(session.instance)
-    if session.url is None:
-        # a copy carries the lab's label (from the snapshot it was made of): the lab's to remove
-        for role, client in daemon_clients(lab, conn.backend, strict=False).items():
-            if remove_owned(client, session.instance, lab):
-                removed.append(f"{role}:{session.instance}")
+    clients = {"": conn.client}
+    if session.url is None:  # the lab's other daemons: those answering
+        clients.update(daemon_clients(lab, conn.backend, strict=False))
+    done = sweep(lab, session, clients)
     shutil.rmtree(session.dir, ignore_errors=True)
     current = current_file(lab.id)
     try:
@@ -409,4 +494,4 @@ def finish(lab: Lab, session: Session) -> list[str]:
             current.unlink()
     except (OSError, ValueError):
         pass
-    return removed
+    return done

@@ -42,7 +42,9 @@ STEP_KEYS: dict[str, Any] = {
 }
 # waits: seconds the daemon may take to finish the step on its own (a schedule), after its
 # commands; `solve` and the guide capture check until it passes
-# earlier: an earlier chapter may have done it (chapter 10's remote): solve skips it then
+# earlier: done before this run may be (chapter 10's remote, from chapter 9; chapter 9's own
+# trust and remote, which finish leaves, in a second run): solve skips the lab's first such
+# steps when all of them pass
 OPTIONAL_STEP_KEYS: dict[str, Any] = {
     "warning": bool,
     "book_note": TEXT,
@@ -67,7 +69,13 @@ RECORD_KEYS: dict[str, Any] = {
 }
 # host_files: paths on this machine the learner writes whatever the daemon (chapter 10's
 # script): one machine holds one, so the LXD and Incus runs of such a lab take turns
-RESOURCE_KEYS: dict[str, Any] = {"daemons": list, "host_files": list}
+# instances: names ("{copy}", filled as the commands are, with the learner's --instance) of
+# instances the learner makes, on the primary in the lab's project or on a daemon of
+# `daemons`. Declaring one means: a fresh `start` refuses (exit 6, one line) while one of
+# that name is there from before, as its step would fail on it later ("already exists");
+# `finish` removes it when it carries the run's label, as it removes any instance that
+# does, and names it as left, in both languages, when it does not (never snaplab's to remove)
+RESOURCE_KEYS: dict[str, Any] = {"daemons": list, "host_files": list, "instances": list}
 DAEMONS = ("snapshot-server",)  # besides the primary: snaplab/host/snapshot_server.py
 REQUEST_KEYS: dict[str, Any] = {"name": str, "method": str, "path": str}
 OPTIONAL_REQUEST_KEYS: dict[str, Any] = {"query": str, "daemon": str}  # no query: any query
@@ -98,6 +106,9 @@ def _resources(doc: Any, errors: list[str]) -> None:
     for i, name in enumerate(found.get("daemons") or []):
         if name not in DAEMONS:
             errors.append(f"resources.daemons[{i}]: {name!r} is not one of {', '.join(DAEMONS)}")
+    for i, name in enumerate(found.get("instances") or []):
+        if not isinstance(name, str) or not name:
+            errors.append(f"resources.instances[{i}]: must be a non-empty string")
 
 
 def _record(doc: Any, errors: list[str]) -> None:

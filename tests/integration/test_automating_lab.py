@@ -138,3 +138,27 @@ def test_starting_chapter_10_over_chapter_9s_container_says_to_finish_chapter_9(
         r = me.snaplab("start", LAB.id)
         assert r.rc == ExitCode.CONFLICT, r.err
         assert len(r.lines) == 1 and "snaplab finish snapshot-server" in r.err, r.err
+
+
+@pytest.mark.parametrize("backend", ["lxd", "incus"])
+def test_done_twice_the_crontab_runs_the_script_once_and_keeps_the_rest(backend):
+    """The cron step typed twice, then the whole lab again after finish (solve): one line
+    runs the script, so it runs once a night, and the learner's other lines stay."""
+    with started(LAB, backend) as me:
+        mine = "30 1 * * * /bin/true # the learner's own"
+        me.type("crontab -", (mine,))
+        me.type_until("cron-set")
+        for line in script(LAB, backend, me.instance, LAB.snapshot):
+            if line.step == "cron-set":
+                assert me.player().play(line).returncode == 0, line.text
+        assert me.grade()["cron-set"] == "pass"
+        assert me.snaplab("finish", LAB.id).rc == 0
+        assert me.snaplab("start", LAB.id).rc == 0
+        solve = me.snaplab("solve", LAB.id)
+        assert solve.rc == 0, solve.err
+        assert set(me.grade().values()) == {"pass"}
+        listed = me.player().type("crontab -l").stdout.splitlines()
+        assert [x for x in listed if me.param("script") in x] == [
+            f"{me.param('nightly')} {me.param('script')} > {me.param('log')} 2>&1"
+        ], listed
+        assert mine in listed

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import pytest
 
+from snaplab.backends import get_backend
+from snaplab.errors import ExitCode
 from snaplab.host import snapshot_server
 from snaplab.lab.model import load
-from snaplab.lab.runner import remove_owned
+from snaplab.lab.runner import PROTECT
+from tests.integration.server_learner import Learner
 from tests.integration.server_learner import started as learner
 
 pytestmark = pytest.mark.integration
@@ -25,15 +28,53 @@ def started(backend: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("backend", ["lxd", "incus"])
-def test_solve_earns_full_marks_and_finish_removes_the_copy(backend):
+def test_solve_earns_full_marks_and_again_after_finish(backend):
+    """Done again, as a learner redoes a lab: finish removes the copy on the snapshot server
+    and leaves the remote and the trust (the learner's), so the second run's first two steps
+    pass at once and solve skips them (`remote add` would say the remote exists)."""
+    server = snapshot_server.client(get_backend(backend))
     with started(backend) as me:
         solve = me.snaplab("solve", LAB.id)
         assert solve.rc == 0, solve.err
-        grades = me.grade()
-        server = snapshot_server.client(me.backend)
+        assert "already done" not in solve.err
+        first = me.grade()
         assert server.instances.exists(me.instance)  # the copy, on the snapshot server
-    assert set(grades.values()) == {"pass"}, grades
-    assert not server.instances.exists(me.instance)  # finish removed the lab's copy
+        finish = me.snaplab("finish", LAB.id)
+        assert finish.rc == 0, finish.err
+        assert finish.out.strip() == f"removed: {me.instance}, snapshot-server:{me.instance}"
+        assert not server.instances.exists(me.instance)  # finish removed the lab's copy
+        assert me.snaplab("start", LAB.id).rc == 0
+        again = me.snaplab("solve", LAB.id)
+        assert again.rc == 0, again.err
+        assert "token-made: already done" in again.err and "remote-added: already done" in again.err
+        assert "remote add" not in again.err
+        second = me.grade()
+    assert set(first.values()) == {"pass"}, first
+    assert set(second.values()) == {"pass"}, second
+
+
+@pytest.mark.parametrize("backend", ["lxd", "incus"])
+def test_a_copy_on_the_server_from_before_stops_start_and_is_left(backend):
+    """The lab declares its copy (`resources: instances`): one of that name on the snapshot
+    server that this run did not make is met by start, in one line, not by the copy step
+    ("already exists"), and finish names it as left, never removes it."""
+    me = Learner(LAB, backend)
+    server = snapshot_server.client(me.backend)
+    if not snapshot_server.status(me.backend).answering:
+        pytest.skip(f"no {backend} snapshot server")
+    server.instances.create({"name": me.instance, "source": {"type": "none"}}, wait=True)
+    try:
+        r = me.snaplab("start", LAB.id)
+        assert r.rc == ExitCode.CONFLICT and len(r.lines) == 1, r.err
+        assert f"snapshot-server:{me.instance} is already there" in r.err, r.err
+        r = me.snaplab("finish", LAB.id)
+        assert r.rc == 0 and r.out.splitlines()[1].startswith(
+            f"left snapshot-server:{me.instance}: snaplab did not make it"
+        ), r.out
+        assert server.instances.exists(me.instance)
+    finally:
+        server.instances.get(me.instance).delete(wait=True)
+        me.forget()
 
 
 @pytest.mark.parametrize("backend", ["lxd", "incus"])
@@ -50,4 +91,5 @@ def test_a_skipped_step_or_a_copy_under_another_name_is_not_passed(backend):
         grades = me.grade()
         assert grades["copied"] == "fail", grades
         server = snapshot_server.client(me.backend)  # the copy is the lab's, and protected
-        assert remove_owned(server, f"{me.instance}-elsewhere", LAB)
+        assert server.instances.get(f"{me.instance}-elsewhere").config[PROTECT] == "true"
+    assert not server.instances.exists(f"{me.instance}-elsewhere")  # finish removed it too
