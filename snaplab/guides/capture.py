@@ -61,7 +61,6 @@ class Runner:
     lang: str
     instance: str = field(default_factory=lambda: f"guide-{uuid.uuid4().hex[:10]}")
     state: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="guide-state-")))
-    swept: list[str] = field(default_factory=list)  # what finish left and the run removed
 
     def __post_init__(self) -> None:
         self.conf.mkdir(mode=0o700)
@@ -139,7 +138,7 @@ class Runner:
         own = f"--backend {self.backend} --instance {self.instance}"
         try:
             self.type(Block("finish", (f"snaplab finish {self.lab.id} {own}",)))
-            self.swept = sweep(self.lab, self.backend, self.instance)
+            sweep(self.lab, self.backend, self.instance)
         finally:
             if self.lab.daemons:
                 from snaplab.host import snapshot_server
