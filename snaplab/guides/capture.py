@@ -28,9 +28,11 @@ from snaplab.errors import ExitCode, SnaplabError
 from snaplab.guides.blocks import LANGS, NAMES, Block, Ran, blocks, captured, check_line
 from snaplab.host.keep import kept
 from snaplab.i18n import Text, both
+from snaplab.lab.journal import Session
 from snaplab.lab.model import Lab, lab_ids, load
 from snaplab.lab.player import Player, fault
-from snaplab.lab.runner import daemon_clients, remove_owned
+from snaplab.lab.runner import daemon_clients
+from snaplab.lab.runner import sweep as remove_run
 from snaplab.transports import Target, connect
 
 
@@ -133,8 +135,9 @@ class Runner:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        """The page ends with `finish`; this is for a run that stopped half-way, and for
-        what `finish` leaves (a copy the lab made): the next run must not meet it."""
+        """The page ends with `finish`, which removes the run's container and every copy made
+        of it; this is for a run that stopped half-way: the next run must not meet what it
+        made (a copy under a name of the lab's own)."""
         own = f"--backend {self.backend} --instance {self.instance}"
         try:
             self.type(Block("finish", (f"snaplab finish {self.lab.id} {own}",)))
@@ -147,24 +150,12 @@ class Runner:
             shutil.rmtree(self.state, ignore_errors=True)
 
 
-def ours(name: str, instance: str) -> bool:
-    """In a run's own namespace: its container, or a name built from it (`{instance}-copy`)."""
-    return name == instance or name.startswith(f"{instance}-")
-
-
 def sweep(lab: Lab, backend: str, instance: str) -> list[str]:
-    """Remove every instance a run made that is still there: in the run's namespace and
-    carrying the lab's label, on the primary and the lab's other daemons. Only those: a
-    learner's own labelled ubuntu-test on the same daemon is never the capture's."""
+    """What the run made that its typed `finish` left (a run stopped before `start` was
+    done): every instance carrying the labels of this run, as `finish` removes them."""
     conn = connect(Target(backend))
     clients = {"": conn.client, **daemon_clients(lab, conn.backend, strict=False)}
-    removed = []
-    for role, client in clients.items():
-        urls = client.api.instances.get().json()["metadata"] or []
-        for name in (str(u).rsplit("/", 1)[-1] for u in urls):
-            if ours(name, instance) and remove_owned(client, name, lab):
-                removed.append(f"{role}:{name}" if role else name)
-    return removed
+    return remove_run(lab, Session(lab.id, backend, "default", instance), clients).removed
 
 
 def proven(lab: Lab, todo: list[Block], ran: list[Ran]) -> list[str]:

@@ -19,8 +19,9 @@ import pytest
 
 from snaplab.guides import blocks as guide
 from snaplab.guides.capture import capture_lab
+from snaplab.instance import LABEL
 from snaplab.lab.model import load
-from snaplab.lab.runner import owned
+from snaplab.lab.owner import owner_label
 from snaplab.transports import Target, connect
 from tests.integration.test_lab_packs import NEWCOMER, readable_copy
 
@@ -44,8 +45,8 @@ def pack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def left(backend: str) -> list[str]:
     """Instances still carrying the lab's label: none may outlive a run."""
-    lab = load(LAB_ID)
-    return [i.name for i in connect(Target(backend)).client.instances.all() if owned(i, lab)]
+    found = connect(Target(backend)).client.instances.all()
+    return [i.name for i in found if i.config.get(LABEL) == owner_label(LAB_ID)]
 
 
 @pytest.mark.parametrize("backend", guide.NAMES)

@@ -320,14 +320,6 @@ def test_a_packs_lab_is_captured_into_its_pack(pack):
     assert guide.captured(LAB, capture.CHECKOUT) == capture.CHECKOUT
 
 
-def test_a_run_removes_only_what_is_in_its_own_namespace():
-    assert capture.ours("guide-ab12", "guide-ab12") and capture.ours(
-        "guide-ab12-copy", "guide-ab12"
-    )
-    assert not capture.ours("guide-ab123", "guide-ab12")
-    assert not capture.ours("ubuntu-test-copy", "guide-ab12")
-
-
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root's files are given away")
 def test_what_capture_writes_into_a_pack_is_its_authors(tmp_path):
     os.chown(tmp_path, 65534, 65534)  # the pack's author
