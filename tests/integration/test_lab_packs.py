@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -24,22 +25,21 @@ PYTHON = VENV_SNAPLAB.parent / "python"
 
 
 def readable_copy(src: Path | None, dest: Path) -> Path:
-    """A pack in a folder the book's user can read (pytest's tmp_path is root's alone)."""
+    """A pack the book's user can read and write (labs new writes into it)."""
     if src is not None:
         shutil.copytree(src, dest)
     else:
         dest.mkdir()
     subprocess.run(["chmod", "-R", "a+rwX", str(dest)], check=True)
-    for parent in dest.parents:
-        if parent == Path("/tmp"):
-            break
-        parent.chmod(parent.stat().st_mode | 0o055)
     return dest
 
 
 @pytest.fixture
-def pack_home(tmp_path_factory) -> Path:
-    home = Path(tmp_path_factory.mktemp("pack", numbered=True))
+def pack_home() -> Path:
+    """A folder of its own under /tmp, readable by the book's users: pytest's tmp_path is
+    root's alone (another pytest run on the machine makes its base 0700 again at any time)."""
+    home = Path(tempfile.mkdtemp(prefix="snaplab-pack-", dir="/tmp"))
+    home.chmod(0o755)
     yield home
     shutil.rmtree(home, ignore_errors=True)
 
