@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from snaplab.backends import NAMES
+from snaplab.lab import actions
 
 ID = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 LANGS = ("en", "ko")
@@ -64,7 +65,11 @@ RECORD_KEYS: dict[str, Any] = {
     "config": list,
     "requests": list,
     "tasks": list,
+    "others": list,
 }
+# others: lifecycle events of resources besides the lab instance; no name: any of that kind
+OTHER_KEYS: dict[str, Any] = {"action": str}
+OPTIONAL_OTHER_KEYS: dict[str, Any] = {"name": str}
 # host_files: paths on this machine the learner writes whatever the daemon (chapter 10's
 # script): one machine holds one, so the LXD and Incus runs of such a lab take turns
 RESOURCE_KEYS: dict[str, Any] = {"daemons": list, "host_files": list}
@@ -108,6 +113,14 @@ def _record(doc: Any, errors: list[str]) -> None:
         for i, value in enumerate(record.get(key) or []):
             if not isinstance(value, str) or not value:
                 errors.append(f"record.{key}[{i}]: must be a non-empty string")
+            elif key == "events" and actions.problem(value):
+                errors.append(f"record.events[{i}]: {actions.problem(value)}")
+    for i, other in enumerate(record.get("others") or []):
+        where = f"record.others[{i}]"
+        if _fields(other, OTHER_KEYS, OPTIONAL_OTHER_KEYS, where, errors):
+            action = other.get("action")
+            if isinstance(action, str) and actions.problem(action):
+                errors.append(f"{where}.action: {actions.problem(action)}")
     resources = doc.get("resources")
     declared = resources.get("daemons") if isinstance(resources, dict) else None
     declared = declared if isinstance(declared, list) else []
