@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from snaplab import daemons
 from snaplab.backends import NAMES
 from snaplab.lab import actions
 
@@ -73,7 +74,7 @@ OPTIONAL_OTHER_KEYS: dict[str, Any] = {"name": str}
 # host_files: paths on this machine the learner writes whatever the daemon (chapter 10's
 # script): one machine holds one, so the LXD and Incus runs of such a lab take turns
 RESOURCE_KEYS: dict[str, Any] = {"daemons": list, "host_files": list}
-DAEMONS = ("snapshot-server",)  # besides the primary: snaplab/host/snapshot_server.py
+DAEMONS = daemons.NAMES  # besides the primary: the registry in snaplab/daemons
 REQUEST_KEYS: dict[str, Any] = {"name": str, "method": str, "path": str}
 OPTIONAL_REQUEST_KEYS: dict[str, Any] = {"query": str, "daemon": str}  # no query: any query
 TASK_KEYS: dict[str, Any] = {"name": str, "description": str, "action": str}
