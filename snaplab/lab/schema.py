@@ -122,6 +122,8 @@ def _record(doc: Any, errors: list[str]) -> None:
             action = other.get("action")
             if isinstance(action, str) and actions.problem(action):
                 errors.append(f"{where}.action: {actions.problem(action)}")
+            if other.get("name") == "{instance}":  # would never match: it is events' to record
+                errors.append(f"{where}.name: the lab instance's events go in record.events")
     resources = doc.get("resources")
     declared = resources.get("daemons") if isinstance(resources, dict) else None
     declared = declared if isinstance(declared, list) else []

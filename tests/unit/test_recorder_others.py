@@ -287,12 +287,14 @@ def test_actions_are_checked_against_what_the_daemons_emit():
         {"action": "image-created", "colour": "red"},
         {"name": "x"},
         {"action": "profile-renamed", "name": "p"},
+        {"action": "instance-started", "name": "{instance}"},
     ]
     assert validate(doc) == [
         "record.events[7]: 'instance-snapshot-made' is no lifecycle action of LXD 5.0 or Incus 6.0",
         "record.others[0].action: 'storage-bucket-created' is not emitted by LXD 5.0",
         "record.others[1].colour: unknown key",
         "record.others[2].action: missing",
+        "record.others[4].name: the lab instance's events go in record.events",
     ]
 
 
