@@ -41,6 +41,11 @@ OWN_MARK = "snaplab-check"  # $0 of every exec snaplab's checks make
 PROBE_TIMEOUT = 3.0  # seconds a probe may wait for the daemon; then it says "unknown"
 
 
+def gone() -> dict[str, Any]:
+    """What a probe of an instance that is no more finds."""
+    return {"files": {}, "snapshots": [], "status": "Missing"}
+
+
 def probe(
     client: Any, instance: str, paths: tuple[str, ...], keys: tuple[str, ...] = ()
 ) -> dict[str, Any]:
@@ -59,11 +64,7 @@ def probe(
     except Exception as e:  # gone: say so; no answer in time: say nothing
         from pylxd.exceptions import NotFound
 
-        return {
-            "files": {},
-            "snapshots": [],
-            "status": "Missing" if isinstance(e, NotFound) else "",
-        }
+        return gone() if isinstance(e, NotFound) else {**gone(), "status": ""}
     took = time.monotonic() - began
     if took > 1.0:  # worth knowing when a class's recording lags
         print(
@@ -75,6 +76,14 @@ def probe(
         "status": state.get("status", ""),
         "config": {k: v for k, v in (state.get("config") or {}).items() if k in keys},
     }
+
+
+def look(client: Any, instance: str, record: Record, action: str = "") -> dict[str, Any]:
+    """A probe, except after the instance's delete: the files API would be asked again and
+    again for PROBE_TIMEOUT per file, holding up the session's events, to learn it is gone."""
+    if action == "instance-deleted":
+        return gone()
+    return probe(client, instance, record.files, record.config)
 
 
 def _file(client: Any, instance: str, path: str) -> bool | None:
@@ -283,8 +292,7 @@ def entry_for(
             tasks.see(event)
         entry = exec_end_entry(event, session, record.named(session.backend, session.instance))
         if entry:
-            looked = probe(client, entry.name or session.instance, record.files, record.config)
-            for key, value in looked.items():
+            for key, value in look(client, entry.name or session.instance, record).items():
                 setattr(entry, key, value)
         return entry
     meta = event.get("metadata") or {}
@@ -316,7 +324,7 @@ def entry_for(
         by=tasks.by(action, parse_time(t)) if tasks is not None else "",
     )
     if not entry.own:
-        for key, value in probe(client, session.instance, record.files, record.config).items():
+        for key, value in look(client, session.instance, record, action).items():
             setattr(entry, key, value)
     return entry
 
@@ -343,6 +351,6 @@ def other_entry(
         name=name,
     )
     if other.name and action.startswith("instance-") and not entry.own:
-        for key, value in probe(client, name, record.files, record.config).items():
+        for key, value in look(client, name, record, action).items():
             setattr(entry, key, value)
     return entry
