@@ -1,17 +1,22 @@
 """Which daemon: LXD or Incus. One name -> object map, one small file each.
 
 Everything that differs between the two daemons (binaries, socket, group,
-package suite) lives in these records, so no other module says "if incus".
+package suite) lives in these records, so no other module says "if incus". A lab's
+other daemons (the snapshot server) are a registry of their own: snaplab/daemons.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, both
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -37,10 +42,6 @@ class Backend:
     extension_mark: str = ""  # in GET /1.0's api_extensions even when untrusted: who it is
     trust_add: str = ""  # the server-side command that prints a trust token
     snapshot_create: tuple[str, ...] = ("snapshot",)  # CLI words before NAME SNAP
-    # chapters 9 and 10: a second daemon on this machine plays the book's snapshot server
-    snapshot_dir: Path = Path("/var/lib/lxd-snapshot")  # its LXD_DIR / INCUS_DIR
-    snapshot_listen: str = "127.0.0.1:8445"  # its core.https_address, never beside `listen`
-    snapshot_remote: str = "lxd-snapshot"  # the book's remote name for it, on the primary
 
     @property
     def socket(self) -> Path:
@@ -67,14 +68,20 @@ def trust_commands() -> Text:
 
 
 def get_backend(name: str) -> Backend:
+    return lookup(BACKENDS, name, both("backend", "백엔드"))
+
+
+def lookup(registry: Mapping[str, T], name: str, kind: Text) -> T:
+    """A registry's record by name (BACKENDS, snaplab.daemons.DAEMONS), or one line naming
+    the ones there are."""
     try:
-        return BACKENDS[name]
+        return registry[name]
     except KeyError:
-        known = ", ".join(BACKENDS)
+        known = ", ".join(registry)
         raise SnaplabError(
             both(
-                f"unknown backend {name!r}: use one of {known}",
-                f"알 수 없는 백엔드 {name!r}입니다: {known} 중 하나를 사용하세요",
+                f"unknown {kind.en} {name!r}: use one of {known}",
+                f"알 수 없는 {kind.ko} {name!r}입니다: {known} 중 하나를 사용하세요",
             ),
             ExitCode.USAGE,
         ) from None

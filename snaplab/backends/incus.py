@@ -25,7 +25,4 @@ INCUS = Backend(
     extension_mark="dev_incus",  # dev_incus_events...: LXD's devlxd_*, renamed
     listen="127.0.0.1:8444",  # beside LXD on one classroom host
     snapshot_create=("snapshot", "create"),  # `incus snapshot NAME SNAP` is the book's slip
-    snapshot_dir=Path("/var/lib/incus-snapshot"),
-    snapshot_listen="127.0.0.1:8446",
-    snapshot_remote="incus-snapshot",
 )

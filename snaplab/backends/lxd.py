@@ -21,8 +21,5 @@ LXD = Backend(
     protocol="lxd",
     trust_add="lxc config trust add --name NAME",
     extension_mark="devlxd",  # devlxd_events, devlxd_images...
-    snapshot_dir=Path("/var/lib/lxd-snapshot"),
-    snapshot_listen="127.0.0.1:8445",
-    snapshot_remote="lxd-snapshot",
     source_encodings=2,  # 5.0.2: /snapshots/%25EC%2597%2585 for 업
 )

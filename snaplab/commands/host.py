@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from snaplab.backends import BACKENDS, NAMES, PICKS, pick
+from snaplab.daemons import DAEMONS
+from snaplab.daemons.snapshot_server import SNAPSHOT_SERVER
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, both, detect, text
 
@@ -136,7 +138,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="chapters 9 and 10: also start a second daemon per backend as the book's snapshot "
         "server ("
-        + "; ".join(f"{b.env_dir}={b.snapshot_dir}, {b.snapshot_listen}" for b in BACKENDS.values())
+        + "; ".join(
+            f"{b.env_dir}={SNAPSHOT_SERVER.home(b)}, {SNAPSHOT_SERVER.listen(b)}"
+            for b in BACKENDS.values()
+        )
         + "), let the primary listen on 127.0.0.1, and install and start cron",
     )
     s.add_argument("--json", action="store_true")
@@ -202,11 +207,10 @@ def run_setup(args: argparse.Namespace) -> HostResult:
 
 
 def run_stop(args: argparse.Namespace) -> HostResult:
-    """The snapshot servers first, then the primaries, then cron once no daemon is left.
-
-    Each only if snaplab started it (a pid file under /run/snaplab says so).
+    """The other daemons (the snapshot servers) first, then the primaries, then cron once no
+    daemon is left. Each only if snaplab started it (a pid file under /run/snaplab says so).
     """
-    from snaplab.host import cron, daemon, snapshot_server
+    from snaplab.host import cron, daemon
 
     if os.geteuid() != 0:
         raise SnaplabError(text("not_root"), ExitCode.PERMISSION)
@@ -219,11 +223,12 @@ def run_stop(args: argparse.Namespace) -> HostResult:
 
     chosen = pick(args.backend)
     for b in chosen:
-        step(
-            b.name,
-            both(f"stop the {b.title} snapshot server", f"{b.title} 스냅샷 서버 멈추기"),
-            partial(snapshot_server.stop, b),
-        )
+        for d in DAEMONS.values():
+            step(
+                b.name,
+                both(f"stop the {b.title} {d.title.en}", f"{b.title} {d.title.ko} 멈추기"),
+                partial(d.ops.stop, b),
+            )
         step(b.name, both(f"stop {b.title}", f"{b.title} 멈추기"), partial(daemon.stop, b))
     if {b.name for b in chosen} == set(NAMES):  # another backend's jobs may still need cron
         step("host", both("stop cron", "cron 멈추기"), cron.stop)

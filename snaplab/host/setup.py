@@ -18,6 +18,7 @@ import yaml
 from pylxd.exceptions import NotFound
 
 from snaplab.backends import Backend
+from snaplab.daemons.snapshot_server import SNAPSHOT_SERVER
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.host import command, cron, daemon, debian_image, image, snapshot_server
 from snaplab.i18n import Text, both, text
@@ -390,7 +391,8 @@ def snapshot_steps(backend: Backend, say: Callable[[str | Text], None]) -> Itera
 
     See snaplab/host/snapshot_server.py for how a learner works on it.
     """
-    name, remote = backend.name, backend.snapshot_remote
+    name, remote = backend.name, SNAPSHOT_SERVER.remote(backend)
+    home, listen = SNAPSHOT_SERVER.home(backend), SNAPSHOT_SERVER.listen(backend)
     server = snapshot_server
     yield Step(
         name,
@@ -406,8 +408,8 @@ def snapshot_steps(backend: Backend, say: Callable[[str | Text], None]) -> Itera
     yield Step(
         name,
         both(
-            f"start the {backend.title} snapshot server ({backend.env_dir}={backend.snapshot_dir})",
-            f"{backend.title} 스냅샷 서버 시작 ({backend.env_dir}={backend.snapshot_dir})",
+            f"start the {backend.title} snapshot server ({backend.env_dir}={home})",
+            f"{backend.title} 스냅샷 서버 시작 ({backend.env_dir}={home})",
         ),
         not server.answering(backend),
         lambda: server.start(backend) and None,
@@ -424,10 +426,10 @@ def snapshot_steps(backend: Backend, say: Callable[[str | Text], None]) -> Itera
     yield Step(
         name,
         both(
-            f"let the snapshot server listen on {backend.snapshot_listen} (remote {remote}:)",
-            f"스냅샷 서버가 {backend.snapshot_listen}에서 연결 받기 (원격 이름 {remote}:)",
+            f"let the snapshot server listen on {listen} (remote {remote}:)",
+            f"스냅샷 서버가 {listen}에서 연결 받기 (원격 이름 {remote}:)",
         ),
-        server.address(backend) != backend.snapshot_listen,
+        server.address(backend) != listen,
         lambda: server.listen(backend),
     )
     # host-wide: the second backend finds them done

@@ -3,8 +3,8 @@
 The book has two hosts, `lxd-primary` and `lxd-snapshot` (Incus: `incus-primary`,
 `incus-snapshot`). Here both are daemons on one machine: the main one in
 /var/lib/lxd (/var/lib/incus) is the primary, and a second daemon of the same
-kind in its own directory, `Backend.snapshot_dir`, is the snapshot server. It
-listens on `Backend.snapshot_listen` (127.0.0.1:8445 for LXD, :8446 for Incus)
+kind in its own directory (SNAPSHOT_SERVER.homes, snaplab/daemons/snapshot_server.py) is
+the snapshot server. It listens on 127.0.0.1:8445 for LXD, :8446 for Incus
 and has a `dir` pool and a root disk in its default profile; it needs no image.
 The primary listens on `Backend.listen` too, because `lxc copy` to a remote
 needs the source to be reachable over the network.
@@ -38,6 +38,7 @@ from typing import NamedTuple
 from pylxd import Client
 
 from snaplab.backends import Backend
+from snaplab.daemons.snapshot_server import SNAPSHOT_SERVER as SERVER
 from snaplab.errors import ExitCode
 from snaplab.host import daemon
 from snaplab.i18n import Text, as_text, both
@@ -46,23 +47,23 @@ from snaplab.transports.local import socket_problem
 
 def key(backend: Backend) -> str:
     """Its pid file and log under /run/snaplab and /var/log/snaplab: lxd-snapshot, ..."""
-    return backend.snapshot_remote
+    return SERVER.remote(backend)
 
 
 def answering(backend: Backend) -> bool:
-    return daemon.answering(backend, backend.snapshot_dir)
+    return daemon.answering(backend, SERVER.home(backend))
 
 
 def start(backend: Backend, timeout: int = 60) -> bool:
-    return daemon.start(backend, timeout, home=backend.snapshot_dir, key=key(backend))
+    return daemon.start(backend, timeout, home=SERVER.home(backend), key=key(backend))
 
 
 def stop(backend: Backend, timeout: int = 60) -> bool:
-    return daemon.stop(backend, timeout, home=backend.snapshot_dir, key=key(backend))
+    return daemon.stop(backend, timeout, home=SERVER.home(backend), key=key(backend))
 
 
 def socket(backend: Backend) -> Path:
-    return daemon.socket(backend, backend.snapshot_dir)
+    return daemon.socket(backend, SERVER.home(backend))
 
 
 def client(backend: Backend) -> Client:
@@ -93,7 +94,7 @@ def run(backend: Backend, argv: list[str], stdin: str | None = None) -> str:
         input=stdin,
         capture_output=True,
         text=True,
-        env=daemon.env(backend, backend.snapshot_dir),
+        env=daemon.env(backend, SERVER.home(backend)),
         cwd="/",
     )
     if done.returncode != 0:
@@ -132,7 +133,7 @@ def address(backend: Backend) -> str:
 
 
 def listen(backend: Backend) -> None:
-    client(backend).api.patch(json={"config": {"core.https_address": backend.snapshot_listen}})
+    client(backend).api.patch(json={"config": {"core.https_address": SERVER.listen(backend)}})
 
 
 def primary_address(backend: Backend) -> str:
@@ -165,8 +166,8 @@ def status(backend: Backend) -> Status:
 
     Works as the book's user (the socket's group) as well as root; never raises.
     """
-    where = backend.snapshot_dir
-    setup = f"`sudo snaplab host setup --backend {backend.name} --snapshot-server`"
+    where, wanted = SERVER.home(backend), SERVER.listen(backend)
+    setup = f"`sudo snaplab host setup --backend {backend.name} {SERVER.setup}`"
     exists = (where / "database").exists() or (where / "unix.socket").exists()
     if not exists:
         return Status(
@@ -208,14 +209,13 @@ def status(backend: Backend) -> Status:
                 f"{where}은(는) 응답하지만 기본 프로필에 루트 디스크가 없습니다: {setup}를 실행하세요",
             ),
         )
-    if listens != backend.snapshot_listen:
+    if listens != wanted:
         return Status(
             True,
             True,
             both(
-                f"{where} listens on {listens or 'nothing'}, not {backend.snapshot_listen}: "
-                f"run {setup}",
-                f"{where}은(는) {backend.snapshot_listen}이 아니라 {listens or '(없음)'}에서 "
+                f"{where} listens on {listens or 'nothing'}, not {wanted}: run {setup}",
+                f"{where}은(는) {wanted}이 아니라 {listens or '(없음)'}에서 "
                 f"연결을 받습니다: {setup}를 실행하세요",
             ),
         )
@@ -224,8 +224,8 @@ def status(backend: Backend) -> Status:
         True,
         both(
             f"{where} answers, listens on {listens}, pool {pool} "
-            f"(remote {backend.snapshot_remote}:)",
+            f"(remote {SERVER.remote(backend)}:)",
             f"{where} 응답, {listens}에서 연결 받음, 풀 {pool} "
-            f"(원격 이름 {backend.snapshot_remote}:)",
+            f"(원격 이름 {SERVER.remote(backend)}:)",
         ),
     )

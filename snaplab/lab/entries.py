@@ -16,12 +16,17 @@ expiry pruning) looks exactly like a learner's, requestor and all; only the
 operation around it differs: a task the lab names in `record.tasks` (by its
 description), which names no instance. `Tasks` follows those operations by the
 daemon's clock, and such an event is written with `by: NAME`.
+
+Other resources a lab names (`record.others`: a copy of the lab container, an image, a
+profile, a volume) are written with `name`, the resource as the learner typed it; an
+instance named by a parameter is probed as the lab instance is.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +39,11 @@ OWN_MARK = "snaplab-check"  # $0 of every exec snaplab's checks make
 
 
 PROBE_TIMEOUT = 3.0  # seconds a probe may wait for the daemon; then it says "unknown"
+
+
+def gone() -> dict[str, Any]:
+    """What a probe of an instance that is no more finds."""
+    return {"files": {}, "snapshots": [], "status": "Missing"}
 
 
 def probe(
@@ -54,11 +64,7 @@ def probe(
     except Exception as e:  # gone: say so; no answer in time: say nothing
         from pylxd.exceptions import NotFound
 
-        return {
-            "files": {},
-            "snapshots": [],
-            "status": "Missing" if isinstance(e, NotFound) else "",
-        }
+        return gone() if isinstance(e, NotFound) else {**gone(), "status": ""}
     took = time.monotonic() - began
     if took > 1.0:  # worth knowing when a class's recording lags
         print(
@@ -70,6 +76,14 @@ def probe(
         "status": state.get("status", ""),
         "config": {k: v for k, v in (state.get("config") or {}).items() if k in keys},
     }
+
+
+def look(client: Any, instance: str, record: Record, action: str = "") -> dict[str, Any]:
+    """A probe, except after the instance's delete: the files API would be asked again and
+    again for PROBE_TIMEOUT per file, holding up the session's events, to learn it is gone."""
+    if action == "instance-deleted":
+        return gone()
+    return probe(client, instance, record.files, record.config)
 
 
 def _file(client: Any, instance: str, path: str) -> bool | None:
@@ -96,12 +110,38 @@ def source_name(source: str, backend: str) -> str:
 
     The source is percent-encoded, and LXD 5.0 encodes it twice (Backend.source_encodings).
     """
+    return _decoded(last_part(source), backend)
+
+
+def _decoded(part: str, backend: str) -> str:
     from snaplab.backends import get_backend
 
-    name = last_part(source)
     for _ in range(get_backend(backend).source_encodings):
-        name = unquote(name)
-    return name
+        part = unquote(part)
+    return part
+
+
+def about(source: str, backend: str, project: str) -> tuple[str, str]:
+    """(resource, snapshot) a lifecycle event's source names, as the learner typed them.
+
+    /1.0/instances/NAME[/snapshots/SNAP|/backups/B...], /1.0/images/FINGERPRINT,
+    /1.0/images/aliases/NAME, /1.0/profiles/NAME, /1.0/storage-pools/POOL/volumes/TYPE/NAME
+    [/snapshots/SNAP], and any other /1.0/COLLECTION/NAME. Both daemons name a custom
+    volume outside the default project PROJECT_NAME in its source (LXD 5.0.2 and Incus
+    6.0.4 alike, seen with `monitor`): the learner typed NAME.
+    """
+    parts = [_decoded(p, backend) for p in source.split("?")[0].strip("/").split("/")[1:]]
+    if len(parts) < 2:
+        return "", ""
+    snapshot = parts[parts.index("snapshots") + 1] if "snapshots" in parts[:-1] else ""
+    if parts[0] == "storage-pools" and len(parts) >= 5 and parts[2] == "volumes":
+        name = parts[4]
+        if project != "default":
+            name = name.removeprefix(f"{project}_")
+        return name, snapshot
+    if parts[:2] == ["images", "aliases"]:
+        return (parts[2] if len(parts) > 2 else ""), ""
+    return parts[1], snapshot
 
 
 def request_entry(
@@ -124,7 +164,7 @@ def request_entry(
         if (
             request.daemon == daemon
             and ctx.get("method") == request.method
-            and url.path == request.path.format(instance=session.instance)
+            and url.path == record.path(request, session.backend, session.instance)
             and all(query.get(k) == v for k, v in wanted.items())
         ):
             return Entry(
@@ -140,13 +180,16 @@ EXEC_ENDED = "instance-exec-ended"  # our name: a learner's exec (a shell) has f
 FINAL = {"Success", "Failure", "Cancelled"}
 
 
-def exec_end_entry(event: dict[str, Any], session: Session) -> Entry | None:
+def exec_end_entry(
+    event: dict[str, Any], session: Session, others: Collection[str] = ()
+) -> Entry | None:
     """The end of a learner's exec, from the operation stream.
 
     The daemon announces an exec (`instance-exec`) when it starts, before
     anything was typed in the shell; only its operation's final status says the
     shell was left, and only a probe then sees what was done inside it.
     Learners' execs run over websockets; snaplab's own are record-output tasks.
+    `others`: other instances whose execs the lab records (the entry then names one).
     """
     meta = event.get("metadata") or {}
     inner = meta.get("metadata") or {}
@@ -156,13 +199,12 @@ def exec_end_entry(event: dict[str, Any], session: Session) -> Entry | None:
         return None
     if (event.get("project") or "default") != session.project:
         return None
-    base = f"/1.0/instances/{session.instance}"
-    instances = (meta.get("resources") or {}).get("instances") or []
-    if not any(str(r).split("?")[0] == base for r in instances):
+    instances = {str(r).split("?")[0] for r in (meta.get("resources") or {}).get("instances") or []}
+    named = [n for n in (session.instance, *others) if f"/1.0/instances/{n}" in instances]
+    if not named or OWN_MARK in inner["command"]:
         return None
-    if OWN_MARK in inner["command"]:
-        return None
-    return Entry(t=event.get("timestamp") or now(), kind="event", action=EXEC_ENDED)
+    name = "" if named[0] == session.instance else named[0]
+    return Entry(t=event.get("timestamp") or now(), kind="event", action=EXEC_ENDED, name=name)
 
 
 @dataclass
@@ -248,20 +290,22 @@ def entry_for(
     if event.get("type") == "operation":
         if tasks is not None:
             tasks.see(event)
-        entry = exec_end_entry(event, session)
+        entry = exec_end_entry(event, session, record.named(session.backend, session.instance))
         if entry:
-            for key, value in probe(client, session.instance, record.files, record.config).items():
+            for key, value in look(client, entry.name or session.instance, record).items():
                 setattr(entry, key, value)
         return entry
     meta = event.get("metadata") or {}
     action = meta.get("action", "")
     source = meta.get("source", "")
     base = f"/1.0/instances/{session.instance}"
-    if event.get("type") != "lifecycle" or action not in record.events:
+    if event.get("type") != "lifecycle":
         return None
     if (event.get("project") or "default") != session.project:
         return None
     if source.split("?")[0] != base and not source.startswith(base + "/"):
+        return other_entry(event, session, client, record)
+    if action not in record.events:
         return None
     context = meta.get("context") or {}
     snapshot = ""
@@ -280,6 +324,33 @@ def entry_for(
         by=tasks.by(action, parse_time(t)) if tasks is not None else "",
     )
     if not entry.own:
-        for key, value in probe(client, session.instance, record.files, record.config).items():
+        for key, value in look(client, session.instance, record, action).items():
+            setattr(entry, key, value)
+    return entry
+
+
+def other_entry(
+    event: dict[str, Any], session: Session, client: Any, record: Record
+) -> Entry | None:
+    """An event of another resource the lab records (`record.others`), in the session's
+    project. An instance the lab names is probed as the lab instance is; a resource of a
+    kind the lab names without a name is only written down (it may be anyone's)."""
+    meta = event.get("metadata") or {}
+    action = meta.get("action", "")
+    name, snapshot = about(meta.get("source", ""), session.backend, session.project)
+    other = record.other(action, name, session.backend, session.instance)
+    if other is None:
+        return None
+    command = (meta.get("context") or {}).get("command") or []
+    entry = Entry(
+        t=event.get("timestamp") or now(),
+        kind="event",
+        action=action,
+        snapshot=snapshot,
+        own=OWN_MARK in command,
+        name=name,
+    )
+    if other.name and action.startswith("instance-") and not entry.own:
+        for key, value in look(client, name, record, action).items():
             setattr(entry, key, value)
     return entry

@@ -66,11 +66,13 @@ class History:
         snapshot: str | None = None,
         where: Callable[[Entry], bool] | None = None,
         by: str | None = None,
+        name: str | None = None,
     ) -> list[Entry]:
         """The daemon's events (and the recorder's own, such as a request), oldest first.
 
         `by`: only those the daemon's own task of that name caused (record.tasks), e.g.
         "scheduler"; "" only a learner's; None either.
+        `name`: None the lab instance's; a name, that resource's (record.others), e.g. a copy.
         """
         return [
             e
@@ -81,6 +83,7 @@ class History:
             and (before is None or e.when < before)
             and (snapshot is None or e.snapshot == snapshot)
             and (by is None or e.by == by)
+            and e.name == (name or "")
             and (where is None or where(e))
         ]
 
@@ -92,20 +95,25 @@ class History:
         snapshot: str | None = None,
         where: Callable[[Entry], bool] | None = None,
         by: str | None = None,
+        name: str | None = None,
     ) -> datetime | None:
         """When the first such event happened, or None: what a step is proven by."""
         found = self.events(
-            *actions, after=after, before=before, snapshot=snapshot, where=where, by=by
+            *actions, after=after, before=before, snapshot=snapshot, where=where, by=by, name=name
         )
         return found[0].when if found else None
 
-    def sightings(self, path: str, after: datetime | None = None) -> list[Entry]:
-        """Entries that saw whether `path` existed: the recorder's probes and check's own looks."""
+    def sightings(
+        self, path: str, after: datetime | None = None, name: str | None = None
+    ) -> list[Entry]:
+        """Entries that saw whether `path` existed: the recorder's probes and check's own looks
+        (`name`: in another instance the lab names, by the recorder's probes of its events)."""
         return [
             e
             for e in self.entries
             if e.files.get(path) is not None
             and e.kind in ("event", "observe")
+            and e.name == (name or "")
             and (after is None or e.when > after)
         ]
 

@@ -41,6 +41,7 @@ class Entry:
     status: str = ""  # Running / Stopped
     created_at: str = ""  # on start entries: the container's identity
     note: str = ""
+    name: str = ""  # the resource an event is about when not the lab instance (record.others)
 
     @property
     def when(self) -> datetime:

@@ -64,7 +64,7 @@ class Request:
 
     name: str
     method: str
-    path: str  # may name {instance}
+    path: str  # may name any parameter: /1.0/instances/{copy}
     query: str = ""  # e.g. recursion=1: every pair must be in the request's query; "": any
     daemon: str = ""  # the daemon it is sent to (schema.DAEMONS); "": the primary
 
@@ -84,6 +84,15 @@ class Task:
 
 
 @dataclass(frozen=True)
+class Other:
+    """A lifecycle event of a resource besides the lab instance: a copy the learner makes,
+    an image, a profile, a storage volume or its snapshot, as the daemon names it."""
+
+    action: str  # the daemon's lifecycle action, e.g. instance-created, image-created
+    name: str = ""  # the lab's parameters may fill it ("{copy}"); "": any resource of that kind
+
+
+@dataclass(frozen=True)
 class Record:
     """What the recorder writes down for a lab: the engine itself knows no chapter."""
 
@@ -95,9 +104,39 @@ class Record:
     # (daemon, unix socket) of the other daemons a request names: not in lab.yaml, but filled
     # in by whoever starts the recorder (runner.record_for), which knows where they are
     sockets: tuple[tuple[str, str], ...] = ()
+    others: tuple[Other, ...] = ()  # lifecycle events of other resources (named ones probed)
+    # the lab's parameters: a request's path and an other's name are filled per session (a
+    # class's recorder serves many instance names), the learner's instance name first
+    params: dict[str, str | dict[str, str]] = field(default_factory=dict)
 
     def socket(self, daemon: str) -> str:
         return dict(self.sockets).get(daemon, "")
+
+    def names(self, backend: str, instance: str) -> dict[str, str]:
+        """The parameters as a session has them: what paths and others' names are filled with."""
+        return values(self.params, backend, instance, str(self.params.get("snapshot", "")))
+
+    def path(self, request: Request, backend: str, instance: str) -> str:
+        return _filled(request.path, self.names(backend, instance))
+
+    def other(self, action: str, name: str, backend: str, instance: str) -> Other | None:
+        """The `others` entry an event of resource `name` answers, if any: one naming it
+        first, else one naming no resource. Never the lab instance: that is `events`'."""
+        if action.startswith("instance-") and name == instance:
+            return None
+        names = self.names(backend, instance)
+        wanted = [o for o in self.others if o.action == action]
+        named = [o for o in wanted if o.name and _filled(o.name, names) == name]
+        found = named or [o for o in wanted if not o.name]
+        return found[0] if found else None
+
+    def named(self, backend: str, instance: str) -> set[str]:
+        """The other instances the lab names whose execs it records (an exec's end)."""
+        names = self.names(backend, instance)
+        return {_filled(o.name, names) for o in self.others if o.action == "instance-exec"} - {
+            "",
+            instance,
+        }
 
     @property
     def other_daemons(self) -> tuple[str, ...]:
@@ -112,6 +151,8 @@ class Record:
             "config": list(self.config),
             "tasks": [vars(t) for t in self.tasks],
             "sockets": dict(self.sockets),
+            "others": [vars(o) for o in self.others],
+            "params": dict(self.params),
         }
 
     @classmethod
@@ -123,6 +164,8 @@ class Record:
             tuple(d.get("config") or ()),
             tuple(Task(**t) for t in d.get("tasks") or ()),
             tuple(sorted((d.get("sockets") or {}).items())),
+            tuple(Other(**o) for o in d.get("others") or ()),
+            dict(d.get("params") or {}),
         )
 
 
@@ -231,6 +274,8 @@ def parse(doc: dict[str, Any], where: str, pack: Pack | None = None) -> Lab:
             tuple(Request(**r) for r in record.get("requests") or ()),
             tuple(record.get("config") or ()),
             tuple(Task(**t) for t in record.get("tasks") or ()),
+            others=tuple(Other(**o) for o in record.get("others") or ()),
+            params=params,
         ),
         daemons=tuple((doc.get("resources") or {}).get("daemons") or ()),
         host_files=tuple(
@@ -272,9 +317,6 @@ def _unknown_names(
                 found.append(f"steps.{step.id}: a quoted command names {{snapshot}}: {c.run}")
             if c.saves and c.saves not in params:
                 found.append(f"steps.{step.id}: saves {c.saves} is not a parameter")
-    for i, request in enumerate((doc.get("record") or {}).get("requests") or []):
-        unknown_ = _names(str(request.get("path", ""))) - set(params)
-        found += [f"record.requests[{i}].path: {{{n}}} is not a parameter" for n in unknown_]
     files = {
         "record.files": (doc.get("record") or {}).get("files") or [],
         "resources.host_files": (doc.get("resources") or {}).get("host_files") or [],
@@ -284,6 +326,14 @@ def _unknown_names(
             found += [f"{key}: {{{n}}} is not a parameter" for n in _names(str(f)) - same]
     for name in (doc.get("resources") or {}).get("instances") or []:  # filled per daemon
         found += [f"resources.instances: {{{n}}} is not a parameter" for n in _names(name) - known]
+    record = doc.get("record") or {}
+    named = {
+        "record.requests": [str(r.get("path", "")) for r in record.get("requests") or []],
+        "record.others": [str(o.get("name", "")) for o in record.get("others") or []],
+    }
+    for key, templates in named.items():  # filled per session: any parameter will do
+        for t in templates:
+            found += [f"{key}: {{{n}}} is not a parameter" for n in _names(t) - set(params)]
     return sorted(set(found))
 
 
@@ -385,8 +435,16 @@ def placeholders(lab: Lab, backend: str, instance: str, snapshot: str) -> dict[s
     The lab's parameters (a per-backend one as that daemon has it), with the learner's own
     instance and snapshot names; a parameter may name those two (the book's snapshot pattern
     begins with the container's name)."""
+    return values(lab.params, backend, instance, snapshot)
+
+
+def values(
+    params: Mapping[str, str | dict[str, str]], backend: str, instance: str, snapshot: str
+) -> dict[str, str]:
+    """Parameters as one session has them: a per-backend one as that daemon has it, and the
+    learner's own instance and snapshot names, which a parameter may name."""
     names = {"instance": instance, "snapshot": snapshot}
-    fill = {k: v if isinstance(v, str) else v[backend] for k, v in lab.params.items()}
+    fill = {k: v if isinstance(v, str) else v[backend] for k, v in params.items()}
     return {**{k: _filled(v, names) for k, v in fill.items()}, **names}
 
 

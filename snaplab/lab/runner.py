@@ -99,15 +99,16 @@ def busy(conn: Connection, name: str) -> bool:
 def daemon_clients(lab: Lab, backend: Any, strict: bool = True) -> dict[str, Any]:
     """The lab's other daemons (its `resources`), each answering, or one line saying which
     is not and how to start it. `strict=False`: those answering, for `finish`."""
-    from snaplab.host import snapshot_server
+    from snaplab.daemons import get_daemon
 
     clients = {}
-    for role in lab.daemons:  # schema.DAEMONS: only the snapshot server so far
-        if not snapshot_server.answering(backend):  # a socket probe; status() words why
+    for role in lab.daemons:  # the registry's names (snaplab/daemons)
+        ops = get_daemon(role).ops
+        if not ops.answering(backend):  # a socket probe; status() words why
             if strict:
-                raise SnaplabError(snapshot_server.status(backend).detail, ExitCode.DAEMON_DOWN)
+                raise SnaplabError(ops.status(backend).detail, ExitCode.DAEMON_DOWN)
             continue
-        clients[role] = snapshot_server.client(backend)
+        clients[role] = ops.client(backend)
     return clients
 
 
@@ -115,11 +116,11 @@ def record_for(lab: Lab, backend: Any, url: str | None) -> Record:
     """The lab's Record with the sockets of the other daemons its requests name, for the
     recorder's spec: the recorder reads their request logs and knows no daemon by role.
     A remote host's other daemons are not this machine's to reach: none then."""
-    from snaplab.host import snapshot_server
+    from snaplab.daemons import get_daemon
 
     if url is not None or not lab.record.other_daemons:
         return lab.record
-    sockets = {role: str(snapshot_server.socket(backend)) for role in lab.daemons}  # DAEMONS
+    sockets = {role: str(get_daemon(role).ops.socket(backend)) for role in lab.daemons}
     return replace(lab.record, sockets=tuple(sorted(sockets.items())))
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from snaplab import daemons
 from snaplab.backends import NAMES
+from snaplab.lab import actions
 
 ID = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 LANGS = ("en", "ko")
@@ -66,7 +68,11 @@ RECORD_KEYS: dict[str, Any] = {
     "config": list,
     "requests": list,
     "tasks": list,
+    "others": list,
 }
+# others: lifecycle events of resources besides the lab instance; no name: any of that kind
+OTHER_KEYS: dict[str, Any] = {"action": str}
+OPTIONAL_OTHER_KEYS: dict[str, Any] = {"name": str}
 # host_files: paths on this machine the learner writes whatever the daemon (chapter 10's
 # script): one machine holds one, so the LXD and Incus runs of such a lab take turns
 # instances: names ("{copy}", filled as the commands are, with the learner's --instance) of
@@ -76,7 +82,7 @@ RECORD_KEYS: dict[str, Any] = {
 # `finish` removes it when it carries the run's label, as it removes any instance that
 # does, and names it as left, in both languages, when it does not (never snaplab's to remove)
 RESOURCE_KEYS: dict[str, Any] = {"daemons": list, "host_files": list, "instances": list}
-DAEMONS = ("snapshot-server",)  # besides the primary: snaplab/host/snapshot_server.py
+DAEMONS = daemons.NAMES  # besides the primary: the registry in snaplab/daemons
 REQUEST_KEYS: dict[str, Any] = {"name": str, "method": str, "path": str}
 OPTIONAL_REQUEST_KEYS: dict[str, Any] = {"query": str, "daemon": str}  # no query: any query
 TASK_KEYS: dict[str, Any] = {"name": str, "description": str, "action": str}
@@ -119,6 +125,16 @@ def _record(doc: Any, errors: list[str]) -> None:
         for i, value in enumerate(record.get(key) or []):
             if not isinstance(value, str) or not value:
                 errors.append(f"record.{key}[{i}]: must be a non-empty string")
+            elif key == "events" and actions.problem(value):
+                errors.append(f"record.events[{i}]: {actions.problem(value)}")
+    for i, other in enumerate(record.get("others") or []):
+        where = f"record.others[{i}]"
+        if _fields(other, OTHER_KEYS, OPTIONAL_OTHER_KEYS, where, errors):
+            action = other.get("action")
+            if isinstance(action, str) and actions.problem(action):
+                errors.append(f"{where}.action: {actions.problem(action)}")
+            if other.get("name") == "{instance}":  # would never match: it is events' to record
+                errors.append(f"{where}.name: the lab instance's events go in record.events")
     resources = doc.get("resources")
     declared = resources.get("daemons") if isinstance(resources, dict) else None
     declared = declared if isinstance(declared, list) else []

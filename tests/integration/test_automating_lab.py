@@ -107,7 +107,7 @@ def test_a_used_token_or_the_remote_under_another_name_is_not_passed(backend):
 
 def test_a_snapshot_server_that_is_down_is_one_line_for_start_and_check():
     """Not a failed step with a hint about the script: the daemon to start, and how. One
-    daemon suffices: which server is down is the backend record's (snapshot_dir)."""
+    daemon suffices: which server is down is the registry's (snaplab/daemons)."""
     with started(LAB, "lxd") as me:
         assert snapshot_server.stop(me.backend)
         try:

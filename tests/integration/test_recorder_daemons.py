@@ -1,7 +1,7 @@
 """The recorder on real daemons: a request sent to the snapshot server, and the daemon's own tasks.
 
 A request test reads the snapshot server's request log (the second daemon in
-Backend.snapshot_dir); the task test gives a throwaway container a schedule that
+its directory in snaplab/daemons); the task test gives a throwaway container a schedule that
 fires every minute and an expiry of 30 seconds, and waits for the scheduler to make a
 snapshot and the pruner to delete it: about two minutes (the task runs once a minute),
 LXD and Incus side by side (on two xdist workers). The recorder is started as `start` starts it, with a
@@ -18,6 +18,7 @@ from collections.abc import Callable
 import pytest
 
 from snaplab.backends import NAMES, get_backend
+from snaplab.daemons.snapshot_server import SNAPSHOT_SERVER as SERVER
 from snaplab.host import daemon, snapshot_server
 from snaplab.lab import recorder
 from snaplab.lab.journal import Entry, Session
@@ -32,7 +33,7 @@ PRUNER = Task("pruner", "Cleaning up expired instance snapshots", "instance-snap
 
 def cli(backend: str, *args: str, server: bool = False) -> str:
     b = get_backend(backend)
-    home = b.snapshot_dir if server else None
+    home = SERVER.home(b) if server else None
     done = subprocess.run(
         [b.cli, *args], capture_output=True, text=True, env=daemon.env(b, home), cwd="/"
     )
@@ -69,7 +70,7 @@ def spawn(session: Session, record: Record) -> int:
 def test_a_request_to_the_snapshot_server_is_recorded(backend, state):
     b = get_backend(backend)
     if not snapshot_server.answering(b):
-        pytest.skip(f"no snapshot server in {b.snapshot_dir}")
+        pytest.skip(f"no snapshot server in {SERVER.home(b)}")
     name = f"{PREFIX}{uuid.uuid4().hex[:6]}"  # never made: `info` of a missing copy is logged too
     session = Session("rec2", backend, "default", name)
     record = Record(

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from snaplab.backends import NAMES, Backend, get_backend
+from snaplab.daemons.snapshot_server import SNAPSHOT_SERVER as SERVER
 from snaplab.host import daemon, image, snapshot_server
 from snaplab.lab.model import Command
 from snaplab.lab.player import Line, Player
@@ -51,7 +52,7 @@ class Learner:
             b.conf_env: str(self.conf),
         }
         if on_server:
-            env[b.env_dir] = str(b.snapshot_dir)
+            env[b.env_dir] = str(SERVER.home(b))
         done = subprocess.run(
             ["runuser", "-u", b.user, "--", b.cli, *args],
             capture_output=True,
@@ -62,7 +63,7 @@ class Learner:
             timeout=timeout,
         )
         if check:
-            where = f"{b.env_dir}={b.snapshot_dir} " if on_server else ""
+            where = f"{b.env_dir}={SERVER.home(b)} " if on_server else ""
             assert done.returncode == 0, (
                 f"{where}{b.cli} {' '.join(args)}: rc={done.returncode}\n{done.stderr}{done.stdout}"
             )
@@ -79,7 +80,7 @@ def require_snapshot_server(backend: Backend) -> None:
     state = snapshot_server.status(backend)
     if not (state.exists and state.answering) or not snapshot_server.primary_address(backend):
         pytest.fail(
-            f"no {backend.snapshot_remote} here ({state.detail.en}, primary listens on "
+            f"no {SERVER.remote(backend)} here ({state.detail.en}, primary listens on "
             f"{snapshot_server.primary_address(backend) or 'nothing'}): run "
             f"`sudo snaplab host setup --backend {backend.name} --snapshot-server`"
         )
@@ -87,7 +88,7 @@ def require_snapshot_server(backend: Backend) -> None:
 
 def root_cli(backend: Backend, *args: str, on_server: bool = False) -> None:
     """Cleanup as root; never fails: it runs after whatever broke."""
-    env = daemon.env(backend, backend.snapshot_dir if on_server else None)
+    env = daemon.env(backend, SERVER.home(backend) if on_server else None)
     env.pop(backend.conf_env, None)
     subprocess.run([backend.cli, *args], capture_output=True, env=env, cwd="/", timeout=120)
 
@@ -123,7 +124,7 @@ def learner(request: pytest.FixtureRequest) -> Iterator[tuple[Learner, str]]:
 
 
 def snapshots_on_server(who: Learner, name: str) -> list[str]:
-    remote = who.backend.snapshot_remote
+    remote = SERVER.remote(who.backend)
     urls = json.loads(who.run("query", f"{remote}:/1.0/instances/{name}/snapshots").stdout)
     return sorted(url.rsplit("/", 1)[1] for url in urls)
 
@@ -131,7 +132,7 @@ def snapshots_on_server(who: Learner, name: str) -> list[str]:
 def test_the_primary_copies_a_snapshot_to_the_snapshot_server_and_refreshes_it(learner):
     who, name = learner
     b = who.backend
-    remote = b.snapshot_remote
+    remote = SERVER.remote(b)
 
     # chapter 9 on the primary: a container and its snapshot
     who.timed("init", "init", image.ALIAS, name)
@@ -175,14 +176,14 @@ def test_the_player_keeps_the_token_the_snapshot_server_prints(backend_name):
     b = get_backend(backend_name)
     require_snapshot_server(b)
     who = "snaplab-player-test"
-    server = f"{b.env_dir}={b.snapshot_dir}"
+    server = f"{b.env_dir}={SERVER.home(b)}"
     env = {k: v for k, v in os.environ.items() if k not in (b.env_dir, b.conf_env)}
     me = Player(env=env, cwd="/tmp", timeout=120)
     params = {"token": "TOKEN"}
     add = Line(
         "trust", Command(f"{server} {b.trust_add.replace('NAME', who)}", saves="token"), params
     )
-    use = Line("remote", Command(f"{b.cli} remote add {b.snapshot_remote} {{token}}"), params)
+    use = Line("remote", Command(f"{b.cli} remote add {SERVER.remote(b)} {{token}}"), params)
     try:
         done = me.play(add)
         assert done.returncode == 0, done.stderr

@@ -10,6 +10,7 @@ import pytest
 
 from snaplab.commands import host
 from snaplab.commands.host import HostResult, StepResult
+from snaplab.daemons.snapshot_server import SNAPSHOT_SERVER as SERVER
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.host import setup
 from snaplab.i18n import both
@@ -155,7 +156,7 @@ def fake_host(monkeypatch: pytest.MonkeyPatch, done: bool) -> list[str]:
     monkeypatch.setattr(snapshot_server, "primary_address", lambda b: b.listen if done else "")
     monkeypatch.setattr(snapshot_server, "answering", lambda b: done)
     monkeypatch.setattr(snapshot_server, "initialised", lambda b: done)
-    monkeypatch.setattr(snapshot_server, "address", lambda b: b.snapshot_listen if done else "")
+    monkeypatch.setattr(snapshot_server, "address", lambda b: SERVER.listen(b) if done else "")
     monkeypatch.setattr(setup, "installed", lambda p: done)
     monkeypatch.setattr(cron, "running", lambda: 1 if done else None)
     for fn in ("primary_listen", "start", "init", "listen"):
@@ -174,10 +175,10 @@ def test_the_snapshot_steps_on_a_bare_host_then_on_a_set_up_one(monkeypatch, nam
     steps = list(setup.snapshot_steps(b, print))
     assert [s.title.en for s in steps] == [
         f"let the primary listen on {b.listen} (core.https_address), "
-        f"for copies to {b.snapshot_remote}",
-        f"start the {b.title} snapshot server ({b.env_dir}={b.snapshot_dir})",
+        f"for copies to {SERVER.remote(b)}",
+        f"start the {b.title} snapshot server ({b.env_dir}={SERVER.home(b)})",
         "initialise the snapshot server: a dir pool and a root disk in the default profile",
-        f"let the snapshot server listen on {b.snapshot_listen} (remote {b.snapshot_remote}:)",
+        f"let the snapshot server listen on {SERVER.listen(b)} (remote {SERVER.remote(b)}:)",
         "install cron (apt-get), for chapter 10",
         "start cron (/usr/sbin/cron)",
     ]
@@ -253,12 +254,34 @@ def test_every_backend_has_its_own_snapshot_server():
     from snaplab.backends import BACKENDS
 
     records = list(BACKENDS.values())
-    ports = [b.listen for b in records] + [b.snapshot_listen for b in records]
+    ports = [b.listen for b in records] + [SERVER.listen(b) for b in records]
     assert len(set(ports)) == len(ports)
     assert all(p.startswith("127.0.0.1:") for p in ports)  # nothing else may be listened on
-    for field in ("snapshot_dir", "snapshot_remote", "snapshot_create"):
-        values = [getattr(b, field) for b in records]
-        assert len(set(values)) == len(values), field
+    for field in (SERVER.home, SERVER.remote, lambda b: b.snapshot_create):
+        values = [field(b) for b in records]
+        assert len(set(values)) == len(values), values
     for b in records:
-        assert b.snapshot_dir != b.var_dir and b.snapshot_remote.endswith("-snapshot")
+        assert SERVER.home(b) != b.var_dir and SERVER.remote(b).endswith("-snapshot")
         assert b.snapshot_create[0] == "snapshot"
+
+
+def test_the_other_daemons_are_a_registry_with_a_place_on_every_backend():
+    """As BACKENDS: lab.yaml names them, the schema takes its names from here, and each says
+    where it lives, listens and is called on every backend, and what runs it."""
+    from snaplab.backends import NAMES
+    from snaplab.daemons import DAEMONS, get_daemon
+    from snaplab.lab import schema
+
+    assert schema.DAEMONS == tuple(DAEMONS) == ("snapshot-server",)
+    for d in DAEMONS.values():
+        for places in (d.homes, d.listens, d.remotes):
+            assert set(places) == set(NAMES), d.name
+        assert d.setup.startswith("--") and d.title.ko != d.title.en
+        for fn in ("answering", "client", "socket", "status", "start", "stop"):
+            assert callable(getattr(d.ops, fn)), fn
+    with pytest.raises(SnaplabError):
+        get_daemon("nope")
+    from snaplab.backends import get_backend
+
+    fields = set(get_backend("lxd").__dataclass_fields__)
+    assert not [f for f in fields if f.startswith("snapshot_") and f != "snapshot_create"]

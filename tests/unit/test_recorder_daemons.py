@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -105,7 +104,7 @@ def lab(record: Record, daemons: tuple[str, ...]) -> Lab:
 
 
 def test_the_snapshot_servers_socket_is_given_only_where_a_request_names_it():
-    backend = SimpleNamespace(snapshot_dir=Path("/var/lib/incus-snapshot"))
+    backend = SimpleNamespace(name="incus")  # its snapshot server's place: the registry's
     declared = replace(RECORD, sockets=())  # as lab.yaml gives it
     filled = record_for(lab(declared, ("snapshot-server",)), backend, None)
     assert filled.socket("snapshot-server") == "/var/lib/incus-snapshot/unix.socket"
