@@ -100,7 +100,7 @@ class LintResult:
         head = (
             f"{self.path}: 오류 {len(self.errors)}개"
             if lang == "ko"
-            else f"{self.path}: {len(self.errors)} errors"
+            else f"{self.path}: {len(self.errors)} error{'s' if len(self.errors) > 1 else ''}"
         )
         return "\n".join([head, *(f"  {e}" for e in self.errors)])
 
