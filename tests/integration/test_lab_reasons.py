@@ -66,6 +66,15 @@ def percent_name(c: Chapter) -> None:
     assert done.returncode != 0 and "invalid URL escape" in done.stderr, done.stderr
 
 
+def percent_name_deleted_while_stopped(c: Chapter) -> None:
+    """Through the API, the only way a `x%y` goes, but while the container is stopped."""
+    for done in (c.snapshot, c.info, c.touch, c.stop, c.restore, c.start, c.look, c.stop):
+        done()
+    me = c.me
+    path = f"/1.0/instances/{me.instance}/snapshots/x%2525y?project={me.project}"
+    me.type(f"{me.cli} query -X DELETE --wait '{path}'", quoted=True)
+
+
 def never_tried_delete(c: Chapter) -> None:
     for done in (c.snapshot, c.info, c.touch, c.stop, c.restore, c.start, c.look):
         done()
@@ -86,6 +95,11 @@ PATHS: dict[str, tuple[str, Callable[[Chapter], None], str]] = {
     "deleted-stopped-still-stopped": ("snapshot-deleted", deleted_while_stopped, "before-change"),
     "deleted-stopped": ("snapshot-deleted", deleted_while_stopped_then_started, "before-change"),
     "undeletable-name": ("snapshot-deleted", percent_name, "x%y"),
+    "deleted-stopped-still-stopped-named-with-percent": (
+        "snapshot-deleted",
+        percent_name_deleted_while_stopped,
+        "x%y",
+    ),
     "not-tried": ("delete-refused", never_tried_delete, "before-change"),
     "stopped": ("delete-refused", stopped_at_the_end, "before-change"),
 }

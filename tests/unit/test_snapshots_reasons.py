@@ -133,7 +133,8 @@ def test_following_the_deleted_while_stopped_hint_passes():
     assert outcomes["snapshot-deleted"] and "snapshot-deleted" not in failures
 
 
-def percent(project: str = "default") -> Graded:
+def percent(project: str = "default", stopped_delete: bool = False, **now: str) -> Graded:
+    """The chapter with a snapshot named `x%y`; its delete left out, or made while stopped."""
     name = "x%y"
     es = [
         (
@@ -141,23 +142,33 @@ def percent(project: str = "default") -> Graded:
             if e.snapshot or e.snapshots
             else e
         )
-        for e in chapter()
-        if e.action != "instance-snapshot-deleted"
+        for e in (deleted_while_stopped() if stopped_delete else chapter())
+        if stopped_delete or e.action != "instance-snapshot-deleted"
     ]
-    now = live(snapshots={name: ""})
-    history = History(es, now)
+    seen = live(**({} if stopped_delete else {"snapshots": {name: ""}}), **now)
+    history = History(es, seen)
     base = LabResult(LAB.id, "lxd", LAB.instance, project, name)
-    graded = Graded(LAB, Evidence(Container(), now, history), base, {})
+    graded = Graded(LAB, Evidence(Container(), seen, history), base, {})
     run_checks(graded)
     return graded
 
 
+PATH = "/1.0/instances/ubuntu-test/snapshots/x%2525y"
+
+
 def test_a_percent_name_no_client_deletes_gets_the_api_path_that_works():
     graded = percent()
-    path = "/1.0/instances/ubuntu-test/snapshots/x%2525y"
-    assert graded.chain.failures == {"snapshot-deleted": ("undeletable-name", {"path": path})}
+    assert graded.chain.failures == {"snapshot-deleted": ("undeletable-name", {"path": PATH})}
     other = percent("ko101-kim").chain.failures["snapshot-deleted"][1]["path"]
-    assert other == f"{path}?project=ko101-kim"  # `query` takes no --project
+    assert other == f"{PATH}?project=ko101-kim"  # `query` takes no --project
+
+
+def test_a_percent_name_deleted_while_stopped_is_told_to_delete_it_again_through_the_api():
+    failures = percent(stopped_delete=True, status="Stopped").chain.failures
+    reason = "deleted-stopped-still-stopped-named-with-percent"
+    assert failures == {"snapshot-deleted": (reason, {"path": PATH})}
+    failures = percent(stopped_delete=True).chain.failures
+    assert failures == {"snapshot-deleted": ("deleted-stopped-named-with-percent", {"path": PATH})}
 
 
 def logged(url: str) -> dict:
