@@ -38,7 +38,10 @@ class Chain:
 
 
 class Step:
-    """The `step` fixture: one check's place in the chain."""
+    """The `step` fixture: one check's place in the chain. A check ends with
+    `step.proven(when)` (None fails with the step's generic text and hint), or, where the
+    evidence shows which wrong path was taken, `step.fails("reason", **names)`: the text
+    and hint of that reason in the step's lab.yaml `reasons:` (see the module docstring)."""
 
     def __init__(
         self, chain: Chain, step_id: str, reasons: Mapping[str, Any] | None = None
