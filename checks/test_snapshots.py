@@ -5,12 +5,23 @@ Each check is the step's rule. The fixtures (snaplab's pytest plugin) are:
 - `container` (unused here): the lab container as a testinfra host (`container.file(...)`);
 - `step`: `step.since` is when the previous step was proven, and `step.proven(when)`
   records this step's evidence (a check runs only once the previous step is proven);
-- `snapshot`: the snapshot the learner used (any name will do), `params`: the lab's names.
+  `step.fails("reason")` fails with one of the step's `reasons:` in lab.yaml, where the
+  evidence shows which wrong path was taken (its hint says what works from there);
+- `snapshot`: the snapshot the learner used (any name will do), `params`: the lab's names,
+  `project`: the lab container's project.
 """
+
+from datetime import timedelta
+from itertools import pairwise
+from urllib.parse import quote
 
 import pytest
 
 from snaplab.rules import STOPPED, TICK
+
+# The refused `lxc delete NAME` / `incus delete NAME` asks for the instance twice, a few ms
+# apart (instance-read); no other command of the chapter sends two such GETs so close.
+ATTEMPT = timedelta(seconds=2)
 
 
 @pytest.mark.step("snapshot-taken")
@@ -52,21 +63,25 @@ def test_file_touched_after_snapshot(history, step, snapshot, params):
 def test_stopped_after_the_change(history, step):
     """Stopped at or after the change (the probe that saw the file may be the stop's own).
     A restore made while running does not bar a later stop: that is what its hint asks for."""
-    step.proven(history.first(*STOPPED, after=step.since - TICK))
+    stopped = history.first(*STOPPED, after=step.since - TICK)
+    if stopped is None and history.first("instance-restored", after=step.since - TICK):
+        step.fails("restored-running")
+    step.proven(stopped)
 
 
 @pytest.mark.step("snapshot-restored")
 def test_restored_while_stopped(history, step, snapshot):
     """That snapshot restored into the stopped container (a restore while running is
     preceded by the daemon's own start)."""
-    step.proven(
-        history.first(
-            "instance-restored",
-            after=step.since,
-            snapshot=snapshot,
-            where=lambda r: not history.running_at(r.when),
-        )
+    restored = history.first(
+        "instance-restored",
+        after=step.since,
+        snapshot=snapshot,
+        where=lambda r: not history.running_at(r.when),
     )
+    if restored is None and history.first("instance-restored", after=step.since):
+        step.fails("restored-running")
+    step.proven(restored)
 
 
 @pytest.mark.step("container-started")
@@ -80,36 +95,63 @@ def test_file_gone_after_restore(history, step, snapshot, params):
     still existed; and it stays gone: a file created again later would undo the lesson.
     (`history.live` is what `check` saw as it began: through testinfra in a running
     container, through the files API in a stopped one, where nothing can be run.)"""
-    step.proven(
-        history.first(
-            "instance-exec",
-            after=step.since,
-            where=lambda e: (
-                not e.own
-                and e.files.get(params.file) is False
-                and history.existed(snapshot, e.when)
-            ),
-        )
+    looked = history.first(
+        "instance-exec",
+        after=step.since,
+        where=lambda e: (
+            not e.own and e.files.get(params.file) is False and history.existed(snapshot, e.when)
+        ),
     )
+    if looked is None and snapshot not in history.live.snapshots:
+        step.fails("snapshot-gone")
+    if history.live.files.get(params.file) is True:
+        step.fails("file-back")
+    step.proven(looked)
     assert history.live.files.get(params.file) is False
 
 
 @pytest.mark.step("snapshot-deleted")
-def test_snapshot_deleted_while_running(history, step, snapshot):
-    step.proven(
-        history.first(
-            "instance-snapshot-deleted",
-            after=step.since,
-            snapshot=snapshot,
-            where=lambda d: history.running_at(d.when),
-        )
+def test_snapshot_deleted_while_running(history, step, snapshot, params, project):
+    """A name with a % (`x%y`) is accepted by the daemon but no client deletes it by name:
+    its hint gives the API path that works, the % escaped for the client and the daemon."""
+    live = history.live
+    path = f"/1.0/instances/{params.instance}/snapshots/{quote(quote(snapshot, safe=''))}"
+    path += "" if project == "default" else f"?project={project}"  # `query` takes no --project
+    percent = "%" in snapshot
+    if snapshot in live.snapshots and percent:
+        step.fails("undeletable-name", path=path)
+    deleted = history.first(
+        "instance-snapshot-deleted",
+        after=step.since,
+        snapshot=snapshot,
+        where=lambda d: history.running_at(d.when),
     )
-    assert snapshot not in history.live.snapshots
+    stopped = history.first("instance-snapshot-deleted", after=step.since, snapshot=snapshot)
+    if deleted is None and stopped is not None and snapshot not in live.snapshots:
+        # its hint: take it again and delete it while the container runs (a % name by API)
+        running = live.status == "Running"
+        if running and percent:
+            step.fails("deleted-stopped-named-with-percent", path=path)
+        if percent:
+            step.fails("deleted-stopped-still-stopped-named-with-percent", path=path)
+        step.fails("deleted-stopped" if running else "deleted-stopped-still-stopped")
+    step.proven(deleted)
+    assert snapshot not in live.snapshots
 
 
 @pytest.mark.step("delete-refused")
-def test_container_survived(history, step):
-    """Still the container `start` made: not deleted and re-created, running and protected."""
+def test_delete_refused(history, step):
+    """The learner's own `delete` of the running container, after the snapshot was deleted:
+    the refused client's two GETs in a row (instance-read). And it is still the container
+    `start` made: not deleted and re-created, running and protected."""
     live = history.live
-    assert history.same_instance and live.status == "Running" and live.protected
-    step.done()
+    assert history.same_instance and live.protected
+    if live.status != "Running":
+        step.fails("stopped")
+    reads = history.events(
+        "instance-read", after=step.since, where=lambda e: history.running_at(e.when)
+    )
+    tried = next((b.when for a, b in pairwise(reads) if b.when - a.when < ATTEMPT), None)
+    if tried is None:
+        step.fails("not-tried")
+    step.proven(tried)

@@ -15,8 +15,13 @@ What a lab check is given (see checks/test_snapshots.py):
   what the daemon showed when grading began;
 - `container`: the lab container as a testinfra host (`container.file(...)`, `.run(...)`);
   named so that testinfra's own `host` (`--hosts=...`) stays what it is;
-- `step`: `step.since` and `step.proven(when)` (snaplab/lab/order.py);
+- `step`: `step.since` and `step.proven(when)` (snaplab/lab/order.py); a check that sees
+  which wrong path was taken fails with its reason, `step.fails("restored-running")` or
+  `step.fails("renamed", current="gold")`: the step's `reasons:` in lab.yaml give that
+  reason's text and hint (its `names:` the placeholders the check passes), shown instead of
+  the step's generic fail and hint by `check`, `grade`, class grading and plain pytest;
 - `snapshot`: the snapshot the learner used; `params`: every name the lab's texts use;
+  `project`: the lab container's project (an API path in a hint, `lxc query`, names it);
 - `daemons`: the primary and the lab's other daemons by role (`daemons["snapshot-server"]`),
   as clients; `local`: this machine as a testinfra host, as the user who grades.
 snaplab/rules.py is where a check author reads this, with the helpers a check may import.
@@ -218,6 +223,11 @@ def params(request: pytest.FixtureRequest) -> SimpleNamespace:
 
 
 @pytest.fixture
+def project(request: pytest.FixtureRequest) -> str:
+    return str(_graded(request).base.project)
+
+
+@pytest.fixture
 def step(request: pytest.FixtureRequest) -> Any:
     from snaplab.lab.order import Step
 
@@ -225,7 +235,8 @@ def step(request: pytest.FixtureRequest) -> Any:
     if marker is None:
         raise pytest.UsageError(f"{request.node.nodeid} uses `step` but is not marked step(ID)")
     graded = _graded(request)
-    found = Step(graded.chain, marker.args[0])
+    sid = marker.args[0]
+    found = Step(graded.chain, sid, next((s.reasons for s in graded.lab.steps if s.id == sid), {}))
     if not found.ready():  # a skipped or unproven step leaves every later one unproven
         pytest.skip(f"{found.id}: an earlier step is not done")
     return found
@@ -277,7 +288,8 @@ def verdict(request: pytest.FixtureRequest, host_context: Any) -> Any:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
-    """A failed step says what the lab says: its fail message and its hint."""
+    """A failed step says what the lab says: its fail message and its hint, or those of the
+    reason its check named (`step.fails`)."""
     outcome = yield
     report = outcome.get_result()
     if report.failed and item.get_closest_marker("host_check"):
@@ -293,7 +305,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     from snaplab.lab.grader import failure
 
     lang = detect(item.config.getoption("--lab-lang"))
-    message, hint = failure(found.lab, marker.args[0], found.params, found.commands)
+    failures = found.chain.failures
+    message, hint = failure(found.lab, marker.args[0], found.params, found.commands, failures)
     report.longrepr = f"{message.get(lang)}\n{HINT.get(lang)}: {hint.get(lang)}"
 
 

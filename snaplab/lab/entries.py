@@ -34,6 +34,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from snaplab.lab.journal import Entry, Session, now, parse_time
 from snaplab.lab.model import Record
+from snaplab.transports import OWN_QUERY
 
 OWN_MARK = "snaplab-check"  # $0 of every exec snaplab's checks make
 
@@ -157,6 +158,8 @@ def request_entry(
         return None
     url = urlsplit(ctx.get("url", ""))
     query = parse_qs(url.query)
+    if OWN_QUERY in query:  # snaplab's own read (transports.connect), never a learner's
+        return None
     if not daemon and query.get("project", ["default"])[0] != session.project:
         return None
     for request in record.requests:

@@ -16,7 +16,7 @@ import pytest
 
 from snaplab.i18n import Text
 from snaplab.lab.history import History, Live
-from snaplab.lab.model import Lab, fill
+from snaplab.lab.model import Lab, Step, command_names, fill
 from snaplab.lab.results import FAIL, PASS, PENDING, LabResult, StepResult
 
 
@@ -66,10 +66,31 @@ def run_checks(graded: Any) -> dict[str, bool]:
     return collector.outcomes
 
 
+Failures = dict[str, tuple[str, dict[str, str]]]  # step -> (reason, its names): Chain.failures
+
+
+def _words(
+    step: Step, names: dict[str, str], command_for: dict[str, str], failures: Failures | None
+) -> tuple[Text, Text]:
+    """A failed step's message and hint: the reason its check named, else the step's own."""
+    params = {**names, "command": command_for.get(step.id, "")}
+    reason, extra = (failures or {}).get(step.id, ("", {}))
+    if reason in step.reasons:
+        said = step.reasons[reason]
+        params = {**command_names(command_for), **params, **extra}
+        return fill(said.failed, params), fill(said.hint, params)
+    return fill(step.failed, params), fill(step.hint, params)
+
+
 def results(
-    lab: Lab, outcomes: dict[str, bool], names: dict[str, str], command_for: dict[str, str]
+    lab: Lab,
+    outcomes: dict[str, bool],
+    names: dict[str, str],
+    command_for: dict[str, str],
+    failures: Failures | None = None,
 ) -> list[StepResult]:
-    """Pass, or the first unfinished step fails with its hint and the rest are pending."""
+    """Pass, or the first unfinished step fails with its hint and the rest are pending.
+    `failures`: the reasons the checks named (a step without one fails with its own text)."""
     out: list[StepResult] = []
     first_open = True
     for step in lab.steps:
@@ -78,10 +99,12 @@ def results(
         if passed:
             status, message, hint = PASS, fill(step.passed, params), None
         elif first_open:
-            status, message, hint = FAIL, fill(step.failed, params), fill(step.hint, params)
+            status = FAIL
+            message, hint = _words(step, names, command_for, failures)
             first_open = False
         else:
-            status, message, hint = PENDING, fill(step.failed, params), None
+            status, hint = PENDING, None
+            message = _words(step, names, command_for, failures)[0]
         out.append(
             StepResult(
                 step.id,
@@ -97,17 +120,21 @@ def results(
 
 
 def failure(
-    lab: Lab, step_id: str, names: dict[str, str], command_for: dict[str, str]
+    lab: Lab,
+    step_id: str,
+    names: dict[str, str],
+    command_for: dict[str, str],
+    failures: Failures | None = None,
 ) -> tuple[Text, Text]:
     """A step's fail message and hint, as `check` words them: what plain pytest reports."""
     step = next(s for s in lab.steps if s.id == step_id)
-    params = {**names, "command": command_for.get(step_id, "")}
-    return fill(step.failed, params), fill(step.hint, params)
+    return _words(step, names, command_for, failures)
 
 
 def grade(lab: Lab, evidence: Evidence, base: LabResult, command_for: dict[str, str]) -> LabResult:
     from snaplab.pytest_plugin import Graded
 
     graded = Graded(lab, evidence, base, command_for)
-    base.steps = results(lab, run_checks(graded), graded.params, command_for)
+    outcomes = run_checks(graded)
+    base.steps = results(lab, outcomes, graded.params, command_for, graded.chain.failures)
     return base

@@ -43,6 +43,20 @@ class Command:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """One specific way a step can fail (lab.yaml `reasons:`), with its own text and hint.
+
+    A check names it, `step.fails("renamed", current="gold")`, when the evidence shows
+    which wrong path was taken: the generic hint would ask for what cannot work now.
+    `names` are the placeholders the check passes besides the lab's parameters (`{current}`:
+    what the daemon shows now); declared, so that a typo is found when the lab loads."""
+
+    failed: Text
+    hint: Text
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Step:
     id: str
     points: int
@@ -56,6 +70,7 @@ class Step:
     book_note: Text | None = None  # where the book is wrong or outdated, said on the guide page
     waits: int = 0  # seconds the daemon may take to finish this step on its own (a schedule)
     earlier: bool = False  # may be done before this run (schema): solve skips it when it passes
+    reasons: Mapping[str, Reason] = field(default_factory=dict)  # by id, as a check names them
 
 
 @dataclass(frozen=True)
@@ -236,6 +251,10 @@ def _steps(doc: dict[str, Any]) -> tuple[Step, ...]:
             book_note=_note(s.get("book_note")),
             waits=int(s.get("waits", 0)),
             earlier=bool(s.get("earlier", False)),
+            reasons={
+                rid: Reason(_t(r["fail"]), _t(r["hint"]), tuple(r.get("names") or ()))
+                for rid, r in (s.get("reasons") or {}).items()
+            },
         )
         for s in doc["steps"]
     )
@@ -248,7 +267,9 @@ def problems(doc: Any, pack: Pack) -> list[str]:
     if errors:
         return errors
     steps = _steps(doc)
-    found = coverage.problems([s.id for s in steps], pack.root / "checks" / doc["checks"])
+    declared = {s.id: {r: set(x.names) for r, x in s.reasons.items()} for s in steps}
+    checks = pack.root / "checks" / doc["checks"]
+    found = coverage.problems([s.id for s in steps], checks, declared)
     return found + _unknown_names(doc, steps, dict(doc["parameters"]))
 
 
@@ -298,8 +319,20 @@ def _unknown_names(
     A recorded file is the same on both daemons, so it names only parameters that are."""
     known = set(params) | {"command"}
     same = {k for k, v in params.items() if isinstance(v, str)}
+    others = set(command_names({s.id: "" for s in steps}))  # any step's command, for a reason
     found = []
     for step in steps:
+        for rid, reason in step.reasons.items():
+            where = f"steps.{step.id}.reasons.{rid}"
+            mine = known | others | set(reason.names)
+            for t in (reason.failed.en, reason.failed.ko, reason.hint.en, reason.hint.ko):
+                found += [
+                    f"{where}: {{{n}}} is not a parameter, a step's command or one of its names"
+                    for n in _names(t) - mine
+                ]
+            found += [
+                f"{where}: names {n} is a parameter already" for n in set(reason.names) & known
+            ]
         commands = [c for cmds in step.commands.values() for c in cmds]
         texts = [step.passed.en, step.passed.ko, step.failed.en, step.failed.ko]
         texts += [step.hint.en, step.hint.ko]
@@ -452,6 +485,12 @@ def declared_instances(lab: Lab, backend: str, instance: str) -> tuple[str, ...]
     """The lab's `resources.instances` as this run names them (its --instance filled in)."""
     fill = placeholders(lab, backend, instance, lab.snapshot)
     return tuple(_filled(name, fill) for name in lab.instances)
+
+
+def command_names(command_for: Mapping[str, str]) -> dict[str, str]:
+    """Every step's command under a name a reason's text may use: `{command_container_stopped}`
+    (a hint may ask for another step's command first: stop, then restore)."""
+    return {f"command_{sid.replace('-', '_')}": cmd for sid, cmd in command_for.items()}
 
 
 def fill(text: Text, params: dict[str, str]) -> Text:

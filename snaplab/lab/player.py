@@ -114,7 +114,9 @@ class Player:
         at = next(i for i, word in enumerate(argv) if not ASSIGNMENT.match(word))
         if argv[at] == "snaplab":  # the snaplab this is, wherever it is installed
             argv[at] = str(Path(sys.executable).parent / "snaplab")
-        elif self.project != "default":  # the client's own flag, not part of the guide
+        elif self.project != "default" and argv[at + 1 : at + 2] != ["query"]:
+            # the client's own flag, not part of the guide; `query` refuses it (its path
+            # names the project)
             argv[at + 1 : at + 1] = ["--project", self.project]
         if at:
             argv = ["env", *argv]

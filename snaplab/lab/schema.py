@@ -52,7 +52,12 @@ OPTIONAL_STEP_KEYS: dict[str, Any] = {
     "book_note": TEXT,
     "waits": int,
     "earlier": bool,
+    "reasons": dict,
 }
+# reasons: a step's specific ways to fail, by id, each its own text and hint; `names` are the
+# placeholders its check passes (`step.fails("renamed", current="gold")`)
+REASON_KEYS: dict[str, Any] = {"fail": TEXT, "hint": TEXT}
+OPTIONAL_REASON_KEYS: dict[str, Any] = {"names": list}
 # heredoc: stdin is a file's text, shown as `run <<'EOF'` ... `EOF` (a script written with sudo tee)
 COMMAND_KEYS = {
     "run": str,
@@ -159,6 +164,21 @@ def _record(doc: Any, errors: list[str]) -> None:
         names.add(name if isinstance(name, str) else None)
 
 
+def _reasons(step: dict[str, Any], path: str, errors: list[str]) -> None:
+    reasons = step.get("reasons")
+    if not isinstance(reasons, dict):
+        return
+    for rid, reason in reasons.items():
+        where = f"{path}.reasons.{rid}"
+        if not isinstance(rid, str) or not ID.match(rid):
+            errors.append(f"{where}: a reason id must be lower-case letters, digits and dashes")
+        if not _fields(reason, REASON_KEYS, OPTIONAL_REASON_KEYS, where, errors):
+            continue
+        for i, name in enumerate(reason.get("names") or []):
+            if not isinstance(name, str) or not PARAMETER.match(name):
+                errors.append(f"{where}.names[{i}]: must be lower-case letters, digits and _")
+
+
 def _text(value: Any, path: str, errors: list[str]) -> None:
     if not isinstance(value, dict):
         errors.append(f"{path}: must map en and ko to text")
@@ -211,6 +231,7 @@ def validate(doc: Any) -> list[str]:
             if sid in seen:
                 errors.append(f"{path}.id: duplicate step id {sid!r}")
             seen.add(sid)
+        _reasons(step, path, errors)
         if isinstance(step.get("points"), int) and step["points"] < 0:
             errors.append(f"{path}.points: must not be negative")
         commands = step.get("commands")

@@ -19,6 +19,12 @@ from snaplab.i18n import text
 if TYPE_CHECKING:
     from pylxd import Client
 
+# Every request snaplab itself sends carries this query word: the daemon's request log then
+# tells snaplab's own reads (the recorder's probes, check's look) from a learner's, which a
+# lab records as evidence (`lxc delete` sends GET /1.0/instances/NAME, and so does a probe).
+# The daemons ignore a query key they do not know.
+OWN_QUERY = "snaplab-own"
+
 TRANSPORTS = {
     "unix": "snaplab.transports.local.open_client",
     "https": "snaplab.transports.https.open_client",
@@ -59,6 +65,7 @@ def connect(target: Target) -> Connection:
     module, name = TRANSPORTS[target.scheme].rsplit(".", 1)
     opener: Any = getattr(importlib.import_module(module), name)
     client = opener(backend, target)
+    client.api.session.params = {**(client.api.session.params or {}), OWN_QUERY: "1"}
     conn = Connection(client, backend, target)
     if conn.server != backend.name:
         raise SnaplabError(

@@ -78,13 +78,19 @@ class Learner:
         return pacing.count_events(self.journal())
 
     def type(
-        self, command: str, stdin: list[str] | None = None, recorded: bool = True, ok: bool = True
+        self,
+        command: str,
+        stdin: list[str] | None = None,
+        recorded: bool = True,
+        ok: bool = True,
+        quoted: bool = False,
     ) -> Typed:
-        """Run one learner command (`lxc …`), as the learner's user, at a human pace."""
+        """Run one learner command (`lxc …`), as the learner's user, at a human pace.
+        `quoted`: split as a shell would (a hint's `lxc query ... '/1.0/...'`)."""
         home = {**os.environ, "HOME": f"/home/{self.user}"} if self.user else None
         # until the recorder has probed: the next command must not change what it looks at
         me = player(user=self.user, env=home, wait=RECORDED, project=self.project)
-        done = me.type(command, stdin or (), self.journal() if recorded else None)
+        done = me.type(command, stdin or (), self.journal() if recorded else None, quoted)
         self.history.append(command)
         if ok:
             assert done.returncode == 0, f"{command}: {done.stderr}"

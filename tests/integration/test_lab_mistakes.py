@@ -72,8 +72,9 @@ class Chapter:
         self.me.type(self.command("snapshot-deleted"))
 
     def delete_container(self) -> None:
-        """The chapter's warning: on a running container this must be refused."""
-        done = self.me.type(self.command("delete-refused"), recorded=False, ok=False)
+        """The chapter's warning: on a running container this must be refused. The refused
+        client's requests are recorded (delete-refused's evidence)."""
+        done = self.me.type(self.command("delete-refused"), ok=False)
         assert done.returncode != 0
 
     def all_steps(self) -> None:

@@ -31,4 +31,5 @@ def test_the_placeholders_are_the_lab_parameters_with_the_learners_names():
         "instance": "web",
         "snapshot": "s1",
         "file": LAB.params["file"],
+        "client": "incus",  # one per daemon
     }

@@ -21,6 +21,10 @@ def test_a_project_goes_after_the_client_and_never_into_snaplab():
     assert Player().argv("lxc info c1") == ["lxc", "info", "c1"]
     assert p.argv("snaplab check snapshots")[1:] == ["check", "snapshots"]
     assert p.argv("snaplab check snapshots")[0] == str(Path(sys.executable).parent / "snaplab")
+    # `query` refuses --project: its path names the project (a hint's `lxc query`)
+    assert p.argv("incus query -X DELETE /1.0/x?project=p") == [
+        "incus", "query", "-X", "DELETE", "/1.0/x?project=p",
+    ]  # fmt: skip
 
 
 def test_a_name_with_a_quote_reaches_the_daemon_as_typed():
