@@ -39,12 +39,12 @@ from snaplab.lab.player import Player, fault, script
 from snaplab.lab.results import LabResult
 from snaplab.pytest_plugin import Graded
 
-__all__ = ["Entry", "LabLearner", "Live", "grade_journal", "own_project"]
+__all__ = ["Container", "Entry", "LabLearner", "Live", "grade_journal", "own_project"]
 
 CLI = {"lxd": "lxc", "incus": "incus"}
 
 
-class _Container:
+class Container:
     """`container.file(path).exists` for a hand-written journal: the files present now."""
 
     def __init__(self, present: tuple[str, ...] = ()) -> None:
@@ -72,7 +72,7 @@ def grade_journal(
     base = LabResult(
         lab.id, "lxd", lab.instance, "default", history.chosen_snapshot() or lab.snapshot
     )
-    graded = Graded(lab, Evidence(_Container(present), live, history), base, {}, daemons, local)
+    graded = Graded(lab, Evidence(Container(present), live, history), base, {}, daemons, local)
     graded.outcomes = run_checks(graded)  # type: ignore[attr-defined]
     return graded
 

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from snaplab.errors import ExitCode
-from tests.integration.learner import Learner, own_project, statuses
+from snaplab.testing import own_project
+from tests.integration.learner import Learner, statuses
 from tests.integration.test_lab_mistakes import LAB, STEPS, Chapter
 
 pytestmark = pytest.mark.integration

@@ -11,8 +11,9 @@ from snaplab.lab.history import History
 from snaplab.lab.journal import Entry, Session
 from snaplab.lab.results import LabResult
 from snaplab.pytest_plugin import Graded
+from snaplab.testing import Container
 from snaplab.transports import OWN_QUERY
-from tests.unit.graded import LAB, Container, grade
+from tests.unit.graded import LAB, grade
 from tests.unit.test_lab_evidence import FILE, T0, S, at, chapter, ev
 from tests.unit.test_lab_evidence import live as unprotected
 
