@@ -12,7 +12,7 @@ from typing import Any
 from snaplab.lab.grader import results
 from snaplab.lab.history import Live
 from snaplab.lab.journal import Entry
-from snaplab.lab.model import load, placeholders
+from snaplab.lab.model import fill, load, placeholders, render
 from tests.unit.graded import Daemon, File, Local, done, grade, instance
 
 LAB = load("backups")
@@ -233,3 +233,14 @@ def test_a_look_that_saw_no_file_or_snaplabs_own_exec_fails_the_look():
 def test_an_import_made_again_after_the_deletion_is_not_removed():
     again = mine(70, "instance-created", files={FILE: True})
     passed_up_to(outcomes([*DONE, again]), "import-removed")
+
+
+def test_each_hint_names_every_command_of_its_step():
+    """A page's hint shows one command: a step of two names both in its hint's own words."""
+    for backend in ("lxd", "incus"):
+        names = placeholders(LAB, backend, "mine", "")
+        for step in LAB.steps:
+            typed = [render(c, names) for c in step.commands[backend]]
+            for lang in ("en", "ko"):
+                hint = fill(step.hint, {**names, "command": typed[0]}).get(lang)
+                assert all(c in hint for c in typed), (step.id, lang, hint)
