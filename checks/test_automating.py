@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
-from test_snapshot_server import remote_trusted
 
-from snaplab.lab.journal import parse_time
+from snaplab.rules import parse_time, remote_trusted
 
 
 @pytest.mark.step("remote-ready")

@@ -5,12 +5,10 @@ these use `daemons["snapshot-server"]`, the book's second host (a pylxd client),
 `local`, this machine as a testinfra host, run as the learner: their client's remotes.
 """
 
-import csv
-import io
-import json
-
 import pytest
 from pylxd.exceptions import NotFound
+
+from snaplab.rules import parse_time, remote_trusted
 
 
 def server_instance(daemons, params):
@@ -42,18 +40,6 @@ def test_token_made(daemons, params, step):
     step.done()
 
 
-def remote_trusted(local, params):
-    """The learner's client has the remote, at the snapshot server's address, and the server
-    trusts this very client (the token was used): asked through the remote itself. Chapter
-    10 (checks/test_automating.py) begins with the same rule."""
-    listed = local.check_output(f"{params.cli} remote list --format csv")
-    urls = {row[0].split(" ")[0]: row[1] for row in csv.reader(io.StringIO(listed)) if row}
-    if not urls.get(params.remote, "").endswith(params.listen):
-        return False
-    asked = local.run(f"{params.cli} query {params.remote}:/1.0")
-    return asked.rc == 0 and json.loads(asked.stdout).get("auth") == "trusted"
-
-
 @pytest.mark.step("remote-added")
 def test_remote_added(params, local, step):
     assert remote_trusted(local, params)
@@ -73,8 +59,6 @@ def test_snapshot_listed(history, step, snapshot):
 def test_copied(history, daemons, params, step):
     """On the snapshot server: a copy of the lab's container (it carries the lab's label and
     comes from the same image), made after the snapshot was taken."""
-    from snaplab.lab.journal import parse_time
-
     copy = server_instance(daemons, params)
     lab = daemons["primary"].instances.get(params.instance)
     assert copy is not None

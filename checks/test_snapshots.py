@@ -10,7 +10,7 @@ Each check is the step's rule. The fixtures (snaplab's pytest plugin) are:
 
 import pytest
 
-from snaplab.lab.history import STOPPED, TICK
+from snaplab.rules import STOPPED, TICK
 
 
 @pytest.mark.step("snapshot-taken")

@@ -19,10 +19,13 @@ What a lab check is given (see checks/test_snapshots.py):
 - `snapshot`: the snapshot the learner used; `params`: every name the lab's texts use;
 - `daemons`: the primary and the lab's other daemons by role (`daemons["snapshot-server"]`),
   as clients; `local`: this machine as a testinfra host, as the user who grades.
+snaplab/rules.py is where a check author reads this, with the helpers a check may import.
+For a lab's own tests: `lab_learner`, a learner on a real daemon (snaplab/testing.py).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -109,31 +112,45 @@ class Graded:
         return cls(lab, *runner.gather(lab, session))
 
 
-_GRADED = pytest.StashKey[dict]()  # check module's file name -> Graded, or the error reading it
+_GRADED = pytest.StashKey[dict]()  # check module's path -> Graded, or the error reading it
+
+
+def _key(path: Any) -> str:
+    return str(Path(path).resolve())
 
 
 def seed(config: pytest.Config, graded: Graded) -> None:
     """`check` hands over the evidence it read: the checks then never ask the daemon twice."""
-    config.stash.setdefault(_GRADED, {})[graded.lab.checks.name] = graded
+    config.stash.setdefault(_GRADED, {})[_key(graded.lab.checks)] = graded
 
 
-def lab_of(module_file: str) -> Any:
-    from snaplab.lab import model
+def lab_of(module: Any) -> Any:
+    """The lab whose check module this is: a lab of the pack the file sits in (so `pytest
+    DIR/checks/test_x.py` needs no SNAPLAB_PATH), else of any known pack."""
+    from snaplab.lab import model, packs
 
-    return next(
-        (lab for lab in map(model.load, model.lab_ids()) if lab.checks.name == module_file), None
-    )
+    module = _key(module)
+    pack = packs.pack_of(Path(module))
+    candidates = [(pack, f) for f in pack.lab_files()] if pack else []
+    candidates += [(p, f) for p, f in packs.index().values() if p != pack]
+    for home, lab_file in candidates:
+        lab = model.load_file(lab_file, home)
+        if _key(lab.checks) == module:
+            return lab
+    return None
 
 
 def _graded(request: pytest.FixtureRequest) -> Graded:
     from snaplab.errors import SnaplabError
 
     cache = request.config.stash.setdefault(_GRADED, {})
-    name = request.path.name
+    name = _key(request.path)
     if name not in cache:
         lab = lab_of(name)
         if lab is None:
-            raise pytest.UsageError(f"{name} is not the check module of any snaplab lab")
+            raise pytest.UsageError(
+                f"{request.path.name} is not the check module of any snaplab lab"
+            )
         try:
             cache[name] = Graded.read(request.config, lab)
         except SnaplabError as e:  # the daemon down, no session: one line, as `check` says it
@@ -173,6 +190,24 @@ def local(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture
+def lab_learner(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """For a lab's own tests, on a real daemon (snaplab/testing.py): `lab_learner(LAB_ID,
+    BACKEND)` is a learner who has started the lab in a project of their own; each is
+    finished and their project removed when the test ends."""
+    from contextlib import ExitStack
+
+    from snaplab.testing import learner
+
+    with ExitStack() as stack:
+
+        def make(lab_id: str, backend: str = "lxd", lang: str = "en") -> Any:
+            home = tmp_path_factory.mktemp("snaplab-state")
+            return stack.enter_context(learner(lab_id, backend, home, lang))
+
+        yield make
+
+
+@pytest.fixture
 def snapshot(request: pytest.FixtureRequest) -> str:
     return _graded(request).base.snapshot
 
@@ -208,7 +243,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     ]
     by_module: dict[str, list[tuple[int, pytest.Item]]] = {}
     for i, item in marked:
-        by_module.setdefault(item.path.name, []).append((i, item))
+        by_module.setdefault(_key(item.path), []).append((i, item))
     for name, found in by_module.items():
         seeded = config.stash.get(_GRADED, {}).get(name)  # `check` has loaded it already
         lab = seeded.lab if isinstance(seeded, Graded) else lab_of(name)
@@ -249,7 +284,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
         _host_check_report(item, report)
         return
     marker = item.get_closest_marker("step")
-    found = item.config.stash.get(_GRADED, {}).get(item.path.name)
+    found = item.config.stash.get(_GRADED, {}).get(_key(item.path))
     if marker is None or not report.failed or not isinstance(found, Graded):
         return
     # evidence found before a later assert failed proves nothing: the next step waits

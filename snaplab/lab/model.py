@@ -12,9 +12,9 @@ import yaml
 
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, both, text
-from snaplab.lab import coverage
+from snaplab.lab import coverage, packs
+from snaplab.lab.packs import Pack
 from snaplab.lab.schema import validate
-from snaplab.paths import data_dir
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,62}$")
 
@@ -183,6 +183,8 @@ class Lab:
     chapter: int = 0  # the book's: labs are listed in the book's order
     steps: tuple[Step, ...] = field(default_factory=tuple)
     book_note: Text | None = None
+    home: Path = Path()  # the root of its pack (snaplab/lab/packs.py): checks/, guides/captured/
+    origin: str = "built-in"  # where `snaplab labs` says it comes from
 
     @property
     def max_score(self) -> int:
@@ -205,11 +207,8 @@ def _note(d: dict[str, str] | None) -> Text | None:
     return _t(d) if d else None
 
 
-def parse(doc: dict[str, Any], where: str) -> Lab:
-    errors = validate(doc)
-    if errors:
-        raise SnaplabError(_invalid(where, errors), ExitCode.LAB_INVALID)
-    steps = tuple(
+def _steps(doc: dict[str, Any]) -> tuple[Step, ...]:
+    return tuple(
         Step(
             id=s["id"],
             points=s["points"],
@@ -239,14 +238,27 @@ def parse(doc: dict[str, Any], where: str) -> Lab:
         )
         for s in doc["steps"]
     )
-    checks = data_dir("checks") / doc["checks"]
-    unchecked = coverage.problems([s.id for s in steps], checks)
-    if unchecked:
-        raise SnaplabError(_invalid(where, unchecked), ExitCode.LAB_INVALID)
+
+
+def problems(doc: Any, pack: Pack) -> list[str]:
+    """Every error of a lab at once (`snaplab labs lint`): its schema first, then, once the
+    steps can be read, a check for each step and the names its texts and commands use."""
+    errors = validate(doc)
+    if errors:
+        return errors
+    steps = _steps(doc)
+    found = coverage.problems([s.id for s in steps], pack.root / "checks" / doc["checks"])
+    return found + _unknown_names(doc, steps, dict(doc["parameters"]))
+
+
+def parse(doc: dict[str, Any], where: str, pack: Pack | None = None) -> Lab:
+    pack = pack or packs.packs()[0]
+    errors = problems(doc, pack)
+    if errors:
+        raise SnaplabError(_invalid(where, errors), ExitCode.LAB_INVALID)
+    steps = _steps(doc)
+    checks = pack.root / "checks" / doc["checks"]
     params = dict(doc["parameters"])
-    unknown = _unknown_names(doc, steps, params)
-    if unknown:
-        raise SnaplabError(_invalid(where, unknown), ExitCode.LAB_INVALID)
     record = doc["record"]
     return Lab(
         id=doc["id"],
@@ -271,6 +283,8 @@ def parse(doc: dict[str, Any], where: str) -> Lab:
         chapter=int(doc.get("chapter", 0)),
         steps=steps,
         book_note=_note(doc.get("book_note")),
+        home=pack.root,
+        origin=pack.origin,
     )
 
 
@@ -301,6 +315,9 @@ def _unknown_names(
                 found.append(f"steps.{step.id}: a quoted command names {{snapshot}}: {c.run}")
             if c.saves and c.saves not in params:
                 found.append(f"steps.{step.id}: saves {c.saves} is not a parameter")
+    for i, request in enumerate((doc.get("record") or {}).get("requests") or []):
+        unknown_ = _names(str(request.get("path", ""))) - set(params)
+        found += [f"record.requests[{i}].path: {{{n}}} is not a parameter" for n in unknown_]
     files = {
         "record.files": (doc.get("record") or {}).get("files") or [],
         "resources.host_files": (doc.get("resources") or {}).get("host_files") or [],
@@ -334,27 +351,35 @@ def _filled(template: str, params: Mapping[str, str]) -> str:
 
 
 def lab_ids() -> list[str]:
-    """In the book's order (a lab's `chapter`), then by id."""
-    ids = sorted(p.parent.name for p in data_dir("labs").glob("*/lab.yaml"))
-    return sorted(ids, key=_chapter)
+    """In the book's order (a lab's `chapter`), then by id; labs of no chapter after the book's."""
+    return sorted(packs.index(), key=_order)
 
 
-def _chapter(lab_id: str) -> int:
+def _order(lab_id: str) -> tuple[bool, int, str]:
     """Read without validating the whole lab: listing must not fail on one broken lab."""
     try:
-        path = data_dir("labs") / lab_id / "lab.yaml"
-        found = re.search(r"^chapter:\s*(\d+)", path.read_text(encoding="utf-8"), re.M)
+        text_ = packs.index()[lab_id][1].read_text(encoding="utf-8")
+        found = re.search(r"^chapter:\s*(\d+)", text_, re.M)
     except OSError:
-        return 0
-    return int(found.group(1)) if found else 0
+        found = None
+    chapter = int(found.group(1)) if found else 0
+    return (not found, chapter, lab_id)
 
 
 def load(lab_id: str) -> Lab:
-    path = data_dir("labs") / lab_id / "lab.yaml"
-    if not NAME.match(lab_id) or not path.exists():
+    found = packs.index().get(lab_id) if NAME.match(lab_id) else None
+    if found is None:
         raise SnaplabError(
             text("unknown_lab", lab=lab_id, known=", ".join(lab_ids())), ExitCode.USAGE
         )
+    return load_file(found[1], found[0])
+
+
+def load_file(path: Path, pack: Pack) -> Lab:
+    return parse(read(path), str(path), pack)
+
+
+def read(path: Path) -> Any:
     try:
         # libyaml's loader when present: the pure-Python one costs check ~50 ms a run
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -365,7 +390,7 @@ def load(lab_id: str) -> Lab:
             both(f"{path} is not valid YAML: {why}", f"{path}은(는) 올바른 YAML이 아닙니다: {why}"),
             ExitCode.LAB_INVALID,
         ) from None
-    return parse(doc, str(path))
+    return doc
 
 
 # A snapshot name is free (the chapter says so): the daemons refuse only a slash, and the

@@ -23,6 +23,9 @@ from snaplab.host import image
 from tests.conftest import worker_suffix
 from tests.integration.spare import Spare, SpareError, preseed
 
+# lab packs a test gives to snaplab (SNAPLAB_PATH): their checks grade a learner, not this suite
+collect_ignore_glob = ["packs/*"]
+
 # one per xdist worker: a worker that ends removes its own, never one another still uses
 NOGROUP_USER = f"snaplab-nogroup{worker_suffix()}"
 

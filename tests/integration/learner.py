@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -21,10 +19,8 @@ import pytest
 
 from snaplab.lab import pacing, recorder
 from snaplab.lab.player import Line, Player, Typed, fault
+from snaplab.testing import CLI
 from tests.conftest import Run, snaplab
-
-CLI = {"lxd": "lxc", "incus": "incus"}
-
 
 HUNG = 60  # seconds: no chapter command takes near this long
 RECORDED = 60  # seconds a typed command's event may take to be recorded on a loaded machine
@@ -61,6 +57,7 @@ class Learner:
     lang: str = "en"
     history: list[str] = field(default_factory=list)
     project: str = "default"  # own_project(): the book's names, apart from anyone else's
+    lab: str = "snapshots"  # any lab's id: the chapter-8 tests are this learner's most
 
     @property
     def cli(self) -> str:
@@ -74,7 +71,7 @@ class Learner:
         """Where this learner's snaplab keeps it: a user's runs keep their own state home
         (tests.conftest.snaplab gives them no XDG_STATE_HOME)."""
         home = Path(f"/home/{self.user}/.local/state") if self.user else self.state_home
-        name = f"snapshots-{self.backend}-local-{self.project}-{self.instance}"
+        name = f"{self.lab}-{self.backend}-local-{self.project}-{self.instance}"
         return home / "snaplab" / name / "journal.jsonl"
 
     def events(self) -> int:
@@ -108,31 +105,16 @@ class Learner:
             assert r.rc == 0, r.err
 
     def snaplab(self, verb: str, *args: str) -> Run:
-        """`snaplab VERB snapshots …` for this learner's session."""
+        """`snaplab VERB LAB …` for this learner's session."""
         extra = ["--backend", self.backend, "--instance", self.instance, "--project", self.project]
         return snaplab(
-            verb, "snapshots", *extra, *args, user=self.user, env=None if self.user else self.env
+            verb, self.lab, *extra, *args, user=self.user, env=None if self.user else self.env
         )
 
     def check(self) -> tuple[int, dict]:
         r = self.snaplab("check", "--json")
         assert r.rc in (0, 1), r.err
         return r.rc, json.loads(r.out)
-
-
-@contextmanager
-def own_project(backend: str, prefix: str) -> Iterator[str]:
-    """A project of the test's own on the main daemon, with the default project's images and
-    profiles: a test that must use the book's names (ubuntu-test) meets no container a
-    person or another test made there, and its `finish` can touch none of theirs."""
-    cli = CLI[backend]
-    name = f"{prefix}-{uuid.uuid4().hex[:6]}"
-    make = [cli, "project", "create", name, "-c", "features.images=false"]
-    subprocess.run([*make, "-c", "features.profiles=false"], check=True, capture_output=True)
-    try:
-        yield name
-    finally:
-        subprocess.run([cli, "project", "delete", name], capture_output=True)
 
 
 def statuses(report: dict) -> dict[str, str]:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.learner import Learner, own_project, statuses
+from snaplab.testing import own_project
+from tests.integration.learner import Learner, statuses
 
 pytestmark = pytest.mark.integration
 

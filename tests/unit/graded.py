@@ -16,12 +16,11 @@ from typing import Any
 
 from pylxd.exceptions import NotFound
 
-from snaplab.lab.grader import Evidence, run_checks
-from snaplab.lab.history import History, Live
+from snaplab.lab.history import Live
 from snaplab.lab.journal import Entry
 from snaplab.lab.model import Lab, load
-from snaplab.lab.results import LabResult
 from snaplab.pytest_plugin import Graded
+from snaplab.testing import grade_journal
 
 LAB = load("snapshots")
 FILE = LAB.params["file"]
@@ -38,16 +37,6 @@ FACTS = {
 }
 
 
-class Container:
-    """What `container.file(path).exists` answers: the files present right now."""
-
-    def __init__(self, present: tuple[str, ...] = ()) -> None:
-        self.present = present
-
-    def file(self, path: str) -> Any:
-        return SimpleNamespace(exists=path in self.present)
-
-
 def grade(
     entries: list[Entry],
     live: Live,
@@ -56,14 +45,8 @@ def grade(
     daemons: dict[str, Any] | None = None,
     local: Any = None,
 ) -> Graded:
-    history = History(entries, live)
-    base = LabResult(
-        lab.id, "lxd", lab.instance, "default", history.chosen_snapshot() or lab.snapshot
-    )
-    evidence = Evidence(Container(present), live, history)
-    graded = Graded(lab, evidence, base, {}, daemons=daemons, local=local)
-    graded.outcomes = run_checks(graded)  # type: ignore[attr-defined]
-    return graded
+    """The public way a pack tests its checks (snaplab.testing), used for every lab here."""
+    return grade_journal(lab, entries, live, present, daemons, local)
 
 
 def facts(entries: list[Entry], live: Live) -> SimpleNamespace:

@@ -8,6 +8,7 @@ import yaml
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.lab import model
 from snaplab.lab.coverage import marked_steps, problems
+from snaplab.lab.packs import Pack
 from snaplab.paths import data_dir
 
 STEPS = ["a", "b"]
@@ -63,13 +64,13 @@ def test_the_shipped_labs_check_every_step():
         assert problems([s.id for s in lab.steps], lab.checks) == []
 
 
-def test_loading_a_lab_with_an_unchecked_step_is_exit_7(tmp_path, monkeypatch):
-    (tmp_path / "test_snapshots.py").write_text(
+def test_loading_a_lab_with_an_unchecked_step_is_exit_7(tmp_path):
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "test_snapshots.py").write_text(
         (data_dir("checks") / "test_snapshots.py").read_text().replace("file-gone", "file-gon")
     )
-    monkeypatch.setattr(model, "data_dir", lambda kind: tmp_path)
     doc = yaml.safe_load((data_dir("labs") / "snapshots" / "lab.yaml").read_text())
     with pytest.raises(SnaplabError) as caught:
-        model.parse(doc, "labs/snapshots/lab.yaml")
+        model.parse(doc, "labs/snapshots/lab.yaml", Pack(tmp_path, "test"))
     assert caught.value.code == ExitCode.LAB_INVALID
     assert "steps.file-gone: no check" in str(caught.value)
