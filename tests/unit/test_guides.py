@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 import yaml
 
+from snaplab.backends import get_backend
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.guides import blocks as guide
 from snaplab.guides import capture, site
-from snaplab.lab.model import load
+from snaplab.lab.model import lab_ids, load
 from snaplab.lab.player import script
 from snaplab.lab.schema import validate
 from snaplab.paths import data_dir
+from tests.packs import copy_pack
 
 LAB = load("snapshots")
 
@@ -209,3 +214,72 @@ def test_capture_takes_one_lab_and_says_so(cli):
     r = cli("guides", "capture", "--lab", "nosuchlab", "--into", "/tmp/captured")
     assert r.rc == ExitCode.USAGE and len(r.lines) == 1 and "nosuchlab" in r.err
     assert "snapshots" in r.err  # the usual line: it lists the labs there are
+
+
+@pytest.fixture
+def pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A newcomer's copy lab on SNAPLAB_PATH, not captured yet."""
+    monkeypatch.setenv("SNAPLAB_PATH", str(copy_pack(tmp_path / "pack", "my-copy")))
+    return tmp_path / "pack"
+
+
+def test_a_run_renders_the_lab_with_its_own_names(pack):
+    """`{instance}-copy` names the run's copy: no text replacement of the container's name
+    could reach it, and the copy of one run would meet the next."""
+    lab = load("my-copy")
+    for backend in guide.NAMES:
+        page = [b.lines for b in guide.blocks(lab, backend)]
+        run = [b.lines for b in guide.blocks(lab, backend, "guide-x1")]
+        cli = get_backend(backend).cli
+        assert (f"{cli} copy ubuntu-test/golden ubuntu-test-copy",) in page
+        assert (f"{cli} copy guide-x1/golden guide-x1-copy",) in run
+        verbs = [lines[0] for lines in run if lines[0].startswith("snaplab ")]
+        assert len(verbs) == 5 and all(v.endswith(" --instance guide-x1") for v in verbs)
+        assert not any("--instance" in lines[0] for lines in page)
+
+
+def test_a_run_never_names_a_labs_own_container():
+    """What a capture types never touches a learner's ubuntu-test on the same daemon."""
+    for lab_id in lab_ids():
+        lab = load(lab_id)
+        own = re.compile(rf"(?<![\w.-]){re.escape(lab.instance)}(?![\w-])")
+        for backend in guide.NAMES:
+            for block in guide.blocks(lab, backend, "guide-x1"):
+                typed = block.line.text if block.line else block.lines[0]
+                assert not own.search(typed), (lab_id, typed)
+
+
+def test_a_packs_lab_is_captured_into_its_pack(pack):
+    assert guide.captured(load("my-copy"), capture.CHECKOUT) == pack / "guides" / "captured"
+    assert guide.captured(LAB, capture.CHECKOUT) == capture.CHECKOUT
+
+
+def test_a_run_removes_only_what_is_in_its_own_namespace():
+    assert capture.ours("guide-ab12", "guide-ab12") and capture.ours(
+        "guide-ab12-copy", "guide-ab12"
+    )
+    assert not capture.ours("guide-ab123", "guide-ab12")
+    assert not capture.ours("ubuntu-test-copy", "guide-ab12")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root's files are given away")
+def test_what_capture_writes_into_a_pack_is_its_authors(tmp_path):
+    os.chown(tmp_path, 65534, 65534)  # the pack's author
+    path = tmp_path / "guides" / "captured" / "x-lxd-ko.json"
+    capture.write(path, "{}\n")
+    for made in (path, path.parent, path.parent.parent):
+        assert (made.stat().st_uid, made.stat().st_gid) == (65534, 65534)
+
+
+def test_a_packs_lab_is_captured_with_no_checkout(cli):
+    """Its outputs go into its pack: the checkout's guides/ is needed only for the built-in
+    labs and the host page (the CLI runs in /tmp)."""
+    root = copy_pack(Path(tempfile.mkdtemp(prefix="snaplab-pack-")), "my-copy")
+    try:
+        packs = {"SNAPLAB_PATH": str(root)}
+        r = cli("guides", "capture", "--lab", "my-copy", user="lxdadmin", env=packs)
+        assert r.rc == ExitCode.PERMISSION and len(r.lines) == 1 and "root" in r.err
+        r = cli("guides", "capture", user="lxdadmin", env=packs)
+        assert r.rc == ExitCode.USAGE and "guides does not exist" in r.err
+    finally:
+        shutil.rmtree(root)
