@@ -22,6 +22,7 @@ from snaplab.lab.player import script
 from snaplab.lab.schema import validate
 from snaplab.paths import data_dir
 from tests.packs import copy_pack
+from tests.unit.test_lab_packs import make_pack
 
 LAB = load("snapshots")
 
@@ -247,6 +248,62 @@ def test_a_run_never_names_a_labs_own_container():
             for block in guide.blocks(lab, backend, "guide-x1"):
                 typed = block.line.text if block.line else block.lines[0]
                 assert not own.search(typed), (lab_id, typed)
+
+
+def test_a_lab_not_captured_yet_gets_a_page_with_its_commands(pack, tmp_path):
+    """A lab just written builds: its page shows the commands and says, in both languages,
+    that their outputs are still to be captured, and how."""
+    built = site.build(tmp_path / "out")
+    lab = load("my-copy")
+    docs = built.site.parent / "docs"
+    note = {"ko": "출력을 아직 캡처하지 않았습니다", "en": "Outputs not captured yet"}
+    command = "sudo --preserve-env=SNAPLAB_PATH snaplab guides capture --lab my-copy"
+    for lang in guide.LANGS:
+        page = (docs / "labs" / f"my-copy.{lang}.md").read_text()
+        assert f'!!! info "{note[lang]}"' in page and f"`{command}`" in page
+        for backend in guide.NAMES:
+            for block in guide.blocks(lab, backend):
+                assert "\n    ".join(block.lines) in page
+        assert "lxc copy ubuntu-test/golden ubuntu-test-copy" in page
+        assert "labs/my-copy.md" in built.pages[lang]
+        assert "(labs/my-copy.md)" in (docs / f"index.{lang}.md").read_text()
+        assert (built.site / ("" if lang == "ko" else "en") / "labs/my-copy/index.html").is_file()
+    assert (
+        "labs/my-copy.md" in yaml.safe_load((built.site.parent / "mkdocs.yml").read_text())["nav"]
+    )
+    snapshots = (docs / "labs" / "snapshots.en.md").read_text()
+    assert note["en"] not in snapshots and "Outputs captured from a real run" in snapshots
+
+
+def _captured_as(pack: Path, lab_id: str, backend: str, lang: str) -> Path:
+    """Chapter 8's capture, as if of a pack's copy of chapter 8 named `lab_id`."""
+    doc = json.loads(
+        (data_dir("guides") / "captured" / f"snapshots-{backend}-{lang}.json").read_text()
+    )
+    for block in doc["blocks"]:
+        block["lines"] = [
+            re.sub(r"^(snaplab \w+) snapshots", rf"\1 {lab_id}", x) for x in block["lines"]
+        ]
+    path = pack / "guides" / "captured" / f"{lab_id}-{backend}-{lang}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_a_packs_captures_are_read_from_the_pack(tmp_path, monkeypatch):
+    monkeypatch.setenv("SNAPLAB_PATH", str(make_pack(tmp_path / "pack", "my-lab")))
+    for backend in guide.NAMES:
+        for lang in guide.LANGS:
+            last = _captured_as(tmp_path / "pack", "my-lab", backend, lang)
+    site.render(tmp_path / "out")
+    page = (tmp_path / "out" / "docs" / "labs" / "my-lab.en.md").read_text()
+    assert "Outputs captured from a real run" in page and "Outputs not captured yet" not in page
+    assert "The instance is currently running, stop it first or pass --force" in page
+    last.unlink()  # some captures but not all: a capture gone wrong, not a lab just written
+    with pytest.raises(SnaplabError) as caught:
+        site.render(tmp_path / "out")
+    assert caught.value.code == ExitCode.LAB_INVALID
+    assert str(last) in str(caught.value) and "guides capture --lab my-lab" in str(caught.value)
 
 
 def test_a_packs_lab_is_captured_into_its_pack(pack):
