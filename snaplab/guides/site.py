@@ -34,7 +34,7 @@ TITLES = {b.name: b.title for b in BACKENDS.values()}
 def capture_command(lab: Lab) -> str:
     """How to capture one lab's page: sudo drops SNAPLAB_PATH, so a lab found there says
     to keep it."""
-    keep = "--preserve-env=SNAPLAB_PATH " if lab.origin == "SNAPLAB_PATH" else ""
+    keep = "SNAPLAB_PATH=$SNAPLAB_PATH " if lab.origin == "SNAPLAB_PATH" else ""
     return f"sudo {keep}snaplab guides capture --lab {lab.id}"
 
 

@@ -1,9 +1,9 @@
-"""`guides capture` on the real daemons, for a newcomer's pack lab that copies its snapshot
-into `{instance}-copy`.
+"""`guides capture` on the real daemons, for the newcomer's pack lab (golden-copy: a
+snapshot, renamed golden, copied into `{instance}-copy`).
 
 The capture types the lab's commands rendered with its own container's name, so the
-copy is the run's own (guide-…-copy) while the page shows ubuntu-test-copy; and what a
-run made is gone before the next: the Korean run's copy once made the English run fail
+copy is the run's own (guide-…-copy) while the page shows heldout-copy; and what a run
+made is gone before the next: the Korean run's copy once made the English run fail
 ("instances entry already exists").
 """
 
@@ -22,23 +22,24 @@ from snaplab.guides.capture import capture_lab
 from snaplab.lab.model import load
 from snaplab.lab.runner import owned
 from snaplab.transports import Target, connect
-from tests.conftest import worker_suffix
-from tests.packs import copy_pack
+from tests.integration.test_lab_packs import NEWCOMER, readable_copy
 
 pytestmark = pytest.mark.integration
 
-LAB_ID = f"copy-guide{worker_suffix()}"
+LAB_ID = "golden-copy"
 
 
 @pytest.fixture
 def pack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """On SNAPLAB_PATH, where the book's users can read it: they type the capture's verbs."""
-    root = copy_pack(Path(tempfile.mkdtemp(prefix="snaplab-pack-")), LAB_ID)
-    monkeypatch.setenv("SNAPLAB_PATH", str(root))
+    """On SNAPLAB_PATH, where the book's users can read it: they type the capture's verbs.
+    Not under pytest's tmp_path: another pytest run makes /tmp/pytest-of-root root's alone
+    again at any time."""
+    home = Path(tempfile.mkdtemp(prefix="snaplab-pack-"))
     try:
-        yield root
+        monkeypatch.setenv("SNAPLAB_PATH", str(readable_copy(NEWCOMER, home / "newcomer")))
+        yield home / "newcomer"
     finally:
-        shutil.rmtree(root)
+        shutil.rmtree(home)
 
 
 def left(backend: str) -> list[str]:
@@ -57,9 +58,9 @@ def test_a_capture_renders_its_own_names_and_leaves_nothing(pack, backend):
         doc = capture_lab(lab, backend, lang)
         assert [b["lines"] for b in doc["blocks"]] == shown  # the page's lines: the lab's names
         copied = next(b for b in doc["blocks"] if " copy " in b["lines"][0])
-        assert copied["lines"][0].endswith(" ubuntu-test/golden ubuntu-test-copy")
+        assert copied["lines"][0].endswith(" heldout/golden heldout-copy")
         assert copied["rc"] == 0, copied["stderr"]
         grade = doc["blocks"][-2]
-        assert grade["rc"] == 0 and "ubuntu-test-copy" in grade["stdout"]  # the copy's step
+        assert grade["rc"] == 0 and "heldout-copy" in grade["stdout"]  # the copy's step, passed
         assert "guide-" not in str(doc["blocks"])  # outputs say what the page says
         assert left(backend) == []

@@ -21,7 +21,7 @@ from snaplab.lab.model import lab_ids, load
 from snaplab.lab.player import script
 from snaplab.lab.schema import validate
 from snaplab.paths import data_dir
-from tests.packs import copy_pack
+from tests.conftest import ROOT
 from tests.unit.test_lab_packs import make_pack
 
 LAB = load("snapshots")
@@ -217,25 +217,31 @@ def test_capture_takes_one_lab_and_says_so(cli):
     assert "snapshots" in r.err  # the usual line: it lists the labs there are
 
 
+NEWCOMER = ROOT / "tests" / "integration" / "packs" / "newcomer"
+
+
 @pytest.fixture
-def pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A newcomer's copy lab on SNAPLAB_PATH, not captured yet."""
-    monkeypatch.setenv("SNAPLAB_PATH", str(copy_pack(tmp_path / "pack", "my-copy")))
-    return tmp_path / "pack"
+def pack(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A newcomer's pack on SNAPLAB_PATH, not captured: golden-copy copies its snapshot into
+    `{instance}-copy`."""
+    monkeypatch.setenv("SNAPLAB_PATH", str(NEWCOMER))
+    return NEWCOMER
 
 
 def test_a_run_renders_the_lab_with_its_own_names(pack):
     """`{instance}-copy` names the run's copy: no text replacement of the container's name
     could reach it, and the copy of one run would meet the next."""
-    lab = load("my-copy")
+    lab = load("golden-copy")
     for backend in guide.NAMES:
         page = [b.lines for b in guide.blocks(lab, backend)]
         run = [b.lines for b in guide.blocks(lab, backend, "guide-x1")]
         cli = get_backend(backend).cli
-        assert (f"{cli} copy ubuntu-test/golden ubuntu-test-copy",) in page
+        assert (f"{cli} copy heldout/golden heldout-copy",) in page
         assert (f"{cli} copy guide-x1/golden guide-x1-copy",) in run
         verbs = [lines[0] for lines in run if lines[0].startswith("snaplab ")]
-        assert len(verbs) == 5 and all(v.endswith(" --instance guide-x1") for v in verbs)
+        assert len(verbs) == len(lab.steps) + 3 and all(
+            v.endswith(" --instance guide-x1") for v in verbs
+        )
         assert not any("--instance" in lines[0] for lines in page)
 
 
@@ -254,22 +260,25 @@ def test_a_lab_not_captured_yet_gets_a_page_with_its_commands(pack, tmp_path):
     """A lab just written builds: its page shows the commands and says, in both languages,
     that their outputs are still to be captured, and how."""
     built = site.build(tmp_path / "out")
-    lab = load("my-copy")
+    lab = load("golden-copy")
     docs = built.site.parent / "docs"
     note = {"ko": "출력을 아직 캡처하지 않았습니다", "en": "Outputs not captured yet"}
-    command = "sudo --preserve-env=SNAPLAB_PATH snaplab guides capture --lab my-copy"
+    command = "sudo SNAPLAB_PATH=$SNAPLAB_PATH snaplab guides capture --lab golden-copy"
     for lang in guide.LANGS:
-        page = (docs / "labs" / f"my-copy.{lang}.md").read_text()
+        page = (docs / "labs" / f"golden-copy.{lang}.md").read_text()
         assert f'!!! info "{note[lang]}"' in page and f"`{command}`" in page
         for backend in guide.NAMES:
             for block in guide.blocks(lab, backend):
                 assert "\n    ".join(block.lines) in page
-        assert "lxc copy ubuntu-test/golden ubuntu-test-copy" in page
-        assert "labs/my-copy.md" in built.pages[lang]
-        assert "(labs/my-copy.md)" in (docs / f"index.{lang}.md").read_text()
-        assert (built.site / ("" if lang == "ko" else "en") / "labs/my-copy/index.html").is_file()
+        assert "lxc copy heldout/golden heldout-copy" in page
+        assert "labs/golden-copy.md" in built.pages[lang]
+        assert "(labs/golden-copy.md)" in (docs / f"index.{lang}.md").read_text()
+        assert (
+            built.site / ("" if lang == "ko" else "en") / "labs/golden-copy/index.html"
+        ).is_file()
     assert (
-        "labs/my-copy.md" in yaml.safe_load((built.site.parent / "mkdocs.yml").read_text())["nav"]
+        "labs/golden-copy.md"
+        in yaml.safe_load((built.site.parent / "mkdocs.yml").read_text())["nav"]
     )
     snapshots = (docs / "labs" / "snapshots.en.md").read_text()
     assert note["en"] not in snapshots and "Outputs captured from a real run" in snapshots
@@ -307,7 +316,7 @@ def test_a_packs_captures_are_read_from_the_pack(tmp_path, monkeypatch):
 
 
 def test_a_packs_lab_is_captured_into_its_pack(pack):
-    assert guide.captured(load("my-copy"), capture.CHECKOUT) == pack / "guides" / "captured"
+    assert guide.captured(load("golden-copy"), capture.CHECKOUT) == pack / "guides" / "captured"
     assert guide.captured(LAB, capture.CHECKOUT) == capture.CHECKOUT
 
 
@@ -331,10 +340,11 @@ def test_what_capture_writes_into_a_pack_is_its_authors(tmp_path):
 def test_a_packs_lab_is_captured_with_no_checkout(cli):
     """Its outputs go into its pack: the checkout's guides/ is needed only for the built-in
     labs and the host page (the CLI runs in /tmp)."""
-    root = copy_pack(Path(tempfile.mkdtemp(prefix="snaplab-pack-")), "my-copy")
+    root = Path(tempfile.mkdtemp(prefix="snaplab-pack-"))
     try:
-        packs = {"SNAPLAB_PATH": str(root)}
-        r = cli("guides", "capture", "--lab", "my-copy", user="lxdadmin", env=packs)
+        root.chmod(0o755)  # the book's user reads it
+        packs = {"SNAPLAB_PATH": str(shutil.copytree(NEWCOMER, root / "newcomer"))}
+        r = cli("guides", "capture", "--lab", "golden-copy", user="lxdadmin", env=packs)
         assert r.rc == ExitCode.PERMISSION and len(r.lines) == 1 and "root" in r.err
         r = cli("guides", "capture", user="lxdadmin", env=packs)
         assert r.rc == ExitCode.USAGE and "guides does not exist" in r.err
