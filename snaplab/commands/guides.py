@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import both, detect
 from snaplab.lab.model import load
+from snaplab.lab.packs import BUILT_IN
 
 if TYPE_CHECKING:
     from snaplab.guides import site
@@ -86,10 +87,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="run every guide block for real and store the outputs (root)",
         description="Run every command block of every lab page in order, on LXD as lxdadmin "
         "and on Incus as incusadmin, against a fresh lab container, in both languages, and "
-        "store stdout, stderr and exit codes under guides/captured/; also the host page's "
-        "`host setup --dry-run` and `doctor`. Nothing is written unless every run proves "
-        "its page (full marks, the refused delete refused). With --lab, that lab's page "
-        "only (after changing one lab): the other labs and the host page keep their files.",
+        "store stdout, stderr and exit codes under guides/captured/ (a pack's lab: in "
+        "that pack's guides/captured/); also the host page's `host setup --dry-run` and "
+        "`doctor`. Nothing is written unless every run proves its page (full marks, the "
+        "refused delete refused). With --lab, that lab's page only (after changing one lab, "
+        "or adding one): the other labs and the host page keep their files.",
     )
     c.add_argument(
         "--lab",
@@ -100,8 +102,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument(
         "--into",
         type=Path,
-        default=Path("guides/captured"),
-        help="where to write (default: guides/captured, in the checkout you run it from)",
+        default=None,
+        help="where to write every file (default: a pack's lab into its pack's "
+        "guides/captured, the built-in labs and the host page into guides/captured in the "
+        "checkout you run it from)",
     )
     c.add_argument("--json", action="store_true")
     c.set_defaults(run=run_capture)
@@ -114,19 +118,20 @@ def run_build(args: argparse.Namespace) -> BuildResult:
 
 
 def run_capture(args: argparse.Namespace) -> CaptureResult:
-    if not args.into.parent.is_dir():
+    from snaplab.guides import capture
+
+    # an unknown lab is said before anything runs, root or not
+    lab = load(args.lab) if args.lab is not None else None
+    into = args.into or capture.CHECKOUT
+    in_checkout = args.into is not None or lab is None or lab.origin == BUILT_IN
+    if in_checkout and not into.parent.is_dir():  # a pack's lab goes into its pack
         raise SnaplabError(
             both(
-                f"{args.into.parent} does not exist: run this from the snaplab checkout, "
-                f"or pass --into",
-                f"{args.into.parent}이(가) 없습니다: snaplab 저장소에서 실행하거나 --into를 "
-                f"지정하세요",
+                f"{into.parent} does not exist: run this from the snaplab checkout, or pass --into",
+                f"{into.parent}이(가) 없습니다: snaplab 저장소에서 실행하거나 --into를 지정하세요",
             ),
             ExitCode.USAGE,
         )
-    if args.lab is not None:
-        load(args.lab)  # an unknown lab is said before anything runs, root or not
-    from snaplab.guides import capture
 
     lang = detect(getattr(args, "lang", None))
     say = lambda m: print(m.get(lang), file=sys.stderr)  # noqa: E731

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from snaplab.backends import BACKENDS
 from snaplab.lab.model import Lab
+from snaplab.lab.packs import BUILT_IN
 from snaplab.lab.player import Line, script
 
 LANGS = ("ko", "en")  # ko first: the book's language and the site's default
 NAMES = tuple(BACKENDS)  # the tabs, in the order the site shows them
 DEFAULT = "lxd"  # the CLI's --backend default: its tab's snaplab lines name no backend
 STEP_LINE = re.compile(r"^\s*(PASS|FAIL|PENDING)\s+(\d+)\. ")
+
+
+def captured(lab: Lab, built_in: Path) -> Path:
+    """Where a lab's captured outputs live: a pack's in its own guides/captured, so the
+    pack carries its page; the built-in labs' in `built_in` (the repository's
+    guides/captured, or a copy of it)."""
+    return built_in if lab.origin == BUILT_IN else lab.home / "guides" / "captured"
 
 
 @dataclass(frozen=True)
@@ -40,11 +49,18 @@ class Ran:
         return "\n".join(s.rstrip("\n") for s in (self.stdout, self.stderr) if s.strip())
 
 
-def blocks(lab: Lab, backend: str) -> list[Block]:
-    """The lab page's blocks for one daemon's tab, in the order a learner types them."""
+def blocks(lab: Lab, backend: str, instance: str | None = None) -> list[Block]:
+    """The lab page's blocks for one daemon's tab, in the order a learner types them.
+
+    `instance`: a capture's own container instead of the lab's default. The lab's
+    commands are rendered with it, so a parameter built from it (`{instance}-copy`)
+    names the capture's copy too, and every snaplab verb names it: a verb that fell
+    back to the default would act on whatever ubuntu-test a learner has. The page
+    shows the blocks without it."""
     flag = "" if backend == DEFAULT else f" --backend {backend}"
-    out = [Block("start", (f"snaplab start {lab.id}{flag}",))]
-    lines = script(lab, backend, lab.instance, lab.snapshot)
+    own = f" --instance {instance}" if instance else ""
+    out = [Block("start", (f"snaplab start {lab.id}{flag}{own}",))]
+    lines = script(lab, backend, instance or lab.instance, lab.snapshot)
     for step in lab.steps:
         for line in (x for x in lines if x.step == step.id):
             cmd = line.command
@@ -58,9 +74,9 @@ def blocks(lab: Lab, backend: str) -> list[Block]:
                     shell=cmd.shell,
                 )
             )
-        out.append(Block(step.id, (f"snaplab check {lab.id}",), check=True))
-    out.append(Block("grade", (f"snaplab grade {lab.id}",)))
-    out.append(Block("finish", (f"snaplab finish {lab.id}",)))
+        out.append(Block(step.id, (f"snaplab check {lab.id}{own}",), check=True))
+    out.append(Block("grade", (f"snaplab grade {lab.id}{own}",)))
+    out.append(Block("finish", (f"snaplab finish {lab.id}{own}",)))
     return out
 
 

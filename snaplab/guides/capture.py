@@ -25,18 +25,20 @@ from typing import Any
 
 from snaplab.backends import Backend, get_backend
 from snaplab.errors import ExitCode, SnaplabError
-from snaplab.guides.blocks import LANGS, NAMES, Block, Ran, blocks, check_line
+from snaplab.guides.blocks import LANGS, NAMES, Block, Ran, blocks, captured, check_line
 from snaplab.host.keep import kept
 from snaplab.i18n import Text, both
 from snaplab.lab.model import Lab, lab_ids, load
 from snaplab.lab.player import Player, fault
+from snaplab.lab.runner import daemon_clients, remove_owned
+from snaplab.transports import Target, connect
 
 
 def retarget(line: str, lab: Lab, instance: str) -> str:
-    """The page's line aimed at another container, so a real run never meets a learner's own.
-
-    Every snaplab verb gets the container named too: a verb that fell back to the
-    lab's default would act on whatever ubuntu-test a learner has.
+    """A page's line, as pasted, aimed at another container: for a test that types the
+    page's own text. The capture does not need it: it renders the lab's commands with its
+    own names (blocks(lab, backend, instance)), which no text replacement can do for a
+    name built from the container's (`{instance}-copy`).
     """
     line = re.sub(rf"(?<![\w.-]){re.escape(lab.instance)}(?![\w-])", instance, line)
     if line.startswith("snaplab ") and f" {lab.id}" in line and "--instance" not in line:
@@ -59,6 +61,7 @@ class Runner:
     lang: str
     instance: str = field(default_factory=lambda: f"guide-{uuid.uuid4().hex[:10]}")
     state: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="guide-state-")))
+    swept: list[str] = field(default_factory=list)  # what finish left and the run removed
 
     def __post_init__(self) -> None:
         self.conf.mkdir(mode=0o700)
@@ -81,6 +84,8 @@ class Runner:
         home = f"/home/{self.user}" if self.user else os.environ.get("HOME", "/root")
         bindir = str(Path(sys.executable).parent)
         own = {get_backend(self.backend).conf_env: str(self.conf)} if self.lab.daemons else {}
+        if packs := os.environ.get("SNAPLAB_PATH"):  # a pack's lab: the verbs typed know it
+            own["SNAPLAB_PATH"] = packs
         return {
             **own,
             "HOME": home,
@@ -91,14 +96,19 @@ class Runner:
             "USER": self.user or pwd.getpwuid(os.geteuid()).pw_name,
         }
 
-    def type(self, block: Block) -> Ran:
-        """A lab line is typed with what earlier ones saved (the real token); the run keeps
-        the lines the page shows (TOKEN, as the lab declares it)."""
+    def blocks(self) -> list[Block]:
+        """This run's blocks: the page's, rendered with this run's container."""
+        return blocks(self.lab, self.backend, self.instance)
+
+    def type(self, block: Block, shown: tuple[str, ...] | None = None) -> Ran:
+        """Type `block` as it is (a run's block names this run's container: self.blocks()).
+        A lab line is typed with what earlier ones saved (the real token); the run keeps
+        `shown`, the lines the page shows (the lab's names, TOKEN as the lab declares it)."""
         player = Player(user=as_user(self.user), env=self.env(), cwd=self.state, wait=5)
         journal = self.journal if block.recorded else None
-        line = retarget(block.line.text if block.line else block.lines[0], self.lab, self.instance)
+        line = block.line.text if block.line else block.lines[0]
         if block.line:
-            done = player.play(block.line, journal, line)
+            done = player.play(block.line, journal)
         else:
             done = player.type(line, block.lines[1:], journal)
         waits = next((s.waits for s in self.lab.steps if s.id == block.step), 0)
@@ -110,7 +120,7 @@ class Runner:
             done = player.type(line, (), None)
         back = self.lab.instance  # outputs say what the page says: ubuntu-test
         return Ran(
-            list(block.lines),
+            list(shown or block.lines),
             done.returncode,
             done.stdout.replace(self.instance, back),
             done.stderr.replace(self.instance, back),
@@ -124,13 +134,38 @@ class Runner:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        """The page ends with `finish`; this is for a run that stopped half-way."""
-        self.type(Block("finish", (f"snaplab finish {self.lab.id} --backend {self.backend}",)))
-        if self.lab.daemons:
-            from snaplab.host import snapshot_server
+        """The page ends with `finish`; this is for a run that stopped half-way, and for
+        what `finish` leaves (a copy the lab made): the next run must not meet it."""
+        own = f"--backend {self.backend} --instance {self.instance}"
+        try:
+            self.type(Block("finish", (f"snaplab finish {self.lab.id} {own}",)))
+            self.swept = sweep(self.lab, self.backend, self.instance)
+        finally:
+            if self.lab.daemons:
+                from snaplab.host import snapshot_server
 
-            snapshot_server.forget(get_backend(self.backend), self.conf)
-        shutil.rmtree(self.state, ignore_errors=True)
+                snapshot_server.forget(get_backend(self.backend), self.conf)
+            shutil.rmtree(self.state, ignore_errors=True)
+
+
+def ours(name: str, instance: str) -> bool:
+    """In a run's own namespace: its container, or a name built from it (`{instance}-copy`)."""
+    return name == instance or name.startswith(f"{instance}-")
+
+
+def sweep(lab: Lab, backend: str, instance: str) -> list[str]:
+    """Remove every instance a run made that is still there: in the run's namespace and
+    carrying the lab's label, on the primary and the lab's other daemons. Only those: a
+    learner's own labelled ubuntu-test on the same daemon is never the capture's."""
+    conn = connect(Target(backend))
+    clients = {"": conn.client, **daemon_clients(lab, conn.backend, strict=False)}
+    removed = []
+    for role, client in clients.items():
+        urls = client.api.instances.get().json()["metadata"] or []
+        for name in (str(u).rsplit("/", 1)[-1] for u in urls):
+            if ours(name, instance) and remove_owned(client, name, lab):
+                removed.append(f"{role}:{name}" if role else name)
+    return removed
 
 
 def proven(lab: Lab, todo: list[Block], ran: list[Ran]) -> list[str]:
@@ -162,7 +197,8 @@ def capture_lab(lab: Lab, backend: str, lang: str) -> dict[str, Any]:
     # a lab that writes files the machine has one of (chapter 10's script): its LXD and
     # Incus runs take turns there (kept), while the other labs' runs go on side by side
     with kept(user, lab.host_files), Runner(lab, backend, user, lang) as runner:
-        ran = [runner.type(block) for block in todo]
+        typed = zip(runner.blocks(), todo, strict=True)  # its own names, the page's lines
+        ran = [runner.type(block, shown.lines) for block, shown in typed]
     problems = proven(lab, todo, ran)
     if problems:
         found = "; ".join(problems)
@@ -212,11 +248,17 @@ def capture_host(lang: str) -> dict[str, Any]:
     return {"date": date.today().isoformat(), "setup": setup, "doctor": doctors}
 
 
-def capture(into: Path, say: Callable[[Text], None], lab_id: str | None = None) -> list[Path]:
+CHECKOUT = Path("guides/captured")  # the built-in labs' and the host page's, in a checkout
+
+
+def capture(
+    into: Path | None, say: Callable[[Text], None], lab_id: str | None = None
+) -> list[Path]:
     """Run the lab pages' blocks for real, both daemons, both languages, and store it all.
 
     `lab_id`: that lab's page only, after changing one lab; the host page comes with
-    every lab, as it does not depend on any one of them.
+    every lab, as it does not depend on any one of them. `into`: where every file goes;
+    None: a pack's lab into its pack, the rest into the checkout's guides/captured.
     """
     if os.geteuid() != 0:
         raise SnaplabError(
@@ -240,7 +282,8 @@ def capture(into: Path, say: Callable[[Text], None], lab_id: str | None = None) 
                         f"capturing {lab.id} on {b} ({lang})", f"{b}에서 {lab.id} 캡처 중 ({lang})"
                     )
                 )
-                results[into / f"{lab.id}-{b}-{lang}.json"] = capture_lab(lab, b, lang)
+                where = into or captured(lab, CHECKOUT)
+                results[where / f"{lab.id}-{b}-{lang}.json"] = capture_lab(lab, b, lang)
 
     with ThreadPoolExecutor(max_workers=len(NAMES)) as pool:
         for f in [pool.submit(one_backend, b) for b in NAMES]:
@@ -253,8 +296,19 @@ def capture(into: Path, say: Callable[[Text], None], lab_id: str | None = None) 
             )
         )
         for lang in LANGS:
-            results[into / f"host-{lang}.json"] = capture_host(lang)
-    into.mkdir(parents=True, exist_ok=True)
+            results[(into or CHECKOUT) / f"host-{lang}.json"] = capture_host(lang)
     for path, doc in sorted(results.items()):
-        path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        write(path, json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     return sorted(results)
+
+
+def write(path: Path, text: str) -> None:
+    """Owned by whoever owns the folder it goes in: capture runs as root, and a pack's
+    author must be able to replace or remove what it wrote into their pack."""
+    made = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
+    owner = (made[-1].parent if made else path.parent).stat()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    if os.geteuid() == 0 and owner.st_uid != 0:
+        for p in (path, *made):
+            os.chown(p, owner.st_uid, owner.st_gid)

@@ -22,7 +22,7 @@ import jinja2
 
 from snaplab.backends import BACKENDS
 from snaplab.errors import ExitCode, SnaplabError
-from snaplab.guides.blocks import LANGS, NAMES, Ran, blocks, check_line
+from snaplab.guides.blocks import LANGS, NAMES, Ran, blocks, captured, check_line
 from snaplab.i18n import Text, both
 from snaplab.lab.model import Lab, fill, lab_ids, load, placeholders
 from snaplab.paths import PACKAGE, data_dir
@@ -31,11 +31,20 @@ FIRST_PAGES = ("index", "before-you-start", "host")  # then the labs, then the r
 TITLES = {b.name: b.title for b in BACKENDS.values()}
 
 
-def _stale(path: Path, why: Text) -> SnaplabError:
+def capture_command(lab: Lab) -> str:
+    """How to capture one lab's page: sudo drops SNAPLAB_PATH, so a lab found there says
+    to keep it."""
+    keep = "SNAPLAB_PATH=$SNAPLAB_PATH " if lab.origin == "SNAPLAB_PATH" else ""
+    return f"sudo {keep}snaplab guides capture --lab {lab.id}"
+
+
+def _stale(path: Path, why: Text, lab: Lab | None = None) -> SnaplabError:
+    run = capture_command(lab) if lab else "sudo snaplab guides capture"
+    make = "" if lab else " (make capture)"  # every lab's page, from the checkout
     return SnaplabError(
         both(
-            f"{path} {why.en}: refresh it with `sudo snaplab guides capture` (make capture)",
-            f"{path}: {why.ko}. `sudo snaplab guides capture`(make capture)로 다시 캡처하세요",
+            f"{path} {why.en}: refresh it with `{run}`{make}",
+            f"{path}: {why.ko}. 다시 캡처하세요: `{run}`{make}",
         ),
         ExitCode.LAB_INVALID,
     )
@@ -44,10 +53,17 @@ def _stale(path: Path, why: Text) -> SnaplabError:
 MISSING = both("is missing", "파일이 없습니다")
 
 
+def capture_files(lab: Lab, src: Path) -> dict[tuple[str, str], Path]:
+    """A lab's captures, per daemon and language: the built-in labs' in `src`/captured,
+    a pack's lab's in its own pack."""
+    where = captured(lab, src / "captured")
+    return {(b, lang): where / f"{lab.id}-{b}-{lang}.json" for b in NAMES for lang in LANGS}
+
+
 def load_capture(lab: Lab, backend: str, lang: str, src: Path) -> dict[str, Any]:
-    path = src / "captured" / f"{lab.id}-{backend}-{lang}.json"
+    path = capture_files(lab, src)[backend, lang]
     if not path.exists():
-        raise _stale(path, MISSING)
+        raise _stale(path, MISSING, lab)
     doc = json.loads(path.read_text(encoding="utf-8"))
     shown = [list(b.lines) for b in blocks(lab, backend)]
     if [b["lines"] for b in doc["blocks"]] != shown:
@@ -57,33 +73,49 @@ def load_capture(lab: Lab, backend: str, lang: str, src: Path) -> dict[str, Any]
                 "was captured for other commands than the lab's",
                 "실습의 명령과 다른 명령으로 캡처되었습니다",
             ),
+            lab,
         )
     return doc
 
 
+def uncaptured(lab: Lab, src: Path) -> bool:
+    """No capture at all: a lab just written. Its page shows the commands and says their
+    outputs are still to be captured. Some captures but not all is a capture gone wrong,
+    and stops the build as a stale one does."""
+    return not any(path.exists() for path in capture_files(lab, src).values())
+
+
+def _shown(lab: Lab, backend: str, doc: dict[str, Any] | None, path: Path) -> list[dict[str, Any]]:
+    """Each block of a tab with what it printed (`doc`, from `path`); with nothing before
+    the lab is captured."""
+    if doc is None:
+        return [{**asdict(block), "rc": None, "output": ""} for block in blocks(lab, backend)]
+    shown = []
+    for block, ran in zip(blocks(lab, backend), doc["blocks"], strict=True):
+        item = {**asdict(block), **ran, "output": Ran(**ran).output}
+        if block.check:
+            number = [s.id for s in lab.steps].index(block.step) + 1
+            status, item["output"] = check_line(ran["stdout"], number)
+            if status != "PASS":
+                raise _stale(
+                    path,
+                    both(
+                        f"does not prove step {block.step}",
+                        f"{block.step} 단계를 통과하지 못한 실행입니다",
+                    ),
+                    lab,
+                )
+        shown.append(item)
+    return shown
+
+
 def lab_page(lab: Lab, lang: str, src: Path) -> dict[str, Any]:
-    """What the lab template shows: per section, per daemon, each block with its real output."""
-    tabs: dict[str, list[dict[str, Any]]] = {}
-    servers = {}
-    for backend in NAMES:
-        doc = load_capture(lab, backend, lang, src)
-        servers[backend] = {"server": doc["server"], "user": doc["user"], "date": doc["date"]}
-        shown = []
-        for block, ran in zip(blocks(lab, backend), doc["blocks"], strict=True):
-            item = {**asdict(block), **ran, "output": Ran(**ran).output}
-            if block.check:
-                number = [s.id for s in lab.steps].index(block.step) + 1
-                status, item["output"] = check_line(ran["stdout"], number)
-                if status != "PASS":
-                    raise _stale(
-                        src / "captured" / f"{lab.id}-{backend}-{lang}.json",
-                        both(
-                            f"does not prove step {block.step}",
-                            f"{block.step} 단계를 통과하지 못한 실행입니다",
-                        ),
-                    )
-            shown.append(item)
-        tabs[backend] = shown
+    """What the lab template shows: per section, per daemon, each block with its real output
+    (none yet, and the page says so, for a lab not captured yet)."""
+    files = capture_files(lab, src)
+    docs = {} if uncaptured(lab, src) else {b: load_capture(lab, b, lang, src) for b in NAMES}
+    tabs = {b: _shown(lab, b, docs.get(b), files[b, lang]) for b in NAMES}
+    servers = {b: {k: doc[k] for k in ("server", "user", "date")} for b, doc in docs.items()}
 
     def section(step_id: str) -> dict[str, list[dict[str, Any]]]:
         return {b: [x for x in tabs[b] if x["step"] == step_id] for b in NAMES}
@@ -106,6 +138,8 @@ def lab_page(lab: Lab, lang: str, src: Path) -> dict[str, Any]:
         "lab": lab,
         "lang": lang,
         "t": lambda text: text.get(lang) if isinstance(text, Text) else text,
+        "captured": bool(servers),
+        "capture": capture_command(lab),
         "servers": servers,
         "start": section("start"),
         "steps": steps,

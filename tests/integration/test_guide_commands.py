@@ -2,7 +2,8 @@
 
 The LXD tab runs as lxdadmin on LXD and the Incus tab as incusadmin on Incus, in
 order, against a fresh lab container of their own (a `guide-…` name, a state
-directory of their own), so a learner's ubuntu-test on the same daemons is never met.
+directory of their own), so a learner's ubuntu-test on the same daemons is never met:
+the page's text is aimed there as pasted (retarget).
 """
 
 from __future__ import annotations
@@ -81,13 +82,14 @@ def test_every_block_runs_in_order_and_exits_as_the_page_says(pages, backend):
     user = get_backend(backend).user
     with Runner(LAB, backend, user, "ko") as me:
         assert Path(me.state).stat().st_uid != 0  # the user's own state directory
+        aim = lambda lines: tuple(retarget(x, LAB, me.instance) for x in lines)  # noqa: E731
         for (lines, rc), block in zip(shown, todo, strict=True):
             if block.step == "finish":
                 # after the last block before finish: full marks
-                r = me.type(guide.Block("check", ("snaplab check snapshots --json",)))
+                r = me.type(guide.Block("check", aim(["snaplab check snapshots --json"])))
                 report = json.loads(r.stdout)
                 assert r.rc == 0 and report["score"] == report["max_score"] == 14, report
-            ran = me.type(guide.Block(block.step, lines, block.recorded))
+            ran = me.type(guide.Block(block.step, aim(lines), block.recorded))
             assert ran.rc == rc, f"`{lines[0]}` exited {ran.rc}, the page says {rc}: {ran.stderr}"
             if block.expect_failure:
                 assert BOOK_REFUSAL in ran.stderr, ran.stderr
@@ -116,6 +118,8 @@ def test_chapter_10s_page_pasted_into_bash_earns_full_marks(docs, backend):
             assert ran.rc == rc, f"`{lines[0]}` exited {ran.rc}, the page says {rc}: {ran.stderr}"
             if " trust add " in lines[0]:
                 token = ran.stdout.split()[-1]  # what the learner copies from the screen
-        r = me.type(guide.Block("check", ("snaplab check automating --json",)))
+        r = me.type(
+            guide.Block("check", (f"snaplab check automating --json --instance {me.instance}",))
+        )
         report = json.loads(r.stdout)
         assert r.rc == 0 and report["score"] == report["max_score"] == 10, report

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 import yaml
 
+from snaplab.backends import get_backend
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.guides import blocks as guide
 from snaplab.guides import capture, site
-from snaplab.lab.model import load
+from snaplab.lab.model import lab_ids, load
 from snaplab.lab.player import script
 from snaplab.lab.schema import validate
 from snaplab.paths import data_dir
+from tests.conftest import ROOT
+from tests.unit.test_lab_packs import make_pack
 
 LAB = load("snapshots")
 
@@ -209,3 +215,138 @@ def test_capture_takes_one_lab_and_says_so(cli):
     r = cli("guides", "capture", "--lab", "nosuchlab", "--into", "/tmp/captured")
     assert r.rc == ExitCode.USAGE and len(r.lines) == 1 and "nosuchlab" in r.err
     assert "snapshots" in r.err  # the usual line: it lists the labs there are
+
+
+NEWCOMER = ROOT / "tests" / "integration" / "packs" / "newcomer"
+
+
+@pytest.fixture
+def pack(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A newcomer's pack on SNAPLAB_PATH, not captured: golden-copy copies its snapshot into
+    `{instance}-copy`."""
+    monkeypatch.setenv("SNAPLAB_PATH", str(NEWCOMER))
+    return NEWCOMER
+
+
+def test_a_run_renders_the_lab_with_its_own_names(pack):
+    """`{instance}-copy` names the run's copy: no text replacement of the container's name
+    could reach it, and the copy of one run would meet the next."""
+    lab = load("golden-copy")
+    for backend in guide.NAMES:
+        page = [b.lines for b in guide.blocks(lab, backend)]
+        run = [b.lines for b in guide.blocks(lab, backend, "guide-x1")]
+        cli = get_backend(backend).cli
+        assert (f"{cli} copy heldout/golden heldout-copy",) in page
+        assert (f"{cli} copy guide-x1/golden guide-x1-copy",) in run
+        verbs = [lines[0] for lines in run if lines[0].startswith("snaplab ")]
+        assert len(verbs) == len(lab.steps) + 3 and all(
+            v.endswith(" --instance guide-x1") for v in verbs
+        )
+        assert not any("--instance" in lines[0] for lines in page)
+
+
+def test_a_run_never_names_a_labs_own_container():
+    """What a capture types never touches a learner's ubuntu-test on the same daemon."""
+    for lab_id in lab_ids():
+        lab = load(lab_id)
+        own = re.compile(rf"(?<![\w.-]){re.escape(lab.instance)}(?![\w-])")
+        for backend in guide.NAMES:
+            for block in guide.blocks(lab, backend, "guide-x1"):
+                typed = block.line.text if block.line else block.lines[0]
+                assert not own.search(typed), (lab_id, typed)
+
+
+def test_a_lab_not_captured_yet_gets_a_page_with_its_commands(pack, tmp_path):
+    """A lab just written builds: its page shows the commands and says, in both languages,
+    that their outputs are still to be captured, and how."""
+    built = site.build(tmp_path / "out")
+    lab = load("golden-copy")
+    docs = built.site.parent / "docs"
+    note = {"ko": "출력을 아직 캡처하지 않았습니다", "en": "Outputs not captured yet"}
+    command = "sudo SNAPLAB_PATH=$SNAPLAB_PATH snaplab guides capture --lab golden-copy"
+    for lang in guide.LANGS:
+        page = (docs / "labs" / f"golden-copy.{lang}.md").read_text()
+        assert f'!!! info "{note[lang]}"' in page and f"`{command}`" in page
+        for backend in guide.NAMES:
+            for block in guide.blocks(lab, backend):
+                assert "\n    ".join(block.lines) in page
+        assert "lxc copy heldout/golden heldout-copy" in page
+        assert "labs/golden-copy.md" in built.pages[lang]
+        assert "(labs/golden-copy.md)" in (docs / f"index.{lang}.md").read_text()
+        assert (
+            built.site / ("" if lang == "ko" else "en") / "labs/golden-copy/index.html"
+        ).is_file()
+    assert (
+        "labs/golden-copy.md"
+        in yaml.safe_load((built.site.parent / "mkdocs.yml").read_text())["nav"]
+    )
+    snapshots = (docs / "labs" / "snapshots.en.md").read_text()
+    assert note["en"] not in snapshots and "Outputs captured from a real run" in snapshots
+
+
+def _captured_as(pack: Path, lab_id: str, backend: str, lang: str) -> Path:
+    """Chapter 8's capture, as if of a pack's copy of chapter 8 named `lab_id`."""
+    doc = json.loads(
+        (data_dir("guides") / "captured" / f"snapshots-{backend}-{lang}.json").read_text()
+    )
+    for block in doc["blocks"]:
+        block["lines"] = [
+            re.sub(r"^(snaplab \w+) snapshots", rf"\1 {lab_id}", x) for x in block["lines"]
+        ]
+    path = pack / "guides" / "captured" / f"{lab_id}-{backend}-{lang}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_a_packs_captures_are_read_from_the_pack(tmp_path, monkeypatch):
+    monkeypatch.setenv("SNAPLAB_PATH", str(make_pack(tmp_path / "pack", "my-lab")))
+    for backend in guide.NAMES:
+        for lang in guide.LANGS:
+            last = _captured_as(tmp_path / "pack", "my-lab", backend, lang)
+    site.render(tmp_path / "out")
+    page = (tmp_path / "out" / "docs" / "labs" / "my-lab.en.md").read_text()
+    assert "Outputs captured from a real run" in page and "Outputs not captured yet" not in page
+    assert "The instance is currently running, stop it first or pass --force" in page
+    last.unlink()  # some captures but not all: a capture gone wrong, not a lab just written
+    with pytest.raises(SnaplabError) as caught:
+        site.render(tmp_path / "out")
+    assert caught.value.code == ExitCode.LAB_INVALID
+    assert str(last) in str(caught.value) and "guides capture --lab my-lab" in str(caught.value)
+
+
+def test_a_packs_lab_is_captured_into_its_pack(pack):
+    assert guide.captured(load("golden-copy"), capture.CHECKOUT) == pack / "guides" / "captured"
+    assert guide.captured(LAB, capture.CHECKOUT) == capture.CHECKOUT
+
+
+def test_a_run_removes_only_what_is_in_its_own_namespace():
+    assert capture.ours("guide-ab12", "guide-ab12") and capture.ours(
+        "guide-ab12-copy", "guide-ab12"
+    )
+    assert not capture.ours("guide-ab123", "guide-ab12")
+    assert not capture.ours("ubuntu-test-copy", "guide-ab12")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root's files are given away")
+def test_what_capture_writes_into_a_pack_is_its_authors(tmp_path):
+    os.chown(tmp_path, 65534, 65534)  # the pack's author
+    path = tmp_path / "guides" / "captured" / "x-lxd-ko.json"
+    capture.write(path, "{}\n")
+    for made in (path, path.parent, path.parent.parent):
+        assert (made.stat().st_uid, made.stat().st_gid) == (65534, 65534)
+
+
+def test_a_packs_lab_is_captured_with_no_checkout(cli):
+    """Its outputs go into its pack: the checkout's guides/ is needed only for the built-in
+    labs and the host page (the CLI runs in /tmp)."""
+    root = Path(tempfile.mkdtemp(prefix="snaplab-pack-"))
+    try:
+        root.chmod(0o755)  # the book's user reads it
+        packs = {"SNAPLAB_PATH": str(shutil.copytree(NEWCOMER, root / "newcomer"))}
+        r = cli("guides", "capture", "--lab", "golden-copy", user="lxdadmin", env=packs)
+        assert r.rc == ExitCode.PERMISSION and len(r.lines) == 1 and "root" in r.err
+        r = cli("guides", "capture", user="lxdadmin", env=packs)
+        assert r.rc == ExitCode.USAGE and "guides does not exist" in r.err
+    finally:
+        shutil.rmtree(root)
