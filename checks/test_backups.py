@@ -11,8 +11,7 @@ import pytest
 import yaml
 from pylxd.exceptions import NotFound
 
-from snaplab.lab.history import TICK
-from snaplab.lab.journal import parse_time
+from snaplab.rules import TICK, parse_time
 
 EXEC_ENDED = "instance-exec-ended"  # the recorder's name for the end of a learner's exec
 INDEX = "backup/index.yaml"  # the first member of every export, LXD 5.0 and Incus 6.0 alike
