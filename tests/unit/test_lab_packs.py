@@ -50,7 +50,8 @@ def test_chapters_order_the_book_and_labs_without_one_come_last(tmp_path, monkey
     make_pack(tmp_path, "a-late")
     monkeypatch.setenv("SNAPLAB_PATH", str(tmp_path))
     ids = model.lab_ids()
-    assert ids[0] == "early" and ids[-1] == "a-late"
+    book = [i for i in ids if model.load(i).chapter]  # the built-in backups lab has none either
+    assert ids[0] == "early" and ids.index("a-late") > max(map(ids.index, book))
 
 
 def test_two_labs_with_one_id_are_an_error_naming_both(tmp_path, monkeypatch):
