@@ -11,9 +11,8 @@ import pytest
 import yaml
 from pylxd.exceptions import NotFound
 
-from snaplab.rules import TICK, parse_time
+from snaplab.rules import EXEC_ENDED, TICK, parse_time
 
-EXEC_ENDED = "instance-exec-ended"  # the recorder's name for the end of a learner's exec
 INDEX = "backup/index.yaml"  # the first member of every export, LXD 5.0 and Incus 6.0 alike
 ROOTFS = "backup/container/rootfs"  # where a container's files are in an export
 UUID = "volatile.uuid"  # an import keeps the exported container's; `copy` makes a new one

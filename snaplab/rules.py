@@ -7,20 +7,27 @@ too, so that no check module imports another lab's.
 
 Fixtures (snaplab/pytest_plugin.py), for a test marked `@pytest.mark.step("STEP-ID")`:
 - `history`: what the session's journal proves happened (snaplab/lab/history.py):
-  `history.first(action, after=, before=, snapshot=, where=)`, `history.events(...)`,
+  `history.first(action, after=, before=, snapshot=, name=, where=)` (name=: another
+  resource the lab records, `record.others`; none: the lab container), `history.events(...)`,
   `history.sightings(path)`, `history.running_at(when)`, `history.existed(snapshot, when)`,
   `history.same_instance`, and `history.live`, what the daemon showed as grading began
   (`.status`, `.snapshots`, `.files`, `.protected`).
 - `step`: the step's place in the lab's order: `step.since` (when the previous step
-  was proven), `step.at(earlier_id)`, `step.proven(when)` (None fails the step) and
-  `step.done()` for a step proven by what the daemon shows now.
+  was proven), `step.at(earlier_id)`, `step.proven(when)` (None fails the step),
+  `step.done()` for a step proven by what the daemon shows now, and
+  `step.fails(reason, **names)`.
 - `snapshot`: the snapshot the learner used; `params`: the lab's parameters, filled
   (`params.instance`, `params.cli`, the lab's own).
 - `container`: the lab container as a testinfra host; `local`: this machine as a
   testinfra host, as the user who grades; `daemons`: the primary (`daemons["primary"]`)
-  and the lab's other daemons by role, as pylxd clients.
+  and the lab's other daemons by role, as pylxd clients; `project`: the learner's project.
 
-A failed check reports the step's `fail` text and `hint` from lab.yaml, never the assert.
+A failed check reports the step's `fail` text and `hint` from lab.yaml, never the assert, or
+with `step.fails(reason, **names)` a reason's own text and hint (lab.yaml `reasons`).
+
+Helpers: `STOPPED` (the actions that stop a container), `TICK` (the daemon clock's
+resolution), `EXEC_ENDED` (the journal's action for the end of a shell in the container),
+`parse_time` (a daemon's timestamp), `remote_trusted` (chapters 9 and 10).
 """
 
 from __future__ import annotations
@@ -30,10 +37,11 @@ import io
 import json
 from typing import Any
 
+from snaplab.lab.entries import EXEC_ENDED
 from snaplab.lab.history import STOPPED, TICK
 from snaplab.lab.journal import parse_time
 
-__all__ = ["STOPPED", "TICK", "parse_time", "remote_trusted"]
+__all__ = ["EXEC_ENDED", "STOPPED", "TICK", "parse_time", "remote_trusted"]
 
 
 def remote_trusted(local: Any, params: Any) -> bool:

@@ -68,7 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> SolveResult:
     lab, session = lab_session(args)
-    snapshot = check_snapshot_name(args.snapshot or lab.snapshot)
+    snapshot = check_snapshot_name(args.snapshot) if args.snapshot else lab.snapshot
     remote = stored_remote(args)
     if remote is None:
         return solve(lab, session, snapshot, None, detect(getattr(args, "lang", None)))

@@ -332,6 +332,9 @@ def entry_for(
     return entry
 
 
+CREATED = "instance-created"
+
+
 def other_entry(
     event: dict[str, Any], session: Session, client: Any, record: Record
 ) -> Entry | None:
@@ -353,7 +356,9 @@ def other_entry(
         own=OWN_MARK in command,
         name=name,
     )
-    if other.name and action.startswith("instance-") and not entry.own:
+    # not as it is created: the daemon may still be unpacking an import, and Incus 6.0.4
+    # fails the import ("Post hook failed: In use") when the files API reads it meanwhile
+    if other.name and action.startswith("instance-") and action != CREATED and not entry.own:
         for key, value in look(client, name, record, action).items():
             setattr(entry, key, value)
     return entry

@@ -90,9 +90,9 @@ def test_a_named_second_instance_is_recorded_with_its_name_and_probes(backend):
         assert actions.index("instance-created") < actions.index("instance-started")
         assert actions[-1] == "instance-deleted", actions
         created = mine[actions.index("instance-created")]
-        assert created.files == {file: False} and created.status == "Stopped", created
+        assert created.files == {} and created.status == "", created  # unprobed: see entries
         started = mine[actions.index("instance-started")]
-        assert started.status == "Running", started
+        assert started.status == "Running" and started.files == {file: False}, started
         ended = mine[actions.index(EXEC_ENDED)]
         assert ended.files == {file: True}, ended  # the probe looked in the copy
         assert mine[-1].status == "Missing", mine[-1]

@@ -105,17 +105,24 @@ def test_a_volume_in_the_default_project_keeps_its_whole_name():
 
 @pytest.mark.parametrize("backend", ["lxd", "incus"])
 def test_a_named_copys_lifecycle_is_journalled_with_its_name_and_probed(probes, backend):
-    for action in ("instance-created", "instance-started"):
-        event = lifecycle(action, "/1.0/instances/ubuntu-test-copy?project=h4-ev")
-        entry = entry_for(event, session(backend), None, RECORD)
-        assert entry is not None
-        assert (entry.action, entry.name, entry.files, entry.status) == (
-            action,
-            "ubuntu-test-copy",
-            {"/root/x": True},
-            "Running",
-        )
-    assert probes == ["ubuntu-test-copy"] * 2
+    event = lifecycle("instance-started", "/1.0/instances/ubuntu-test-copy?project=h4-ev")
+    entry = entry_for(event, session(backend), None, RECORD)
+    assert entry is not None
+    assert (entry.action, entry.name, entry.files, entry.status) == (
+        "instance-started",
+        "ubuntu-test-copy",
+        {"/root/x": True},
+        "Running",
+    )
+    assert probes == ["ubuntu-test-copy"]
+
+
+def test_an_instance_being_created_is_written_down_unprobed(probes):
+    """An import may still be unpacking: a files-API read then fails it on Incus 6.0.4."""
+    event = lifecycle("instance-created", "/1.0/instances/ubuntu-test-copy?project=h4-ev")
+    entry = entry_for(event, session("incus"), None, RECORD)
+    assert entry is not None and entry.name == "ubuntu-test-copy" and entry.files == {}
+    assert probes == []
 
 
 def test_a_deleted_copy_is_missing_without_asking_the_files_api(probes):
