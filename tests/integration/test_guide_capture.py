@@ -36,6 +36,7 @@ def pack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     Not under pytest's tmp_path: another pytest run makes /tmp/pytest-of-root root's alone
     again at any time."""
     home = Path(tempfile.mkdtemp(prefix="snaplab-pack-"))
+    home.chmod(0o755)  # mkdtemp's is 0700: the book's users must reach the pack inside
     try:
         monkeypatch.setenv("SNAPLAB_PATH", str(readable_copy(NEWCOMER, home / "newcomer")))
         yield home / "newcomer"

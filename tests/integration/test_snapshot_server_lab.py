@@ -27,8 +27,11 @@ def started(backend: str):  # type: ignore[no-untyped-def]
     return learner(LAB, backend)
 
 
-@pytest.mark.parametrize("backend", ["lxd", "incus"])
-def test_solve_earns_full_marks_and_again_after_finish(backend):
+# Done again on LXD only: what makes a redo work (finish's labels, solve skipping the steps
+# marked earlier) is snaplab's and the same on both daemons, and a second solve of this
+# chapter costs CI three to six minutes a daemon (the scheduler runs once a minute).
+@pytest.mark.parametrize(("backend", "redo"), [("lxd", True), ("incus", False)])
+def test_solve_earns_full_marks_and_again_after_finish(backend, redo):
     """Done again, as a learner redoes a lab: finish removes the copy on the snapshot server
     and leaves the remote and the trust (the learner's), so the second run's first two steps
     pass at once and solve skips them (`remote add` would say the remote exists)."""
@@ -39,6 +42,9 @@ def test_solve_earns_full_marks_and_again_after_finish(backend):
         assert "already done" not in solve.err
         first = me.grade()
         assert server.instances.exists(me.instance)  # the copy, on the snapshot server
+        if not redo:
+            assert set(first.values()) == {"pass"}, first
+            return
         finish = me.snaplab("finish", LAB.id)
         assert finish.rc == 0, finish.err
         assert finish.out.strip() == f"removed: {me.instance}, snapshot-server:{me.instance}"
