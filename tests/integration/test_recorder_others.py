@@ -92,7 +92,7 @@ def test_a_named_second_instance_is_recorded_with_its_name_and_probes(backend):
         created = mine[actions.index("instance-created")]
         assert created.files == {} and created.status == "", created  # unprobed: see entries
         started = mine[actions.index("instance-started")]
-        assert started.status == "Running" and started.files == {file: False}, started
+        assert started.status == "Running", started  # its look may follow the next command
         ended = mine[actions.index(EXEC_ENDED)]
         assert ended.files == {file: True}, ended  # the probe looked in the copy
         assert mine[-1].status == "Missing", mine[-1]
