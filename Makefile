@@ -70,6 +70,7 @@ lint: install
 	$(VENV)/bin/ruff check snaplab tests checks bench
 	$(VENV)/bin/ruff format --check snaplab tests checks bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 unit: install
 	$(PY) -m pytest -m "not integration" -q

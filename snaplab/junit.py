@@ -9,7 +9,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
-from snaplab.lab.results import FAIL, PENDING
+from snaplab.status import FAIL, PENDING
 
 TOTALS = ("tests", "failures", "errors", "skipped")  # what CI dashboards add up
 

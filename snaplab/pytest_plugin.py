@@ -36,6 +36,11 @@ from typing import Any
 
 import pytest
 
+from snaplab.lab.graded import GRADED as _GRADED
+from snaplab.lab.graded import Graded
+from snaplab.lab.graded import key as _key
+from snaplab.lab.graded import seed as seed  # `check` seeds the run (snaplab/lab/grader.py)
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("snaplab", "snaplab lab checks")
@@ -54,79 +59,21 @@ def pytest_configure(config: pytest.Config) -> None:
     register()  # --hosts=lxd://NAME and incus://NAME, in anyone's testinfra suite
 
 
-class Graded:
-    """One lab's evidence, read once per run: by `check` before pytest starts, or here."""
+def _read(config: pytest.Config, lab: Any) -> Graded:
+    """A plain pytest run: the session the options name, or the one `start` last began."""
+    from snaplab import remotes
+    from snaplab.lab import journal, runner
 
-    def __init__(
-        self,
-        lab: Any,
-        evidence: Any,
-        base: Any,
-        commands: dict[str, str],
-        daemons: dict[str, Any] | None = None,
-        local: Any = None,
-    ) -> None:
-        from snaplab.lab.model import placeholders
-        from snaplab.lab.order import Chain
-
-        self.lab = lab
-        self.evidence = evidence
-        self.base = base
-        self.commands = commands
-        self.params = placeholders(lab, base.backend, base.instance, base.snapshot)
-        self.chain = Chain([s.id for s in lab.steps], evidence.history.begun)
-        self._daemons = daemons  # given by a unit test; else connected when a check asks
-        self._local = local
-
-    @property
-    def daemons(self) -> dict[str, Any]:
-        """The primary and the lab's other daemons (`resources: daemons`), by role."""
-        if self._daemons is None:
-            from snaplab.backends import get_backend
-            from snaplab.lab.runner import daemon_clients
-
-            others = self.evidence.others
-            if others is None:
-                others = daemon_clients(self.lab, get_backend(self.base.backend))
-            self._daemons = {"primary": self.evidence.host.backend.client, **others}
-        return self._daemons
-
-    @property
-    def local(self) -> Any:
-        if self._local is None:
-            import testinfra
-
-            self._local = testinfra.get_host("local://")
-        return self._local
-
-    @classmethod
-    def read(cls, config: pytest.Config, lab: Any) -> Graded:
-        """A plain pytest run: the session the options name, or the one `start` last began."""
-        from snaplab import remotes
-        from snaplab.lab import journal, runner
-
-        opt = config.getoption
-        remote = remotes.find(opt("--lab-remote")) if opt("--lab-remote") else None
-        session = journal.session_for(
-            lab,
-            opt("--lab-backend") or (remote.backend if remote else None),
-            opt("--lab-instance"),
-            opt("--lab-project") or (remote.project if remote else None),
-            remote.url if remote else None,
-        )
-        return cls(lab, *runner.gather(lab, session))
-
-
-_GRADED = pytest.StashKey[dict]()  # check module's path -> Graded, or the error reading it
-
-
-def _key(path: Any) -> str:
-    return str(Path(path).resolve())
-
-
-def seed(config: pytest.Config, graded: Graded) -> None:
-    """`check` hands over the evidence it read: the checks then never ask the daemon twice."""
-    config.stash.setdefault(_GRADED, {})[_key(graded.lab.checks)] = graded
+    opt = config.getoption
+    remote = remotes.find(opt("--lab-remote")) if opt("--lab-remote") else None
+    session = journal.session_for(
+        lab,
+        opt("--lab-backend") or (remote.backend if remote else None),
+        opt("--lab-instance"),
+        opt("--lab-project") or (remote.project if remote else None),
+        remote.url if remote else None,
+    )
+    return Graded(lab, *runner.gather(lab, session))
 
 
 def lab_of(module: Any) -> Any:
@@ -157,7 +104,7 @@ def _graded(request: pytest.FixtureRequest) -> Graded:
                 f"{request.path.name} is not the check module of any snaplab lab"
             )
         try:
-            cache[name] = Graded.read(request.config, lab)
+            cache[name] = _read(request.config, lab)
         except SnaplabError as e:  # the daemon down, no session: one line, as `check` says it
             cache[name] = e
     found = cache[name]

@@ -31,13 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from snaplab.lab.graded import Graded
 from snaplab.lab.grader import Evidence, run_checks
 from snaplab.lab.history import History, Live
 from snaplab.lab.journal import Entry
 from snaplab.lab.model import Lab, load
 from snaplab.lab.player import Player, fault, script
 from snaplab.lab.results import LabResult
-from snaplab.pytest_plugin import Graded
 
 __all__ = ["Container", "Entry", "LabLearner", "Live", "grade_journal", "own_project"]
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from snaplab.backends import Backend
+from snaplab.backends.record import Backend
 
 LXD = Backend(
     name="lxd",

@@ -5,7 +5,7 @@ How a learner works on it, and how snaplab runs it: snaplab/host/snapshot_server
 
 from pathlib import Path
 
-from snaplab.daemons import Daemon
+from snaplab.daemons.record import Daemon
 from snaplab.i18n import both
 
 SNAPSHOT_SERVER = Daemon(

@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from pylxd.exceptions import NotFound
 
 from snaplab.backends import Backend
 from snaplab.daemons.snapshot_server import SNAPSHOT_SERVER
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.host import command, cron, daemon, debian_image, image, snapshot_server
+from snaplab.host.preseed import preseed
 from snaplab.i18n import Text, both, text
 
 BACKPORTS_FILE = Path("/etc/apt/sources.list.d/snaplab-bookworm-backports.sources")
@@ -96,40 +96,6 @@ def apt_install(packages: list[str], suite: str | None, say: Callable[[str], Non
             say("    " + line.split()[2])
     if proc.wait() != 0:
         raise subprocess.CalledProcessError(proc.returncode, argv, "\n".join(tail))
-
-
-def preseed(bridge: bool, storage: str = "dir", size: str = "4GiB") -> str:
-    """One pool and a root disk; `lxd init --auto` fails here (no free subnet).
-
-    A btrfs pool is loop-backed (a file of `size` under the daemon's directory),
-    so it needs no spare disk.
-    """
-    pool: dict = {"name": "default", "driver": storage}
-    if storage == "btrfs":
-        pool["config"] = {"size": size}
-    doc: dict = {
-        "storage_pools": [pool],
-        "profiles": [
-            {
-                "name": "default",
-                "devices": {"root": {"path": "/", "pool": "default", "type": "disk"}},
-            }
-        ],
-    }
-    if bridge:
-        doc["networks"] = [
-            {
-                "name": "snaplabbr0",
-                "type": "bridge",
-                "config": {"ipv4.address": "auto", "ipv6.address": "none"},
-            }
-        ]
-        doc["profiles"][0]["devices"]["eth0"] = {
-            "name": "eth0",
-            "network": "snaplabbr0",
-            "type": "nic",
-        }
-    return yaml.safe_dump(doc)
 
 
 def initialised(backend: Backend) -> bool:

@@ -41,6 +41,7 @@ from snaplab.backends import Backend
 from snaplab.daemons.snapshot_server import SNAPSHOT_SERVER as SERVER
 from snaplab.errors import ExitCode
 from snaplab.host import daemon
+from snaplab.host.preseed import preseed
 from snaplab.i18n import Text, as_text, both
 from snaplab.transports.local import socket_problem
 
@@ -109,8 +110,6 @@ def cli(backend: Backend, *args: str) -> str:
 
 def init(backend: Backend) -> None:
     """snaplab's preseed: a dir pool and a root disk, whatever --storage the primary has."""
-    from snaplab.host.setup import preseed
-
     run(backend, list(backend.preseed), stdin=preseed(False, "dir"))
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from snaplab.i18n import Text
+from snaplab.lab.graded import Graded, seed
 from snaplab.lab.history import History, Live
 from snaplab.lab.model import Lab, Step, command_names, fill
 from snaplab.lab.results import FAIL, PASS, PENDING, LabResult, StepResult
@@ -35,8 +36,6 @@ class Collector:
         self.step_of: dict[str, str] = {}
 
     def pytest_configure(self, config: pytest.Config) -> None:
-        from snaplab.pytest_plugin import seed
-
         seed(config, self.graded)
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -57,7 +56,7 @@ class Collector:
 def run_checks(graded: Any) -> dict[str, bool]:
     """pytest.main on the lab's check module, quietly, with only snaplab's plugin.
 
-    `graded` (snaplab.pytest_plugin.Graded) is the evidence already read; afterwards
+    `graded` (snaplab.lab.graded.Graded) is the evidence already read; afterwards
     its `chain` holds when each step was proven."""
     from snaplab import inprocess
 
@@ -132,8 +131,6 @@ def failure(
 
 
 def grade(lab: Lab, evidence: Evidence, base: LabResult, command_for: dict[str, str]) -> LabResult:
-    from snaplab.pytest_plugin import Graded
-
     graded = Graded(lab, evidence, base, command_for)
     outcomes = run_checks(graded)
     base.steps = results(lab, outcomes, graded.params, command_for, graded.chain.failures)

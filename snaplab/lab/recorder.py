@@ -3,9 +3,9 @@
 `snaplab start` launches it; `check` restarts it if it died (and says that
 evidence from the gap may be missing); `finish` stops it. What it writes down is
 the lab's `record` (labs/<id>/lab.yaml). It is a process of its own so that
-events are heard while no snaplab command runs; this module is what runs
-(`python -m snaplab.lab.recorder`, found again by that command line) and the
-pid files that say which sessions it serves. What an event means is in
+events are heard while no snaplab command runs; this module starts, finds (by its
+command line) and stops that process (snaplab/lab/recorderd.py), and keeps the pid
+files that say which sessions it serves. What an event means is in
 entries, how the stream is read in stream, and how a script waits for it in
 pacing. The spec it is started with is the sessions and the lab's Record, with
 the sockets of the other daemons its requests name (runner.record_for): the
@@ -14,22 +14,20 @@ recorder itself knows no daemon but the session's.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import warnings
 from pathlib import Path
 
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import both
-from snaplab.lab import channel
-from snaplab.lab.journal import Session, now
+from snaplab.lab.journal import Session
 from snaplab.lab.model import Record
-from snaplab.lab.stream import daemon_logs, listen, member_logs
+
+PROCESS = "snaplab.lab.recorderd"  # what `python -m` runs: snaplab/lab/recorderd.py
 
 
 def pidfile(session: Session) -> Path:
@@ -59,6 +57,7 @@ def _pid(session: Session) -> int:
 
 def is_recorder(pid: int) -> bool:
     """A pid file can outlive its process, and the pid be reused: ask the process itself."""
+    # a prefix of PROCESS: it also finds a recorder that snaplab started as snaplab.lab.recorder
     return pid > 0 and b"snaplab.lab.recorder" in _cmdline(pid)
 
 
@@ -122,7 +121,7 @@ def spawn_many(
         json.dumps({"record": record.to_dict(), "sessions": [s.to_dict() for s in sessions]})
     )
     log = open(where / "recorder.log", "ab")
-    argv = [sys.executable, "-m", "snaplab.lab.recorder", "--sessions", str(spec)]
+    argv = [sys.executable, "-m", PROCESS, "--sessions", str(spec)]
     if shared:
         argv.append("--shared")
     proc = subprocess.Popen(
@@ -187,37 +186,3 @@ def stop(session: Session) -> None:
     if b"--shared" not in _cmdline(pid):
         terminate(pid)
     pidfile(session).unlink(missing_ok=True)
-
-
-def main(argv: list[str] | None = None) -> int:
-    warnings.filterwarnings("ignore", category=UserWarning)
-    p = argparse.ArgumentParser(prog="snaplab.lab.recorder")
-    p.add_argument("--sessions", required=True, help="JSON: what to record, and the sessions")
-    p.add_argument("--shared", action="store_true", help="listen to all projects")
-    a = p.parse_args(argv)
-    spec = json.loads(Path(a.sessions).read_text())
-    sessions = [Session(**s) for s in spec["sessions"]]
-    record = Record.from_dict(spec["record"])
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    me = os.getpid()
-    # `check` and `watch` ask here first (snaplab/lab/channel.py); without it they still work
-    server = channel.Server(sessions, lambda s: serves(s, me))
-    server.start()
-    try:
-        if a.shared:
-            member_logs(sessions, record, server.notify)
-        daemon_logs(sessions, record, server.notify)  # the other daemons a request names
-        while True:  # a restarted daemon closes the socket: reconnect
-            try:
-                listen(sessions, record, a.shared, server.notify)
-            except SystemExit:
-                return 0
-            except Exception as e:  # noqa: BLE001 - logged, then retried
-                print(f"{now()} recorder: {e}", file=sys.stderr, flush=True)
-            time.sleep(0.2)
-    finally:
-        server.close()
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

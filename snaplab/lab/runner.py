@@ -20,6 +20,7 @@ from snaplab.errors import ExitCode, SnaplabError
 from snaplab.host.image import ALIAS
 from snaplab.i18n import Text, both
 from snaplab.lab import lock, owner, recorder
+from snaplab.lab.clients import daemon_clients
 from snaplab.lab.grader import Evidence, grade
 from snaplab.lab.history import History, Live
 from snaplab.lab.journal import Entry, Session, current_file, now, remember
@@ -94,22 +95,6 @@ def busy(conn: Connection, name: str) -> bool:
         for op in ops.get("running") or []
         for r in (op.get("resources") or {}).get("instances") or []
     )
-
-
-def daemon_clients(lab: Lab, backend: Any, strict: bool = True) -> dict[str, Any]:
-    """The lab's other daemons (its `resources`), each answering, or one line saying which
-    is not and how to start it. `strict=False`: those answering, for `finish`."""
-    from snaplab.daemons import get_daemon
-
-    clients = {}
-    for role in lab.daemons:  # the registry's names (snaplab/daemons)
-        ops = get_daemon(role).ops
-        if not ops.answering(backend):  # a socket probe; status() words why
-            if strict:
-                raise SnaplabError(ops.status(backend).detail, ExitCode.DAEMON_DOWN)
-            continue
-        clients[role] = ops.client(backend)
-    return clients
 
 
 def record_for(lab: Lab, backend: Any, url: str | None) -> Record:

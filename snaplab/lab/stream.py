@@ -23,6 +23,7 @@ from typing import Any
 from snaplab.lab.entries import Tasks, entry_for, request_entry
 from snaplab.lab.journal import Entry, Session, now
 from snaplab.lab.model import Record
+from snaplab.lab.recorder import serves
 
 Notify = Callable[[Session, Entry], None]
 
@@ -47,7 +48,6 @@ def listen(
     """
     from pylxd.client import _WebsocketClient
 
-    from snaplab.lab.recorder import serves  # here: the recorder imports this module
     from snaplab.transports import Target, connect
 
     first = sessions[0]
@@ -193,8 +193,6 @@ def request_log(
     listener itself): `spawn` waits for that before a learner types.
     """
     from pylxd.client import _WebsocketClient
-
-    from snaplab.lab.recorder import serves  # here: the recorder imports this module
 
     me = os.getpid()
 

@@ -1,0 +1,71 @@
+"""One lab's evidence as its checks are handed it, and where a pytest run finds it.
+
+`check` reads the evidence before pytest starts and seeds it here (snaplab/lab/grader.py);
+a plain pytest run reads it through the plugin (snaplab/pytest_plugin.py). Its own module,
+below both, so that neither the grader nor the plugin imports the other for it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+class Graded:
+    """One lab's evidence, read once per run: by `check` before pytest starts, or here."""
+
+    def __init__(
+        self,
+        lab: Any,
+        evidence: Any,
+        base: Any,
+        commands: dict[str, str],
+        daemons: dict[str, Any] | None = None,
+        local: Any = None,
+    ) -> None:
+        from snaplab.lab.model import placeholders
+        from snaplab.lab.order import Chain
+
+        self.lab = lab
+        self.evidence = evidence
+        self.base = base
+        self.commands = commands
+        self.params = placeholders(lab, base.backend, base.instance, base.snapshot)
+        self.chain = Chain([s.id for s in lab.steps], evidence.history.begun)
+        self._daemons = daemons  # given by a unit test; else connected when a check asks
+        self._local = local
+
+    @property
+    def daemons(self) -> dict[str, Any]:
+        """The primary and the lab's other daemons (`resources: daemons`), by role."""
+        if self._daemons is None:
+            from snaplab.backends import get_backend
+            from snaplab.lab.clients import daemon_clients
+
+            others = self.evidence.others
+            if others is None:
+                others = daemon_clients(self.lab, get_backend(self.base.backend))
+            self._daemons = {"primary": self.evidence.host.backend.client, **others}
+        return self._daemons
+
+    @property
+    def local(self) -> Any:
+        if self._local is None:
+            import testinfra
+
+            self._local = testinfra.get_host("local://")
+        return self._local
+
+
+GRADED = pytest.StashKey[dict]()  # check module's path -> Graded, or the error reading it
+
+
+def key(path: Any) -> str:
+    return str(Path(path).resolve())
+
+
+def seed(config: pytest.Config, graded: Graded) -> None:
+    """`check` hands over the evidence it read: the checks then never ask the daemon twice."""
+    config.stash.setdefault(GRADED, {})[key(graded.lab.checks)] = graded
