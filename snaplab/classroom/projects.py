@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pylxd.exceptions import LXDAPIException, NotFound
+from pylxd.exceptions import LXDAPIException
 
 from snaplab import instance as api
 from snaplab.classroom.roster import Learner, Roster
-from snaplab.classroom.tokens import make_token, revoke, token_name
+from snaplab.classroom.tokens import Trust, make_token, read_trust, revoke, token_name
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, as_text, both, same
 from snaplab.lab import runner
@@ -76,32 +76,48 @@ def host_admin(backend: str) -> Connection:
     return connect(Target(backend, None, "default"))
 
 
-def _project(conn: Connection, name: str) -> dict[str, Any] | None:
-    try:
-        return dict(api.node(conn.client, f"/1.0/projects/{name}").get().json()["metadata"])
-    except NotFound:
-        return None
+@dataclass
+class Host:
+    """One daemon as setup and teardown read it once for the whole class, not once a learner:
+    its administrator's connection (shared by the threads), root disk, projects and trust.
+    Each read made per learner was a round trip, and the project and token lists grow with
+    the class."""
+
+    admin: Connection
+    root: dict[str, str] | None  # the default profile's root disk, if it has one
+    projects: dict[str, dict[str, Any]]
+    trust: Trust
 
 
-def _root_disk(conn: Connection) -> dict[str, str]:
-    """The host's root disk (default profile of the default project), for the learner's profile."""
-    devices = conn.client.profiles.get("default").devices
-    for dev in devices.values():
-        if dev.get("type") == "disk" and dev.get("path") == "/":
-            return {"type": "disk", "path": "/", "pool": dev["pool"]}
-    raise SnaplabError(
-        both(
-            "the host's default profile has no root disk: run `sudo snaplab host setup`",
-            "호스트의 기본 프로필에 루트 디스크가 없습니다: `sudo snaplab host setup`을 실행하세요",
-        ),
-        ExitCode.SETUP_FAILED,
+def read_host(backend: str) -> Host:
+    admin = host_admin(backend)
+    found = api.node(admin.client, "/1.0/projects").get(params={"recursion": 1}).json()
+    return Host(
+        admin,
+        root_disk(admin.client.profiles.get("default").devices),
+        {p["name"]: p for p in found["metadata"] or []},
+        read_trust(admin),
     )
 
 
-def make_project(roster: Roster, learner: Learner, admin: Connection, done: Done) -> Connection:
+def root_disk(devices: dict[str, dict[str, str]]) -> dict[str, str] | None:
+    """The root disk of a profile's devices, for the learner's profile."""
+    for dev in devices.values():
+        if dev.get("type") == "disk" and dev.get("path") == "/":
+            return {"type": "disk", "path": "/", "pool": dev["pool"]}
+    return None
+
+
+NO_ROOT_DISK = both(
+    "the host's default profile has no root disk: run `sudo snaplab host setup`",
+    "호스트의 기본 프로필에 루트 디스크가 없습니다: `sudo snaplab host setup`을 실행하세요",
+)
+
+
+def project_config(roster: Roster) -> dict[str, str]:
     """A restricted project with its own profiles (a learner cannot edit the host's) and the
     host's images (read from the default project, so the image is not copied per learner)."""
-    config = {
+    return {
         OWNER_KEY: owner(roster),
         "features.images": "false",
         "features.profiles": "true",
@@ -109,7 +125,13 @@ def make_project(roster: Roster, learner: Learner, admin: Connection, done: Done
         "restricted": "true",  # no privileged containers, no host paths...
         "restricted.snapshots": "allow",  # ...but snapshots are the lesson
     }
-    existing = _project(admin, learner.project)
+
+
+def make_project(roster: Roster, learner: Learner, host: Host, done: Done) -> Connection:
+    """The learner's project, made, or found and brought up to date if it is this class's."""
+    config = project_config(roster)
+    admin = host.admin
+    existing = host.projects.get(learner.project)
     if existing is not None:
         if existing.get("config", {}).get(OWNER_KEY) != owner(roster):
             raise SnaplabError(
@@ -124,6 +146,8 @@ def make_project(roster: Roster, learner: Learner, admin: Connection, done: Done
             )
         api.node(admin.client, f"/1.0/projects/{learner.project}").patch(json={"config": config})
         return _connect(learner, learner.project)
+    if host.root is None:
+        raise SnaplabError(NO_ROOT_DISK, ExitCode.SETUP_FAILED)
     admin.client.api.projects.post(
         json={
             "name": learner.project,
@@ -132,9 +156,7 @@ def make_project(roster: Roster, learner: Learner, admin: Connection, done: Done
         }
     )
     inside = _connect(learner, learner.project)
-    profile = inside.client.profiles.get("default")
-    profile.devices = {"root": _root_disk(admin)}
-    profile.save()
+    api.node(inside.client, "/1.0/profiles/default").patch(json={"devices": {"root": host.root}})
     done.actions.append(both(f"project {learner.project}", f"프로젝트 {learner.project}"))
     return inside
 
@@ -172,18 +194,21 @@ def _set_address(conn: Connection, address: str) -> None:
     api.node(conn.client, "/1.0").patch(json={"config": {"core.https_address": address}})
 
 
-def setup_one(lab: Lab, roster: Roster, learner: Learner) -> Done:
+def setup_one(lab: Lab, roster: Roster, learner: Learner, hosts: dict[str, Host]) -> Done:
+    """`hosts`: each local backend as read once for the class (see Host)."""
     done = Done(learner.id, learner.project)
+    fresh = False  # a project made just now holds no container yet
     if learner.url is None:
-        admin = _connect(learner)
-        conn = make_project(roster, learner, admin, done)
-        done.token = make_token(roster, learner, admin)
+        host = hosts[learner.backend]
+        fresh = learner.project not in host.projects
+        conn = make_project(roster, learner, host, done)
+        done.token = make_token(roster, learner, host.admin, host.trust)
         if done.token:
             done.actions.append(both("token", "토큰"))
     else:
         conn = _connect(learner, learner.project)
     sess = learner.session(lab.id)
-    inst = runner.get_instance(conn, learner.instance)
+    inst = None if fresh else runner.get_instance(conn, learner.instance)
     if inst is not None and any(
         e.kind == "start" and e.created_at == inst.created_at for e in sess.entries()
     ):
@@ -193,13 +218,14 @@ def setup_one(lab: Lab, roster: Roster, learner: Learner) -> Done:
     return done
 
 
-def teardown_one(lab: Lab, roster: Roster, learner: Learner) -> Done:
+def teardown_one(lab: Lab, roster: Roster, learner: Learner, hosts: dict[str, Host]) -> Done:
     done = Done(learner.id, learner.project)
     sess = learner.session(lab.id)
     if learner.url is None:
-        admin = _connect(learner)
-        done.actions += revoke(admin, token_name(roster, learner), trusted=True)
-        found = _project(admin, learner.project)
+        host = hosts[learner.backend]
+        admin = host.admin
+        done.actions += revoke(admin, token_name(roster, learner), True, host.trust)
+        found = host.projects.get(learner.project)
         if found is None or found.get("config", {}).get(OWNER_KEY) != owner(roster):
             shutil.rmtree(sess.dir, ignore_errors=True)
             return done  # not this class's project: nothing in it is ours
@@ -239,3 +265,8 @@ def each(
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return list(pool.map(guarded, learners))
+
+
+def read_hosts(roster: Roster) -> dict[str, Host]:
+    """Each backend the roster's local learners use, read once (see Host)."""
+    return {name: read_host(name) for name in sorted({x.backend for x in roster.local()})}

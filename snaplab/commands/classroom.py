@@ -219,8 +219,8 @@ def run_setup(args: argparse.Namespace) -> ClassResult:
     lang = detect(getattr(args, "lang", None))
     progress = Progress(len(roster.learners), "setup", lang)
     notes = []
-    for name in sorted({learner.backend for learner in roster.local()}):
-        admin = projects.host_admin(name)
+    hosts = projects.read_hosts(roster)
+    for admin in (host.admin for host in hosts.values()):
         where = projects.listen(roster, admin, args.listen or admin.backend.listen)
         title = admin.backend.title
         notes.append(
@@ -231,7 +231,7 @@ def run_setup(args: argparse.Namespace) -> ClassResult:
         )
     done = projects.each(
         roster.learners,
-        lambda learner: projects.setup_one(lab, roster, learner),
+        lambda learner: projects.setup_one(lab, roster, learner, hosts),
         jobs,
         lambda d: progress.add("failed" if d.error else "ok", f"{d.id}: " + _outcome(d)),
     )
@@ -290,9 +290,10 @@ def run_teardown(args: argparse.Namespace) -> ClassResult:
     jobs = _jobs(args)
     progress = Progress(len(roster.learners), "teardown", detect(getattr(args, "lang", None)))
     recording.stop_recorders(roster)
+    hosts = projects.read_hosts(roster)
     done = projects.each(
         roster.learners,
-        lambda learner: projects.teardown_one(lab, roster, learner),
+        lambda learner: projects.teardown_one(lab, roster, learner, hosts),
         jobs,
         lambda d: progress.add(
             "failed" if d.error else "kept" if d.kept else "ok", f"{d.id}: " + _outcome(d)
