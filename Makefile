@@ -2,6 +2,7 @@
 #   make demo   set up LXD and Incus, then run the snapshot lab end to end and grade it
 #   make test   lint, unit tests, then integration tests against both real daemons
 #   make bench  speed figures, as ratios against a baseline measured in the same run
+#               (make bench SECTION=class: only that section; see bench/run.py --only)
 #   make site   the bilingual guide site, in build/site (make capture refreshes its outputs)
 
 VENV    ?= /opt/snaplab/venv
@@ -114,8 +115,9 @@ sshd:
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssh-server; \
 	  rc=$$?; test -z "$$guard" || rm -f /usr/sbin/policy-rc.d; exit $$rc; }
 
+# SECTION=class (or check,solve,...): only those sections of the bench
 bench: host
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(if $(SECTION),--only $(SECTION))
 
 # The host page's storage figures and charts (a few minutes): run on the machine the page
 # should describe, then commit guides/captured/storage.*

@@ -13,8 +13,9 @@ so that drift on a shared host hits both alike.
   2. `snaplab solve snapshots` on a fresh lab    vs  bench/chapter.sh (the bare chapter)
   3. `snaplab doctor --backend B`, and the snapshot/restore times its probe prints
   4. `snaplab host setup` on a host already set up (warm)
-  5. `snaplab class grade` of a 40-learner class: --jobs 1 vs the default, and the cost per
-     learner at 10, 20 and 40 learners (one class, rosters of its first N learners)
+  5. classes of 10, 50 and 200 learners in projects on the local LXD (bench/classes.py):
+     `snaplab class setup`, `snaplab class grade` (median of 3) and `snaplab class teardown`,
+     whole and per learner; each class torn down straight after, and at the end on failure
   6. storage: snapshot, restore and restore downtime against container size (10, 100 and
      500 MiB) on dir and on a loop-backed btrfs pool, through `snaplab doctor --size`
      (bench/storage.py); --publish writes the figures and charts to guides/captured/
@@ -23,6 +24,7 @@ Everything it creates is named bench-<run id>-… and removed at the end (Ctrl-C
 the lab state lives in a temporary XDG_STATE_HOME. Usage:
 
   python bench/run.py [--repeat N] [--backends lxd,incus] [--only check,...,storage] [--publish]
+                      [--class-sizes 10,50,200]
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import classes
 import storage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,9 +63,6 @@ IMAGE = "snaplab-lab"
 CLI = {"lxd": "lxc", "incus": "incus"}
 SECTIONS = ("check", "solve", "doctor", "host", "class", "storage")
 CAPTURED = ROOT / "guides" / "captured"  # where --publish puts the storage figures
-CLASS_SIZES = (10, 20, 40)
-CLASS_SOLVED = 4  # learners who finish the lab; the rest have done nothing
-CLASS_TARGET_S = 10.0  # the issue: 40 learners in under 10 s with the default --jobs
 CHECK_TARGET_S = 0.5  # the issue: check under 0.5 s on LXD ...
 CHECK_TARGET_RATIO = 1.0  # ... and no slower than the shell verifiers
 IN_PROCESS = {"SNAPLAB_NO_RECORDER_CHECK": "1"}  # check grades in its own process
@@ -86,6 +86,7 @@ class Bench:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
     labs: list[tuple[str, str]] = field(default_factory=list)  # (backend, instance) started
     plain: list[tuple[str, str]] = field(default_factory=list)  # (backend, instance) launched
+    classes: list[list[str]] = field(default_factory=list)  # teardown argv of classes set up
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # worth knowing, not broken
 
@@ -175,6 +176,12 @@ class Bench:
         self.plain.remove((backend, instance))
 
     def cleanup(self) -> None:
+        for argv in list(self.classes):
+            try:
+                self.snap(*argv, ok=(0, 8))
+                self.classes.remove(argv)
+            except Broken as e:
+                self.problems.append(f"cleanup: {e}")
         for backend, instance in list(self.labs):
             try:
                 self.lab_finish(backend, instance)
@@ -504,77 +511,6 @@ def bench_host(b: Bench) -> dict[str, Any]:
     }
 
 
-# 5. class grade ----------------------------------------------------------------------------
-
-
-def bench_class(b: Bench, backend: str) -> dict[str, Any]:
-    """One class of 40 in projects on this host; rosters of its first 10, 20 and 40 learners."""
-    name = f"b{b.run_id}-{backend}"
-    rosters = {}
-    for n in CLASS_SIZES:
-        rosters[n] = b.state / f"{name}-{n}.csv"
-        rows = [f"l{i:02d},learner {i},local,{backend}" for i in range(1, n + 1)]
-        rosters[n].write_text("id,name,target,backend\n" + "\n".join(rows) + "\n")
-    full = str(rosters[CLASS_SIZES[-1]])
-    out = b.state / f"{name}-book"
-    say(f"{backend}: class — setup of {CLASS_SIZES[-1]} learners (not timed)")
-    try:
-        setup_s, _ = b.snap("class", "setup", full, "--name", name)
-        for i in range(1, CLASS_SOLVED + 1):
-            b.snap("solve", LAB, "--backend", backend, "--project", f"{name}-l{i:02d}")
-
-        def grade(n: int, *jobs: str) -> float:
-            return b.snap(
-                "class", "grade", str(rosters[n]), "--name", name, "--out", str(out), *jobs, ok=(0,)
-            )[0]
-
-        _, first = b.snap("class", "grade", full, "--name", name, "--out", str(out), "--json")
-        book = reply(first, "snaplab class grade --json")
-        solved = [r for r in book["learners"] if r["score"] == r["max_score"]]
-        if len(solved) != CLASS_SOLVED or book["learners"][-1]["status"] != "graded":
-            raise Broken(f"{backend}: the class does not grade as set up: {first.stdout[:300]}")
-        serial, parallel = [], []
-        by_size: dict[int, list[float]] = {n: [] for n in CLASS_SIZES}
-        for i in range(b.doctor_repeat):
-            say(f"{backend}: class grade {i + 1}/{b.doctor_repeat}")
-            serial.append(grade(CLASS_SIZES[-1], "--jobs", "1"))
-            parallel.append(grade(CLASS_SIZES[-1]))
-            for n in CLASS_SIZES[:-1]:
-                by_size[n].append(grade(n))
-        by_size[CLASS_SIZES[-1]] = parallel
-    finally:
-        b.snap("class", "teardown", full, "--name", name, ok=(0, 8))
-    one, many = stats(serial), stats(parallel)
-    per = {n: round(stats(v)["median"] / n, 4) for n, v in by_size.items()}
-    speedup = ratio(one, many)
-    flat = round(per[CLASS_SIZES[-1]] / per[CLASS_SIZES[0]], 2)
-    targets = [
-        goal(
-            f"40 learners < {CLASS_TARGET_S:g} s",
-            many["median"],
-            CLASS_TARGET_S,
-            f"{speedup:.2f}× over --jobs 1",
-        ),
-        goal(
-            "cost per learner at 40 <= at 10",
-            per[CLASS_SIZES[-1]],
-            per[CLASS_SIZES[0]],
-            f"{flat:.2f}×",
-        ),
-    ]
-    return {
-        "setup_seconds": round(setup_s, 2),
-        "jobs_1": one,
-        "jobs_default": many,
-        "speedup": speedup,
-        "per_learner": per,
-        "per_learner_ratio_40_over_10": flat,
-        "by_size": {n: stats(v) for n, v in by_size.items()},
-        "targets": targets,
-        "target_met": all(t["met"] for t in targets),
-    }
-
-
 # output ----------------------------------------------------------------------------------
 
 
@@ -720,26 +656,7 @@ def render(report: dict[str, Any]) -> str:
             out.append(table(rows))
         out += ["  cold: not measured by bench", ""]
     if res.get("class"):
-        out += [
-            f"5. `snaplab class grade` of {CLASS_SIZES[-1]} learners in projects ({CLASS_SOLVED} solved,",
-            "   the rest idle): --jobs 1 vs the default; per learner = median wall / learners",
-        ]
-        rows = [
-            [
-                "backend",
-                "--jobs 1",
-                "default",
-                "speed-up",
-                *[f"per learner @{n}" for n in CLASS_SIZES],
-            ]
-        ]
-        for be, s in res["class"].items():
-            if "error" not in s:
-                rows.append(
-                    [be, fmt(s["jobs_1"]), fmt(s["jobs_default"]), f"{s['speedup']:.2f}×"]
-                    + [f"{s['per_learner'][n]:.3f}" for n in CLASS_SIZES]
-                )
-        out += [table(rows), *targets(res["class"]), ""]
+        out += classes.render(res["class"], fmt, table, targets)
     if res.get("storage"):
         out += storage.render(res["storage"], fmt, table)
     out.append(f"bench took {meta['seconds']:.0f} s; figures in {meta['json']}")
@@ -804,7 +721,19 @@ def main(argv: list[str] | None = None) -> int:
         or "snaplab",
         help="the snaplab CLI (default: next to this Python)",
     )
+    p.add_argument(
+        "--class-sizes",
+        default=os.environ.get("BENCH_CLASS_SIZES", ",".join(map(str, classes.SIZES))),
+        help="class section: learners in each class (default: $BENCH_CLASS_SIZES or "
+        f"{','.join(map(str, classes.SIZES))})",
+    )
     args = p.parse_args(argv)
+    try:
+        sizes = sorted({int(x) for x in args.class_sizes.split(",") if x})
+    except ValueError:
+        p.error(f"--class-sizes takes numbers: {args.class_sizes}")
+    if not sizes or min(sizes) < 1:
+        p.error("--class-sizes: at least one class of at least one learner")
     backends = [x for x in args.backends.split(",") if x]
     only = [x for x in args.only.split(",") if x]
     for x in backends:
@@ -839,7 +768,13 @@ def main(argv: list[str] | None = None) -> int:
             results["host"] = guarded(b, "host", lambda: bench_host(b))
         if "class" in only:
             results["class"] = {
-                be: guarded(b, f"class/{be}", lambda be=be: bench_class(b, be)) for be in backends
+                be: guarded(
+                    b,
+                    f"class/{be}",
+                    lambda be=be: classes.measure(b, be, sizes, stats, say, goal, Broken),
+                )
+                for be in backends
+                if be in classes.BACKENDS
             }
         if "storage" in only:
             results["storage"] = {

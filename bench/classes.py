@@ -1,0 +1,164 @@
+"""The `class` section of the bench: a whole class on the local LXD, at three sizes.
+
+For each size, one class in projects on this host (learners `l001`…, class
+`bench-<run>-<backend>-<n>`): `snaplab class setup` timed once, two learners
+then solve the lab, `snaplab class grade` timed GRADE_N times (the first run's
+gradebook must grade the two solved in full and the rest at 0), and `snaplab
+class teardown` timed once, straight after, so only one class loads the host at
+a time. A class that was set up is on the bench's cleanup list until its
+teardown ran, so a failure or Ctrl-C tears it down too. Per learner = seconds /
+learners; "per learner @max / @min" is how the cost grows with the class.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from typing import Any
+
+SIZES = (10, 50, 200)
+BACKENDS = ("lxd",)  # the issue's figures are one LXD host's; Incus is tested, not benched
+SOLVED = 2  # learners who finish the lab before grading; the rest have done nothing
+GRADE_N = 3
+SETUP_TARGET_S = 60.0  # the issue: 200 learners set up in under 60 s ...
+GRADE_TARGET_S = 3.0  # ... and graded in under 3 s (median)
+TARGET_SIZE = 200
+LAB = "snapshots"
+
+
+def free_address() -> str:
+    """Where setup makes the daemon listen if it does not yet (teardown unsets it): a free
+    loopback port, never a port another daemon or class on this machine may be using."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{probe.getsockname()[1]}"
+
+
+def roster(b: Any, backend: str, n: int) -> tuple[str, str]:
+    name = b.name(backend, str(n))
+    path = b.state / f"{name}.csv"
+    rows = [f"l{i:03d},learner {i},local,{backend}" for i in range(1, n + 1)]
+    path.write_text("id,name,target,backend\n" + "\n".join(rows) + "\n")
+    return name, str(path)
+
+
+def one_class(b: Any, backend: str, n: int, stats: Any, say: Any, broken: Any) -> dict[str, Any]:
+    name, path = roster(b, backend, n)
+    out = str(b.state / f"{name}-book")
+    teardown = ["class", "teardown", path, "--name", name]
+    say(f"{backend}: class of {n}: setup")
+    b.classes.append(teardown)  # until its teardown ran: the bench's cleanup runs it
+    setup_s, _ = b.snap("class", "setup", path, "--name", name, "--listen", free_address())
+    solved = min(SOLVED, n)
+    for i in range(1, solved + 1):
+        b.snap("solve", LAB, "--backend", backend, "--project", f"{name}-l{i:03d}")
+    grades = []
+    for i in range(GRADE_N):
+        say(f"{backend}: class of {n}: grade {i + 1}/{GRADE_N}")
+        argv = ["class", "grade", path, "--name", name, "--out", out, "--json"]
+        seconds, done = b.snap(*argv, ok=(0, 1))
+        grades.append(seconds)
+        if i == 0:
+            graded_as_set_up(done.stdout, solved, n, broken)
+    say(f"{backend}: class of {n}: teardown")
+    teardown_s, _ = b.snap(*teardown)
+    b.classes.remove(teardown)
+    grade = stats(grades)
+    return {
+        "learners": n,
+        "setup": round(setup_s, 2),
+        "grade": grade,
+        "teardown": round(teardown_s, 2),
+        "per_learner": {
+            "setup": round(setup_s / n, 4),
+            "grade": round(grade["median"] / n, 4),
+            "teardown": round(teardown_s / n, 4),
+        },
+    }
+
+
+def graded_as_set_up(stdout: str, solved: int, n: int, broken: Any) -> None:
+    """The first solved learners in full, everyone else graded at 0: else the figures lie."""
+    try:
+        book = json.loads(stdout)
+    except ValueError:
+        raise broken(f"class grade --json printed no JSON: {stdout[:200]}") from None
+    rows = book["learners"]
+    full = [r["id"] for r in rows if r["score"] is not None and r["score"] == r["max_score"]]
+    zero = [r["id"] for r in rows if r["status"] == "graded" and r["score"] == 0]
+    if (
+        len(rows) != n
+        or full != [f"l{i:03d}" for i in range(1, solved + 1)]
+        or len(zero) != n - solved
+    ):
+        said = [(r["id"], r["status"], r["score"], r["reason"]) for r in rows[:5]]
+        raise broken(f"the class of {n} does not grade as set up: {said}")
+
+
+def measure(
+    b: Any, backend: str, sizes: list[int], stats: Any, say: Any, goal: Any, broken: Any
+) -> dict[str, Any]:
+    by_size = {n: one_class(b, backend, n, stats, say, broken) for n in sizes}
+    small, big = by_size[min(sizes)], by_size[max(sizes)]
+    growth = {
+        what: round(big["per_learner"][what] / small["per_learner"][what], 2)
+        if small["per_learner"][what]
+        else None
+        for what in ("setup", "grade", "teardown")
+    }
+    targets = []
+    if TARGET_SIZE in by_size:
+        s = by_size[TARGET_SIZE]
+        targets = [
+            goal(f"setup of {TARGET_SIZE} < {SETUP_TARGET_S:g} s", s["setup"], SETUP_TARGET_S),
+            goal(
+                f"grade of {TARGET_SIZE} < {GRADE_TARGET_S:g} s (median)",
+                s["grade"]["median"],
+                GRADE_TARGET_S,
+            ),
+        ]
+    return {
+        "sizes": {str(n): r for n, r in by_size.items()},
+        "growth_per_learner": growth,
+        "targets": targets,
+        "target_met": all(t["met"] for t in targets),
+    }
+
+
+def render(results: dict[str, Any], fmt: Any, table: Any, targets: Any) -> list[str]:
+    out = [
+        "5. a class on this host, one project per learner (2 solved, the rest idle): `class setup`",
+        "   once, `class grade` median [min–max] of 3, `class teardown` once; seconds, and per",
+        "   learner (seconds / learners); growth = per learner at the largest class / at the",
+        "   smallest (1.00: the cost per learner does not grow with the class)",
+    ]
+    rows = [
+        ["backend", "learners", "setup", "/learner", "grade", "/learner", "teardown", "/learner"]
+    ]
+    for be, r in results.items():
+        if "error" in r:
+            continue
+        for n, s in r["sizes"].items():
+            per = s["per_learner"]
+            rows.append(
+                [
+                    be,
+                    n,
+                    f"{s['setup']:.2f}",
+                    f"{per['setup']:.3f}",
+                    fmt(s["grade"]),
+                    f"{per['grade']:.3f}",
+                    f"{s['teardown']:.2f}",
+                    f"{per['teardown']:.3f}",
+                ]
+            )
+    out.append(table(rows))
+    for be, r in results.items():
+        if "error" not in r:
+            g = r["growth_per_learner"]
+            out.append(
+                f"  {be}: growth per learner: setup {g['setup']}×, grade {g['grade']}×, "
+                f"teardown {g['teardown']}×"
+            )
+    out += targets({be: r for be, r in results.items() if "error" in r or r["targets"]})
+    return out + [""]
