@@ -8,11 +8,18 @@ class teardown` timed once, straight after, so only one class loads the host at
 a time. A class that was set up is on the bench's cleanup list until its
 teardown ran, so a failure or Ctrl-C tears it down too. Per learner = seconds /
 learners; "per learner @max / @min" is how the cost grows with the class.
+
+Wall time on a shared 2-core host counts whatever else runs; so setup's CPU
+time is reported too, which other load does not inflate the same way: the
+daemon's (its process and the children it reaped: tar, forkstart...) and
+snaplab's own (the CLI and its children).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import resource
 import socket
 from typing import Any
 
@@ -24,6 +31,7 @@ SETUP_TARGET_S = 60.0  # the issue: 200 learners set up in under 60 s ...
 GRADE_TARGET_S = 3.0  # ... and graded in under 3 s (median)
 TARGET_SIZE = 200
 LAB = "snapshots"
+CLI = {"lxd": "lxc", "incus": "incus"}
 
 
 def free_address() -> str:
@@ -32,6 +40,20 @@ def free_address() -> str:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return f"127.0.0.1:{probe.getsockname()[1]}"
+
+
+def daemon_cpu(b: Any, backend: str) -> float:
+    """CPU seconds the daemon has used so far, with the children it has reaped."""
+    _, done = b.run([CLI[backend], "query", "/1.0"])
+    pid = json.loads(done.stdout)["environment"]["server_pid"]
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def roster(b: Any, backend: str, n: int) -> tuple[str, str]:
@@ -48,7 +70,9 @@ def one_class(b: Any, backend: str, n: int, stats: Any, say: Any, broken: Any) -
     teardown = ["class", "teardown", path, "--name", name]
     say(f"{backend}: class of {n}: setup")
     b.classes.append(teardown)  # until its teardown ran: the bench's cleanup runs it
+    daemon0, own0 = daemon_cpu(b, backend), own_cpu()
     setup_s, _ = b.snap("class", "setup", path, "--name", name, "--listen", free_address())
+    cpu = {"daemon": daemon_cpu(b, backend) - daemon0, "snaplab": own_cpu() - own0}
     solved = min(SOLVED, n)
     for i in range(1, solved + 1):
         b.snap("solve", LAB, "--backend", backend, "--project", f"{name}-l{i:03d}")
@@ -67,10 +91,12 @@ def one_class(b: Any, backend: str, n: int, stats: Any, say: Any, broken: Any) -
     return {
         "learners": n,
         "setup": round(setup_s, 2),
+        "setup_cpu": {k: round(v, 2) for k, v in cpu.items()},
         "grade": grade,
         "teardown": round(teardown_s, 2),
         "per_learner": {
             "setup": round(setup_s / n, 4),
+            "setup_cpu": round(sum(cpu.values()) / n, 4),
             "grade": round(grade["median"] / n, 4),
             "teardown": round(teardown_s / n, 4),
         },
@@ -104,7 +130,7 @@ def measure(
         what: round(big["per_learner"][what] / small["per_learner"][what], 2)
         if small["per_learner"][what]
         else None
-        for what in ("setup", "grade", "teardown")
+        for what in ("setup", "setup_cpu", "grade", "teardown")
     }
     targets = []
     if TARGET_SIZE in by_size:
@@ -130,10 +156,22 @@ def render(results: dict[str, Any], fmt: Any, table: Any, targets: Any) -> list[
         "5. a class on this host, one project per learner (2 solved, the rest idle): `class setup`",
         "   once, `class grade` median [min–max] of 3, `class teardown` once; seconds, and per",
         "   learner (seconds / learners); growth = per learner at the largest class / at the",
-        "   smallest (1.00: the cost per learner does not grow with the class)",
+        "   smallest (1.00: the cost per learner does not grow with the class); setup cpu =",
+        "   CPU seconds of the daemon + snaplab during setup (other load inflates it less)",
     ]
     rows = [
-        ["backend", "learners", "setup", "/learner", "grade", "/learner", "teardown", "/learner"]
+        [
+            "backend",
+            "learners",
+            "setup",
+            "/learner",
+            "setup cpu (daemon+snaplab)",
+            "/learner",
+            "grade",
+            "/learner",
+            "teardown",
+            "/learner",
+        ]
     ]
     for be, r in results.items():
         if "error" in r:
@@ -146,6 +184,8 @@ def render(results: dict[str, Any], fmt: Any, table: Any, targets: Any) -> list[
                     n,
                     f"{s['setup']:.2f}",
                     f"{per['setup']:.3f}",
+                    f"{s['setup_cpu']['daemon']:.1f}+{s['setup_cpu']['snaplab']:.1f}",
+                    f"{per['setup_cpu']:.3f}",
                     fmt(s["grade"]),
                     f"{per['grade']:.3f}",
                     f"{s['teardown']:.2f}",
@@ -157,8 +197,8 @@ def render(results: dict[str, Any], fmt: Any, table: Any, targets: Any) -> list[
         if "error" not in r:
             g = r["growth_per_learner"]
             out.append(
-                f"  {be}: growth per learner: setup {g['setup']}×, grade {g['grade']}×, "
-                f"teardown {g['teardown']}×"
+                f"  {be}: growth per learner: setup {g['setup']}× (its cpu {g['setup_cpu']}×), "
+                f"grade {g['grade']}×, teardown {g['teardown']}×"
             )
     out += targets({be: r for be, r in results.items() if "error" in r or r["targets"]})
     return out + [""]
