@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from snaplab.backends import BACKENDS, NAMES, get_backend
+from snaplab.backends import BACKENDS, NAMES
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, both, detect
 
@@ -209,70 +209,18 @@ class ClassResult:
 
 
 def run_setup(args: argparse.Namespace) -> ClassResult:
-    import csv
-    import os
-
-    from snaplab.classroom import projects, recording
+    from snaplab.classroom import setup
 
     lab, roster = _load(args)
     jobs = _jobs(args)  # every usage error before the daemon is touched
-    lang = detect(getattr(args, "lang", None))
-    progress = Progress(len(roster.learners), "setup", lang)
-    notes = []
-    hosts = projects.read_hosts(roster)
-    for admin in (host.admin for host in hosts.values()):
-        where = projects.listen(roster, admin, args.listen or admin.backend.listen)
-        title = admin.backend.title
-        notes.append(
-            both(
-                f"learners reach this host's {title} at {where}",
-                f"학습자는 이 호스트의 {title}에 {where}(으)로 접속합니다",
-            )
-        )
-    done = projects.each(
-        roster.learners,
-        lambda learner: projects.setup_one(lab, roster, learner, hosts),
+    progress = Progress(len(roster.learners), "setup", detect(getattr(args, "lang", None)))
+    done, notes, files = setup.setup(
+        lab,
+        roster,
         jobs,
+        args.listen,
         lambda d: progress.add("failed" if d.error else "ok", f"{d.id}: " + _outcome(d)),
     )
-    started = recording.started(lab, roster)
-    if started:
-        unrecorded = recording.record(lab, roster, started)
-        for d in done:
-            if d.id in unrecorded and not d.error:
-                d.error = both("the lab runs, but ", "실습은 실행 중이지만 ") + unrecorded[d.id]
-        n = len(started) - len(unrecorded)
-        notes.append(
-            both(
-                f"recording {n} learner(s) until `snaplab class teardown`",
-                f"`snaplab class teardown` 전까지 학습자 {n}명의 단계를 기록합니다",
-            )
-        )
-    files = []
-    tokens = [d for d in done if d.token]
-    if tokens:
-        path = projects.class_dir(roster) / "access.csv"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(["id", "name", "project", "token"])
-            names = {learner.id: learner.name for learner in roster.learners}
-            for d in tokens:
-                w.writerow([d.id, names[d.id], d.project, d.token])
-        files.append(path)
-        cli = get_backend(roster.local()[0].backend).cli
-        commands = (
-            f"`{cli} remote add classroom TOKEN`, `{cli} remote switch classroom`, "
-            f"`{cli} project switch PROJECT`"
-        )
-        notes.append(
-            both(
-                f"hand each learner their own line of {path} (secret, one use); they run: "
-                + commands,
-                f"학습자마다 {path}에서 자기 줄만 전해 주세요(비밀이며 한 번만 쓸 수 있습니다). "
-                f"학습자가 실행할 명령: {commands}",
-            )
-        )
     return ClassResult("setup", roster, done, notes, files)
 
 
@@ -282,30 +230,19 @@ def _outcome(d: Done) -> Text:
 
 
 def run_teardown(args: argparse.Namespace) -> ClassResult:
-    import shutil
-
-    from snaplab.classroom import projects, recording
+    from snaplab.classroom import setup
 
     lab, roster = _load(args)
     jobs = _jobs(args)
     progress = Progress(len(roster.learners), "teardown", detect(getattr(args, "lang", None)))
-    recording.stop_recorders(roster)
-    hosts = projects.read_hosts(roster)
-    done = projects.each(
-        roster.learners,
-        lambda learner: projects.teardown_one(lab, roster, learner, hosts),
+    done, notes = setup.teardown(
+        lab,
+        roster,
         jobs,
         lambda d: progress.add(
             "failed" if d.error else "kept" if d.kept else "ok", f"{d.id}: " + _outcome(d)
         ),
     )
-    notes: list[Text] = []
-    if not any(d.error or d.kept for d in done):
-        # the daemon stops listening only when no learner of the class may still need it
-        for name in sorted({learner.backend for learner in roster.local()}):
-            if said := projects.unlisten(roster, name):
-                notes.append(said)
-        shutil.rmtree(projects.class_dir(roster), ignore_errors=True)
     return ClassResult("teardown", roster, done, notes)
 
 
