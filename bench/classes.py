@@ -12,7 +12,8 @@ learners; "per learner @max / @min" is how the cost grows with the class.
 Wall time on a shared 2-core host counts whatever else runs; so setup's CPU
 time is reported too, which other load does not inflate the same way: the
 daemon's (its process and the children it reaped: tar, forkstart...) and
-snaplab's own (the CLI and its children).
+snaplab's own (the CLI and its children). The daemon's counts all it did
+meanwhile: on a daemon other sessions use too, their requests are in it.
 """
 
 from __future__ import annotations
@@ -157,7 +158,8 @@ def render(results: dict[str, Any], fmt: Any, table: Any, targets: Any) -> list[
         "   once, `class grade` median [min–max] of 3, `class teardown` once; seconds, and per",
         "   learner (seconds / learners); growth = per learner at the largest class / at the",
         "   smallest (1.00: the cost per learner does not grow with the class); setup cpu =",
-        "   CPU seconds of the daemon + snaplab during setup (other load inflates it less)",
+        "   CPU seconds of the daemon + snaplab during setup (other load inflates it less; the",
+        "   daemon's includes other clients' requests meanwhile)",
     ]
     rows = [
         [
