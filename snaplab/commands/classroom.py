@@ -107,7 +107,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="re-grade only this learner (repeatable) and merge into the existing gradebook",
     )
     grade.add_argument(
-        "--timeout", type=float, default=30.0, help="seconds per learner (default: 30)"
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="seconds each request to a daemon may take (default: 30)",
     )
 
 
