@@ -1,7 +1,7 @@
 """Every learner's evidence in one pass: one read per daemon, each learner's own journal.
 
 `check` asks its daemon about one container (snaplab/lab/runner.py `gather`): a class of
-200 asked that way is 200 connections and some 600 requests. Here each daemon is asked once,
+200 asked that way is 200 connections and several requests and an exec each. Here each daemon is asked once,
 `GET /1.0/instances?recursion=2&all-projects=true` (LXD 5.0 and Incus 6.0 both answer it:
 every project's instances, each with its snapshots), and each learner's `Live` is cut from
 that answer. What only the container can tell (the lab's `record.files`) is read through

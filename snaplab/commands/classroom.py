@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="instructors: set up, grade and tear down a whole class",
         description="Run a class: `setup` makes a project per learner on this host with the "
         "lab started in it and a token that reaches only that project; `grade` grades every "
-        "learner in parallel into a gradebook (CSV, JSON, JUnit XML, HTML); `teardown` "
+        "learner in one pass into a gradebook (CSV, JSON, JUnit XML, HTML); `teardown` "
         "removes only what setup made.",
     )
     verbs = p.add_subparsers(dest="class_verb", metavar="ACTION", parser_class=type(p))
