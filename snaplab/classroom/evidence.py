@@ -1,12 +1,11 @@
 """Every learner's evidence in one pass: one read per daemon, each learner's own journal.
 
 `check` asks its daemon about one container (snaplab/lab/runner.py `gather`): a class of
-200 asked that way is 200 connections and several requests and an exec each. Here each daemon is asked once,
-`GET /1.0/instances?recursion=2&all-projects=true` (LXD 5.0 and Incus 6.0 both answer it:
-every project's instances, each with its snapshots), and each learner's `Live` is cut from
-that answer. What only the container can tell (the lab's `record.files`) is read through
-the files API, a few at a time: no exec, so no event in anyone's journal, and it works on a
-stopped container too. Every request carries its own time limit: no signal, so this runs on
+200 asked that way is 200 connections and several requests and an exec each. Here each
+daemon is asked for every project's instances and their snapshots at once (`listing`), and
+each learner's `Live` is cut from that answer. What only the container can tell (the lab's
+`record.files`) is read through the files API, a few at a time: no exec, so no event in
+anyone's journal, and it works on a stopped container too. Every request carries its own time limit: no signal, so this runs on
 any thread.
 """
 
@@ -53,21 +52,59 @@ def node(conn: Connection, path: str, project: str | None, timeout: float) -> An
     )
 
 
+def get(conn: Connection, path: str, project: str | None, timeout: float, **ask: Any) -> Any:
+    return node(conn, path, project, timeout).get(params=ask).json()["metadata"] or []
+
+
 def listing(conn: Connection, projects: set[str], timeout: float) -> dict[tuple[str, str], Any]:
-    """Every instance with its snapshots, in one request; a daemon that refuses `all-projects`
-    (a certificate restricted to some projects) is asked once per project instead."""
-    ask = {"recursion": 2}
+    """Every instance of the daemon, by (project, name), each with its `snapshots` (names;
+    `created_at` ""): one request for the instances, one per storage pool for the snapshots.
+
+    `GET /1.0/instances?recursion=2&all-projects=true` gives both at once (LXD 5.0.2 and
+    Incus 6.0.4 both answer it) but renders each instance's state too (processes, network,
+    disk), which no check reads: about 0.1 s an instance on LXD 5.0.2, 20 s for 200. So the
+    instances at recursion=1, and the snapshots as their storage volumes (`NAME/SNAPSHOT`),
+    the daemon's same records. A daemon that refuses `all-projects` for the instances (a
+    certificate restricted to some projects; LXD 5.0.2 holding more than 255 instances says
+    "too many parameters") is asked for each learner project's; one that refuses it for the
+    volumes too, for each project's instances with their snapshots (recursion=2)."""
     try:
-        found = node(conn, "/1.0/instances", None, timeout).get(
-            params={**ask, "all-projects": "true"}
-        )
-        answers = [found.json()["metadata"] or []]
+        found = get(conn, "/1.0/instances", None, timeout, recursion=1, **ALL)
     except LXDAPIException:
-        answers = [
-            node(conn, "/1.0/instances", p, timeout).get(params=ask).json()["metadata"] or []
+        found = each_project(conn, projects, timeout, recursion=1)
+    try:
+        taken = snapshot_volumes(conn, timeout)
+    except LXDAPIException:
+        found = each_project(conn, projects, timeout, recursion=2)
+    else:
+        for i in found:
+            i["snapshots"] = taken.get((i.get("project") or "default", i["name"]), [])
+    return {(i.get("project") or "default", i["name"]): i for i in found}
+
+
+def each_project(conn: Connection, projects: set[str], timeout: float, recursion: int) -> list:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        asked = [
+            pool.submit(get, conn, "/1.0/instances", p, timeout, recursion=recursion)
             for p in sorted(projects)
         ]
-    return {(i.get("project") or "default", i["name"]): i for a in answers for i in a}
+        return [i for answer in asked for i in answer.result()]
+
+
+def snapshot_volumes(conn: Connection, timeout: float) -> dict[tuple[str, str], list]:
+    """Every instance's snapshots, by (project, instance), from each pool's volumes."""
+    taken: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for pool in get(conn, "/1.0/storage-pools", None, timeout):
+        path = f"{pool}/volumes"
+        for v in get(conn, path, None, timeout, recursion=1, **ALL):
+            name, _, snapshot = v["name"].partition("/")
+            if snapshot and v.get("type") in ("container", "virtual-machine"):
+                at = (v.get("project") or "default", name)
+                taken.setdefault(at, []).append({"name": snapshot, "created_at": ""})
+    return taken
+
+
+ALL = {"all-projects": "true"}
 
 
 def read_daemon(lab: Lab, where: Where, learners: list[Learner], timeout: float) -> Daemon:

@@ -57,6 +57,7 @@ class Daemon:
     instances: list[dict[str, Any]] = field(default_factory=list)
     files: set[tuple[str, str, str]] = field(default_factory=set)  # (project, instance, path)
     all_projects: bool = True  # False: refuses `all-projects`, as a restricted certificate may
+    too_many: bool = False  # refuses all-projects for instances, as LXD 5.0.2 above 255
     asked: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)
 
     def holds(self, who: Learner, snapshots: tuple[str, ...] = (), file: bool = False) -> None:
@@ -75,15 +76,39 @@ class Daemon:
 
     def get(self, path: str, project: str | None, params: dict[str, Any]) -> Any:
         self.asked.append((path, project, dict(params)))
+        every = "all-projects" in params
+        if every and not self.all_projects:
+            raise LXDAPIException(response(403, "not authorized"))
         if path == "/1.0/instances":
-            if "all-projects" in params and not self.all_projects:
-                raise LXDAPIException(response(403, "not authorized"))
-            found = [i for i in self.instances if project is None or i["project"] == project]
-            return SimpleNamespace(json=lambda: {"metadata": found})
+            if every and self.too_many:
+                raise LXDAPIException(response(500, "too many parameters (273) max = 255"))
+            found = [i for i in self.instances if every or i["project"] == project]
+            if params["recursion"] == 1:  # no snapshots at recursion=1
+                found = [{k: v for k, v in i.items() if k != "snapshots"} for i in found]
+            return answer(found)
+        if path == "/1.0/storage-pools":
+            return answer(["/1.0/storage-pools/default"])
+        if path == "/1.0/storage-pools/default/volumes":
+            return answer(self.volumes())
         name = path.split("/")[3]
         if (project, name, params["path"]) in self.files:
             return SimpleNamespace(content=b"")
         raise NotFound(response(404, "not found"))
+
+    def volumes(self) -> list[dict[str, Any]]:
+        """Each instance's volume and its snapshots' (`NAME/SNAPSHOT`), and an image's."""
+        out = [{"name": "0123abcd", "type": "image", "project": "default"}]
+        for i in self.instances:
+            out.append({"name": i["name"], "type": "container", "project": i["project"]})
+            out += [
+                {"name": f"{i['name']}/{s['name']}", "type": "container", "project": i["project"]}
+                for s in i["snapshots"]
+            ]
+        return out
+
+
+def answer(metadata: Any) -> Any:
+    return SimpleNamespace(json=lambda: {"metadata": metadata})
 
 
 def wire(monkeypatch: Any, daemons: dict[str, Daemon | BaseException]) -> None:

@@ -16,7 +16,7 @@ def state(tmp_path, monkeypatch):
 
 
 def listings(daemon: Daemon) -> list:
-    return [a for a in daemon.asked if a[0] == "/1.0/instances"]
+    return [a for a in daemon.asked if not a[0].endswith("/files")]
 
 
 def test_one_request_per_daemon_reads_every_learners_instance(monkeypatch):
@@ -31,17 +31,20 @@ def test_one_request_per_daemon_reads_every_learners_instance(monkeypatch):
 
     found = evidence.read(LAB, [kim, lee, park], timeout=5)
 
-    for daemon in (lxd, incus):
+    every = {"recursion": 1, "all-projects": "true"}
+    for daemon in (lxd, incus):  # the instances in one request, their snapshots in one a pool
         assert listings(daemon) == [
-            ("/1.0/instances", None, {"recursion": 2, "all-projects": "true"})
+            ("/1.0/instances", None, every),
+            ("/1.0/storage-pools", None, {}),
+            ("/1.0/storage-pools/default/volumes", None, every),
         ]
     live = {i: g.evidence.history.live for i, g in found.items() if isinstance(g, Graded)}
     assert set(live) == {"kim", "lee", "park"}
-    assert live["kim"].snapshots == {"snap": "2026-01-01T00:00:02+00:00"}
+    assert live["kim"].snapshots == {"snap": ""}
     assert live["lee"].snapshots == {} and live["park"].snapshots.keys() == {"a", "b"}
     assert live["kim"].files == {FILE: True} and live["lee"].files == {FILE: False}
     # the file is asked through the files API, in the learner's own project: no exec
-    looks = [a for a in lxd.asked if a[0] != "/1.0/instances"]
+    looks = [a for a in lxd.asked if a[0].endswith("/files")]
     assert sorted(looks) == [
         ("/1.0/instances/ubuntu-test/files", p, {"path": FILE}) for p in ("h1t-kim", "h1t-lee")
     ]
@@ -64,21 +67,37 @@ def test_what_was_seen_goes_into_each_learners_own_journal(monkeypatch):
     assert [(e.snapshots, e.files) for e in seen["lee"]] == [([], {FILE: True})]
 
 
-def test_a_daemon_refusing_all_projects_is_asked_once_per_project(monkeypatch):
-    lxd = Daemon(all_projects=False)
+def kim_and_lee(monkeypatch, lxd: Daemon) -> dict:
+    """kim took a snapshot, lee did not: what the class's read found, and the daemon."""
     kim, lee = learner("kim"), learner("lee")
     lxd.holds(kim, ("snap",))
     lxd.holds(lee)
     started(kim)
     started(lee)
     wire(monkeypatch, {"lxd": lxd})
-    found = evidence.read(LAB, [kim, lee], timeout=5)
-    assert [(a[1], a[2]) for a in listings(lxd)] == [
-        (None, {"recursion": 2, "all-projects": "true"}),
-        ("h1t-kim", {"recursion": 2}),
-        ("h1t-lee", {"recursion": 2}),
+    return {**evidence.read(LAB, [kim, lee], timeout=5), "daemon": lxd}
+
+
+def test_a_daemon_refusing_all_projects_is_asked_once_per_project(monkeypatch):
+    found = kim_and_lee(monkeypatch, Daemon(all_projects=False))
+    lxd = found.pop("daemon")
+    asked = listings(lxd)
+    assert asked[0] == ("/1.0/instances", None, {"recursion": 1, "all-projects": "true"})
+    assert sorted(asked[-2:]) == [
+        ("/1.0/instances", "h1t-kim", {"recursion": 2}),
+        ("/1.0/instances", "h1t-lee", {"recursion": 2}),
     ]
     assert found["kim"].evidence.history.live.snapshots.keys() == {"snap"}
+
+
+def test_lxd_above_255_instances_is_asked_per_project_and_its_volumes_at_once(monkeypatch):
+    found = kim_and_lee(monkeypatch, Daemon(too_many=True))
+    lxd = found.pop("daemon")
+    asked = [(a[0], a[1]) for a in listings(lxd)]
+    assert sorted(asked[1:3]) == [("/1.0/instances", "h1t-kim"), ("/1.0/instances", "h1t-lee")]
+    assert asked[3:] == [("/1.0/storage-pools", None), ("/1.0/storage-pools/default/volumes", None)]
+    assert found["kim"].evidence.history.live.snapshots.keys() == {"snap"}
+    assert found["lee"].evidence.history.live.snapshots == {}
 
 
 def test_each_learner_who_cannot_be_read_says_why_and_stops_no_one(monkeypatch):
@@ -97,7 +116,7 @@ def test_each_learner_who_cannot_be_read_says_why_and_stops_no_one(monkeypatch):
     assert isinstance(found["idle"], SnaplabError) and "not been started" in str(found["idle"])
     assert isinstance(found["gone"], SnaplabError) and "is gone" in str(found["gone"])
     assert found["far"] is down
-    assert len(listings(lxd)) == 1
+    assert len(listings(lxd)) == 3
 
 
 def test_the_container_is_not_connected_until_a_check_asks(monkeypatch):

@@ -81,7 +81,7 @@ def test_one_pass_grades_each_learner_on_their_own_evidence(monkeypatch, project
     assert_not_graded(far, UNREACHABLE)
     assert far.reason == "Incus is not running"  # never a zero
     assert project_lookups.asked == ["h1t-idle"]  # asked only where something was not found
-    assert len([a for a in lxd.asked if a[0] == "/1.0/instances"]) == 1
+    assert len([a for a in lxd.asked if a[0] == "/1.0/instances"]) == 1  # one for the class
 
 
 def test_the_result_is_in_the_asked_language(monkeypatch):
