@@ -8,6 +8,7 @@ below both, so that neither the grader nor the plugin imports the other for it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,12 @@ GRADED = pytest.StashKey[dict]()  # check module's path -> Graded, or the error 
 
 
 def key(path: Any) -> str:
+    return _resolved(str(path))
+
+
+@lru_cache(maxsize=64)
+def _resolved(path: str) -> str:
+    """A class's run asks for every item's module: resolve each path once."""
     return str(Path(path).resolve())
 
 
