@@ -363,7 +363,7 @@ def run_grade(args: argparse.Namespace) -> GradeResult:
     lab, roster = _load(args)
     lang = detect(getattr(args, "lang", None))
     out = args.out or Path(f"gradebook-{roster.name}")
-    jobs = _jobs(args)
+    jobs = _jobs(args) if args.jobs is not None else grading.READS
     if not (args.timeout > 0 and math.isfinite(args.timeout)):
         raise SnaplabError(
             both(
