@@ -95,6 +95,7 @@ def grade_all(
             got.base.steps = results(
                 lab, outcomes[learner.id], got.params, got.commands, got.chain.failures
             )
+            got.base.stamp(got.chain.begun, got.chain.proofs)  # when each step was proven
             result = LearnerResult.from_lab(learner.to_dict(), got.base, lang, share)
         else:
             status, reason = why_not(got, learner, lang, timeout)

@@ -74,6 +74,7 @@ def test_one_pass_grades_each_learner_on_their_own_evidence(monkeypatch, project
     assert kim.status == GRADED and kim.score == TAKEN and kim.max_score == MAX
     assert [s.status for s in kim.steps[:3]] == [PASS, FAIL, PENDING]
     assert kim.snapshot == "snap" and kim.reason == ""
+    assert kim.started and kim.steps[0].proven and not kim.steps[1].proven  # checkpoint times
     assert lee.status == GRADED and lee.score == 0
     assert [s.status for s in lee.steps[:2]] == [FAIL, PENDING] and lee.steps[0].hint
     assert_not_graded(idle, FAILED)
