@@ -26,6 +26,12 @@ What a lab check is given (see checks/test_snapshots.py):
   as clients; `local`: this machine as a testinfra host, as the user who grades.
 snaplab/rules.py is where a check author reads this, with the helpers a check may import.
 For a lab's own tests: `lab_learner`, a learner on a real daemon (snaplab/testing.py).
+
+`--lab-roster ROSTER` grades a whole class in this one session, as testinfra's `--hosts`
+runs each test on every host: each lab check runs once per learner of the roster (a CSV or
+YAML roster, as `snaplab class` reads it), its id naming them (`test_snapshot_taken[kim]`),
+and the fixtures give that learner's evidence, every learner's read in one pass
+(snaplab/classroom/evidence.py). `snaplab class grade` runs this same session.
 """
 
 from __future__ import annotations
@@ -36,8 +42,9 @@ from typing import Any
 
 import pytest
 
+from snaplab.lab.graded import CLASSES as _CLASSES
 from snaplab.lab.graded import GRADED as _GRADED
-from snaplab.lab.graded import Graded
+from snaplab.lab.graded import Class, Graded
 from snaplab.lab.graded import key as _key
 from snaplab.lab.graded import seed as seed  # `check` seeds the run (snaplab/lab/grader.py)
 
@@ -49,6 +56,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--lab-project", help="the project of the lab container")
     group.addoption("--lab-remote", help="a stored HTTPS remote, as added by `snaplab remote add`")
     group.addoption("--lab-lang", help="ko or en: the language of the lab's messages")
+    group.addoption(
+        "--lab-roster",
+        metavar="ROSTER",
+        help="grade every learner of this class roster (CSV or YAML, as `snaplab class` reads "
+        "it): each lab check runs once per learner, its test id naming them",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -57,6 +70,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "step(id): the lab step this check grades")
     config.addinivalue_line("markers", "host_check(id): the doctor check this test runs")
     register()  # --hosts=lxd://NAME and incus://NAME, in anyone's testinfra suite
+    if config.getoption("--lab-roster"):
+        _roster(config)
 
 
 def _read(config: pytest.Config, lab: Any) -> Graded:
@@ -92,9 +107,70 @@ def lab_of(module: Any) -> Any:
     return None
 
 
-def _graded(request: pytest.FixtureRequest) -> Graded:
+ROSTER_TIMEOUT = 30.0  # seconds each request of a class's read may take (`class grade`'s)
+
+
+def _class(config: pytest.Config, module: Any) -> Class | None:
+    """The class this check module grades: seeded by `class grade`, or the `--lab-roster`'s
+    learners (their evidence read when a check first asks); None: a plain run."""
+    classes = config.stash.setdefault(_CLASSES, {})
+    name = _key(module)
+    path = config.getoption("--lab-roster")
+    if name in classes or not path:
+        return classes.get(name)
+    lab = lab_of(name)
+    if lab is None:
+        return None
+    classes[name] = Class(lab, _roster(config, lab.instance))
+    return classes[name]
+
+
+def _roster(config: pytest.Config, instance: str = "ubuntu-test") -> list[Any]:
+    """The `--lab-roster`'s learners (`instance`: theirs where a row names none)."""
+    from snaplab.classroom import roster
+    from snaplab.errors import SnaplabError
+    from snaplab.i18n import detect
+
+    try:
+        return list(roster.load(Path(config.getoption("--lab-roster")), instance=instance).learners)
+    except SnaplabError as e:  # a bad roster: its one line, before anything is collected
+        raise pytest.UsageError(e.render(detect(config.getoption("--lab-lang")))) from None
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """With a roster, each lab check once per learner, as testinfra does per host."""
+    if "_roster_learner" not in metafunc.fixturenames:
+        return
+    klass = _class(metafunc.config, metafunc.definition.path)
+    if klass is not None:
+        ids = [learner.id for learner in klass.learners]
+        metafunc.parametrize("_roster_learner", klass.learners, ids=ids)
+
+
+@pytest.fixture
+def _roster_learner() -> Any:
+    """The learner whose evidence the lab fixtures give (`--lab-roster`); None: the session's."""
+    return None
+
+
+def _learner_graded(request: pytest.FixtureRequest, learner: Any) -> Graded:
+    klass = _class(request.config, request.path)
+    assert klass is not None, "a learner is given only when a class is graded"
+    if klass.found is None:
+        from snaplab.classroom.evidence import read
+
+        klass.found = read(klass.lab, klass.learners, ROSTER_TIMEOUT)
+    found = klass.found[learner.id]
+    if isinstance(found, BaseException):  # their daemon down, no session: one line
+        pytest.fail(str(found) or type(found).__name__, pytrace=False)
+    return found
+
+
+def _graded(request: pytest.FixtureRequest, learner: Any = None) -> Graded:
     from snaplab.errors import SnaplabError
 
+    if learner is not None:
+        return _learner_graded(request, learner)
     cache = request.config.stash.setdefault(_GRADED, {})
     name = _key(request.path)
     if name not in cache:
@@ -114,31 +190,31 @@ def _graded(request: pytest.FixtureRequest) -> Graded:
 
 
 @pytest.fixture
-def history(request: pytest.FixtureRequest) -> Any:
-    return _graded(request).evidence.history
+def history(request: pytest.FixtureRequest, _roster_learner: Any) -> Any:
+    return _graded(request, _roster_learner).evidence.history
 
 
 @pytest.fixture
-def container(request: pytest.FixtureRequest) -> Any:
-    return _graded(request).evidence.host
+def container(request: pytest.FixtureRequest, _roster_learner: Any) -> Any:
+    return _graded(request, _roster_learner).evidence.host
 
 
 @pytest.fixture
-def daemons(request: pytest.FixtureRequest) -> dict[str, Any]:
+def daemons(request: pytest.FixtureRequest, _roster_learner: Any) -> dict[str, Any]:
     """The primary and the lab's other daemons (lab.yaml `resources: daemons`), by role, as
     pylxd clients."""
     from snaplab.errors import SnaplabError
 
     try:
-        return _graded(request).daemons
+        return _graded(request, _roster_learner).daemons
     except SnaplabError as e:  # one line with its fix, as `start` says it
         pytest.fail(str(e), pytrace=False)
 
 
 @pytest.fixture
-def local(request: pytest.FixtureRequest) -> Any:
+def local(request: pytest.FixtureRequest, _roster_learner: Any) -> Any:
     """This machine as a testinfra host, as the user who grades: their client, their files."""
-    return _graded(request).local
+    return _graded(request, _roster_learner).local
 
 
 @pytest.fixture
@@ -160,28 +236,28 @@ def lab_learner(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 @pytest.fixture
-def snapshot(request: pytest.FixtureRequest) -> str:
-    return _graded(request).base.snapshot
+def snapshot(request: pytest.FixtureRequest, _roster_learner: Any) -> str:
+    return _graded(request, _roster_learner).base.snapshot
 
 
 @pytest.fixture
-def params(request: pytest.FixtureRequest) -> SimpleNamespace:
-    return SimpleNamespace(**_graded(request).params)
+def params(request: pytest.FixtureRequest, _roster_learner: Any) -> SimpleNamespace:
+    return SimpleNamespace(**_graded(request, _roster_learner).params)
 
 
 @pytest.fixture
-def project(request: pytest.FixtureRequest) -> str:
-    return str(_graded(request).base.project)
+def project(request: pytest.FixtureRequest, _roster_learner: Any) -> str:
+    return str(_graded(request, _roster_learner).base.project)
 
 
 @pytest.fixture
-def step(request: pytest.FixtureRequest) -> Any:
+def step(request: pytest.FixtureRequest, _roster_learner: Any) -> Any:
     from snaplab.lab.order import Step
 
     marker = request.node.get_closest_marker("step")
     if marker is None:
         raise pytest.UsageError(f"{request.node.nodeid} uses `step` but is not marked step(ID)")
-    graded = _graded(request)
+    graded = _graded(request, _roster_learner)
     sid = marker.args[0]
     found = Step(graded.chain, sid, next((s.reasons for s in graded.lab.steps if s.id == sid), {}))
     if not found.ready():  # a skipped or unproven step leaves every later one unproven
@@ -203,8 +279,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for i, item in marked:
         by_module.setdefault(_key(item.path), []).append((i, item))
     for name, found in by_module.items():
-        seeded = config.stash.get(_GRADED, {}).get(name)  # `check` has loaded it already
-        lab = seeded.lab if isinstance(seeded, Graded) else lab_of(name)
+        # `check` and `class grade` have loaded it already
+        seeded = config.stash.get(_GRADED, {}).get(name) or config.stash.get(_CLASSES, {}).get(name)
+        lab = seeded.lab if isinstance(seeded, Graded | Class) else lab_of(name)
         if lab is None:
             continue
         order = [s.id for s in lab.steps]
@@ -243,7 +320,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
         _host_check_report(item, report)
         return
     marker = item.get_closest_marker("step")
-    found = item.config.stash.get(_GRADED, {}).get(_key(item.path))
+    found = _found(item)
     if marker is None or not report.failed or not isinstance(found, Graded):
         return
     # evidence found before a later assert failed proves nothing: the next step waits
@@ -255,6 +332,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     failures = found.chain.failures
     message, hint = failure(found.lab, marker.args[0], found.params, found.commands, failures)
     report.longrepr = f"{message.get(lang)}\n{HINT.get(lang)}: {hint.get(lang)}"
+
+
+def _found(item: pytest.Item) -> Any:
+    """The evidence the item was graded on: its learner's, when a class is graded."""
+    callspec = getattr(item, "callspec", None)
+    learner = callspec.params.get("_roster_learner") if callspec else None
+    if learner is None:
+        return item.config.stash.get(_GRADED, {}).get(_key(item.path))
+    klass = item.config.stash.get(_CLASSES, {}).get(_key(item.path))
+    return (klass.found or {}).get(learner.id) if klass else None
 
 
 def _host_check_report(item: pytest.Item, report: pytest.TestReport) -> None:

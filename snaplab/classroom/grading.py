@@ -1,26 +1,33 @@
-"""Grade every learner of a class in parallel, each exactly as `snaplab check` would.
+"""Grade every learner of a class in one pass: one read per daemon, one pytest session.
 
-Workers are forked processes: the engine (pylxd, pytest, the lab) is imported
-once, before the fork, and each worker grades learner after learner with
-`runner.check`, the same function `check` runs. A learner that cannot be graded
-(host unreachable, certificate refused, project or container missing, no answer
-in time) gets a status and a reason, never a silent zero, and never stops the run.
+Every learner's evidence is read at once (snaplab/classroom/evidence.py), then the lab's
+checks run once in one pytest session, each parametrized over the learners, as `pytest
+checks/test_<lab>.py --lab-roster ROSTER` runs them (snaplab/pytest_plugin.py). A learner
+that cannot be graded (host unreachable, certificate refused, project or container missing,
+no answer in time) gets a status and a reason, never a silent zero, and never stops the run.
+No signal and no fork: each request has its own time limit, so a server may call this from
+any thread.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any
 
+import pytest
+import requests
+from pylxd.exceptions import LXDAPIException
+
+from snaplab.classroom import evidence
 from snaplab.classroom.gradebook import FAILED, UNREACHABLE, LearnerResult
 from snaplab.classroom.roster import Learner
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import both
+from snaplab.lab.graded import Class, Graded, seed_class
+from snaplab.lab.grader import Collector, results
 from snaplab.lab.model import Lab
 
 # exit codes that mean "we never reached this learner's daemon as ourselves"
@@ -28,64 +35,102 @@ UNREACHABLE_CODES = {ExitCode.DAEMON_DOWN, ExitCode.PERMISSION}
 
 
 def default_jobs() -> int:
-    """Grading waits on the daemon more than it computes: two workers per core."""
+    """The reads wait on the daemon more than they compute: two at a time per core."""
     return min(16, 2 * (os.cpu_count() or 1))
 
 
-class TimedOut(BaseException):
-    """Raised in a worker by its alarm; BaseException so no `except Exception` swallows it."""
+# requests at once when grading, unless --jobs says: each learner's file look waits on the
+# daemon (which starts a file server in their container) far more than it computes here
+READS = 16
 
 
-_rang: list[bool] = []  # pytest records any exception inside a check as a failure: remember it
+class ClassCollector(Collector):
+    """Each learner's outcome of each step, by (learner id, step id)."""
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        seed_class(config, self.graded)
+        # a failed step's report is the lab's own words (the plugin's): formatting pytest's
+        # traceback first, with its source, took a third of a class's run
+        config.option.tbstyle = "no"
+
+    def key(self, item: pytest.Item, step: str) -> Any:
+        return (item.callspec.params["_roster_learner"].id, step)  # type: ignore[attr-defined]
 
 
-def _alarm(signum: int, frame: Any) -> None:
-    _rang.append(True)
-    raise TimedOut
+_one_session = threading.Lock()  # a pytest session is process-wide state: one at a time
+
+
+def run_class(lab: Lab, learners: list[Learner], found: dict[str, Any]) -> dict[str, dict]:
+    """The lab's checks, once, over these learners: each one's step outcomes, by id."""
+    from snaplab import inprocess
+
+    collector = ClassCollector(Class(lab, learners, found))
+    with _one_session:
+        inprocess.run(lab.checks, collector)
+    outcomes: dict[str, dict[str, bool]] = {learner.id: {} for learner in learners}
+    for (learner_id, step), passed in collector.outcomes.items():
+        outcomes[learner_id][step] = passed
+    return outcomes
+
+
+def grade_all(
+    lab: Lab,
+    learners: list[Learner],
+    lang: str,
+    jobs: int,
+    timeout: float,
+    progress: Callable[[LearnerResult], None],
+) -> list[LearnerResult]:
+    """Results in roster order; `progress` is called on this thread as each one is made.
+    `timeout`: seconds each request to a daemon may take; `jobs`: requests at once."""
+    began = time.monotonic()
+    found = evidence.read(lab, learners, timeout, max(1, jobs))
+    graded = [x for x in learners if isinstance(found[x.id], Graded)]
+    outcomes = run_class(lab, graded, found) if graded else {}
+    share = (time.monotonic() - began) / max(1, len(learners))  # the pass's time, shared
+    out = []
+    for learner in learners:
+        got = found[learner.id]
+        if isinstance(got, Graded):
+            got.base.steps = results(
+                lab, outcomes[learner.id], got.params, got.commands, got.chain.failures
+            )
+            got.base.stamp(got.chain.begun, got.chain.proofs)  # when each step was proven
+            result = LearnerResult.from_lab(learner.to_dict(), got.base, lang, share)
+        else:
+            status, reason = why_not(got, learner, lang, timeout)
+            result = LearnerResult.not_graded(learner.to_dict(), status, reason, share)
+        progress(result)
+        out.append(result)
+    return out
 
 
 def grade_one(lab: Lab, learner: Learner, lang: str, timeout: float) -> LearnerResult:
-    from pylxd.exceptions import LXDAPIException
+    return grade_all(lab, [learner], lang, 1, timeout, lambda r: None)[0]
 
-    from snaplab.lab import runner
 
-    who = learner.to_dict()
-    began = time.monotonic()
-    _rang.clear()
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, timeout)
-    try:
-        try:
-            result = runner.check(lab, learner.session(lab.id), restart_recorder=False)
-        except SnaplabError as e:
-            status = UNREACHABLE if e.code in UNREACHABLE_CODES else FAILED
-            reason = e.render(lang)
-            if e.code == ExitCode.NOT_FOUND and not _project_exists(learner):
-                reason = _missing_project(learner, lang)
-            return LearnerResult.not_graded(who, status, reason, time.monotonic() - began)
-        except LXDAPIException as e:
-            refused = both(f"the daemon refused: {e}", f"데몬이 요청을 거부했습니다: {e}")
-            return LearnerResult.not_graded(
-                who, FAILED, refused.get(lang), time.monotonic() - began
-            )
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        if _rang:
-            raise TimedOut
-        return LearnerResult.from_lab(who, result, lang, time.monotonic() - began)
-    except TimedOut:
-        reason = (
-            f"{timeout:g}초 안에 채점되지 않았습니다 (호스트가 느리거나 응답하지 않습니다)"
-            if lang == "ko"
-            else f"not graded within {timeout:g} s (the host is slow or not answering)"
+def why_not(error: BaseException, learner: Learner, lang: str, timeout: float) -> tuple[str, str]:
+    """The status and the one-line reason of a learner who could not be graded."""
+    if isinstance(error, SnaplabError):
+        if error.code == ExitCode.NOT_FOUND and not _project_exists(learner):
+            return FAILED, _missing_project(learner, lang)
+        return UNREACHABLE if error.code in UNREACHABLE_CODES else FAILED, error.render(lang)
+    if isinstance(error, LXDAPIException):
+        refused = both(f"the daemon refused: {error}", f"데몬이 요청을 거부했습니다: {error}")
+        return FAILED, refused.get(lang)
+    if isinstance(error, requests.Timeout):
+        late = both(
+            f"not graded within {timeout:g} s (the host is slow or not answering)",
+            f"{timeout:g}초 안에 채점되지 않았습니다 (호스트가 느리거나 응답하지 않습니다)",
         )
-        return LearnerResult.not_graded(who, UNREACHABLE, reason, time.monotonic() - began)
-    except Exception as e:  # noqa: BLE001 - one learner's surprise must not end the class's run
-        why = f"{type(e).__name__}: {e}"
-        failed = both(f"grading failed: {why}", f"채점하지 못했습니다: {why}")
-        return LearnerResult.not_graded(who, FAILED, failed.get(lang), time.monotonic() - began)
-    finally:
-        signal.signal(signal.SIGALRM, previous)
+        return UNREACHABLE, late.get(lang)
+    if isinstance(error, requests.ConnectionError):
+        lost = both(
+            f"the daemon stopped answering: {error}", f"데몬이 응답하지 않게 되었습니다: {error}"
+        )
+        return UNREACHABLE, lost.get(lang)
+    why = f"{type(error).__name__}: {error}"
+    return FAILED, both(f"grading failed: {why}", f"채점하지 못했습니다: {why}").get(lang)
 
 
 def _project_exists(learner: Learner) -> bool:
@@ -114,42 +159,3 @@ def _missing_project(learner: Learner, lang: str) -> str:
         f"project {learner.project} does not exist: create it with `snaplab class setup` "
         "or fix the roster's project"
     )
-
-
-def grade_all(
-    lab: Lab,
-    learners: list[Learner],
-    lang: str,
-    jobs: int,
-    timeout: float,
-    progress: Callable[[LearnerResult], None],
-) -> list[LearnerResult]:
-    """Results in roster order; `progress` is called in this process as each one lands."""
-    import pytest  # noqa: F401 - imported once here, inherited by every forked worker
-
-    from snaplab.lab import runner  # noqa: F401
-
-    if jobs <= 1 or len(learners) <= 1:
-        out = []
-        for learner in learners:
-            out.append(grade_one(lab, learner, lang, timeout))
-            progress(out[-1])
-        return out
-    by_id: dict[str, LearnerResult] = {}
-    ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(learners)), mp_context=ctx) as pool:
-        futures: dict[Future[LearnerResult], Learner] = {
-            pool.submit(grade_one, lab, learner, lang, timeout): learner for learner in learners
-        }
-        for future in as_completed(futures):
-            learner = futures[future]
-            try:
-                result = future.result()
-            except Exception as e:  # noqa: BLE001 - a worker died (killed, out of memory)
-                died = both(
-                    f"the grading worker died: {e}", f"채점 작업 프로세스가 죽었습니다: {e}"
-                )
-                result = LearnerResult.not_graded(learner.to_dict(), FAILED, died.get(lang), 0.0)
-            by_id[learner.id] = result
-            progress(result)
-    return [by_id[learner.id] for learner in learners]

@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="instructors: set up, grade and tear down a whole class",
         description="Run a class: `setup` makes a project per learner on this host with the "
         "lab started in it and a token that reaches only that project; `grade` grades every "
-        "learner in parallel into a gradebook (CSV, JSON, JUnit XML, HTML); `teardown` "
+        "learner in one pass into a gradebook (CSV, JSON, JUnit XML, HTML); `teardown` "
         "removes only what setup made.",
     )
     verbs = p.add_subparsers(dest="class_verb", metavar="ACTION", parser_class=type(p))
@@ -107,7 +107,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="re-grade only this learner (repeatable) and merge into the existing gradebook",
     )
     grade.add_argument(
-        "--timeout", type=float, default=30.0, help="seconds per learner (default: 30)"
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="seconds each request to a daemon may take (default: 30)",
     )
 
 
@@ -298,7 +301,7 @@ def run_grade(args: argparse.Namespace) -> GradeResult:
     lab, roster = _load(args)
     lang = detect(getattr(args, "lang", None))
     out = args.out or Path(f"gradebook-{roster.name}")
-    jobs = _jobs(args)
+    jobs = _jobs(args) if args.jobs is not None else grading.READS
     if not (args.timeout > 0 and math.isfinite(args.timeout)):
         raise SnaplabError(
             both(

@@ -7,6 +7,8 @@ below both, so that neither the grader nor the plugin imports the other for it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +65,34 @@ GRADED = pytest.StashKey[dict]()  # check module's path -> Graded, or the error 
 
 
 def key(path: Any) -> str:
+    return _resolved(str(path))
+
+
+@lru_cache(maxsize=64)
+def _resolved(path: str) -> str:
+    """A class's run asks for every item's module: resolve each path once."""
     return str(Path(path).resolve())
 
 
 def seed(config: pytest.Config, graded: Graded) -> None:
     """`check` hands over the evidence it read: the checks then never ask the daemon twice."""
     config.stash.setdefault(GRADED, {})[key(graded.lab.checks)] = graded
+
+
+@dataclass
+class Class:
+    """A class graded in one pytest session (`--lab-roster`, `snaplab class grade`): the lab,
+    its learners in roster order, and each learner's evidence or the error reading it, by
+    learner id (None until a check first asks: collecting alone reads no daemon)."""
+
+    lab: Any
+    learners: list[Any]
+    found: dict[str, Any] | None = None
+
+
+CLASSES = pytest.StashKey[dict]()  # check module's path -> Class
+
+
+def seed_class(config: pytest.Config, klass: Class) -> None:
+    """`class grade` hands over every learner's evidence, read in one pass."""
+    config.stash.setdefault(CLASSES, {})[key(klass.lab.checks)] = klass

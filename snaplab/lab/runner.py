@@ -225,6 +225,12 @@ def observe(lab: Lab, session: Session, conn: Connection, host: Any) -> Live:
         snapshots={s["name"]: s.get("created_at", "") for s in snaps},
     )
     live.files = {p: look_for_file(p, session, conn, host, inst.status) for p in lab.record.files}
+    observed(session, live)
+    return live
+
+
+def observed(session: Session, live: Live) -> None:
+    """What was seen goes into the journal: a later check may need to know it was seen."""
     session.append(
         Entry(
             t=now(),
@@ -234,7 +240,6 @@ def observe(lab: Lab, session: Session, conn: Connection, host: Any) -> Live:
             status=live.status,
         )
     )
-    return live
 
 
 def look_for_file(
@@ -278,25 +283,12 @@ def gather(
     conn = open_session(session)
     notes = []
     if not any(e.kind == "start" for e in session.entries()):
-        raise SnaplabError(
-            both(
-                f"the lab {lab.id} has not been started here: run `snaplab start {lab.id}`",
-                f"{lab.id} 실습이 아직 시작되지 않았습니다: `snaplab start {lab.id}`를 실행하세요",
-            ),
-            ExitCode.NOT_FOUND,
-        )
+        raise not_started(lab)
     # the lab's other daemons: one line when one is down, not a failed step; a remote host's
     # are not this machine's to ask
     others = daemon_clients(lab, conn.backend) if session.url is None else {}
     if not recorder.alive(session) and not restart_recorder:
-        notes.append(
-            both(
-                "no event recorder is running for this lab: steps done while none ran "
-                "leave no evidence",
-                "이 실습의 이벤트 기록기가 실행 중이 아닙니다. 기록기 없이 한 단계는 증거가 "
-                "남지 않습니다",
-            )
-        )
+        notes.append(NO_RECORDER)
     elif not recorder.alive(session):
         recorder.spawn(session, record_for(lab, conn.backend, session.url))
         notes.append(
@@ -311,15 +303,7 @@ def gather(
     host = get_host(session.instance, conn.client)
     live = observe(lab, session, conn, host)
     if not live.exists:
-        raise SnaplabError(
-            both(
-                f"the lab container {session.instance} is gone (deleted?); your journal is kept: "
-                f"`snaplab start {lab.id}` re-creates the container and the lab begins again",
-                f"실습 컨테이너 {session.instance}이(가) 없습니다(삭제되었나요?). 기록은 남아 있습니다: "
-                f"`snaplab start {lab.id}`로 컨테이너를 다시 만들고 실습을 처음부터 시작하세요",
-            ),
-            ExitCode.NOT_FOUND,
-        )
+        raise gone(lab, session)
     recorded = recorder.alive(session)
     # check's own exec is the recorder's marker, where the lab records execs at all
     marked = "instance-exec" in lab.record.events
@@ -330,8 +314,17 @@ def gather(
                 "이벤트 기록기가 늦어지고 있습니다. 잠시 후 다시 check를 실행하세요",
             )
         )
-    history = History(session.entries(), live)
-    snapshot = history.chosen_snapshot() or lab.snapshot
+    return handed(
+        lab, session, Evidence(host, live, History(session.entries(), live), others), notes
+    )
+
+
+def handed(
+    lab: Lab, session: Session, evidence: Evidence, notes: list[Text]
+) -> tuple[Evidence, LabResult, dict[str, str]]:
+    """The evidence with the result it starts and the commands its hints name: gather's,
+    and class grading's, which reads every learner's daemon at once (classroom/evidence.py)."""
+    snapshot = evidence.history.chosen_snapshot() or lab.snapshot
     base = LabResult(
         lab.id, session.backend, session.instance, session.project, snapshot, notes=notes
     )
@@ -339,7 +332,35 @@ def gather(
     commands = {
         s.id: "; ".join(render(c, fill) for c in s.commands[session.backend]) for s in lab.steps
     }
-    return Evidence(host, live, history, others), base, commands
+    return evidence, base, commands
+
+
+NO_RECORDER = both(
+    "no event recorder is running for this lab: steps done while none ran leave no evidence",
+    "이 실습의 이벤트 기록기가 실행 중이 아닙니다. 기록기 없이 한 단계는 증거가 남지 않습니다",
+)
+
+
+def not_started(lab: Lab) -> SnaplabError:
+    return SnaplabError(
+        both(
+            f"the lab {lab.id} has not been started here: run `snaplab start {lab.id}`",
+            f"{lab.id} 실습이 아직 시작되지 않았습니다: `snaplab start {lab.id}`를 실행하세요",
+        ),
+        ExitCode.NOT_FOUND,
+    )
+
+
+def gone(lab: Lab, session: Session) -> SnaplabError:
+    return SnaplabError(
+        both(
+            f"the lab container {session.instance} is gone (deleted?); your journal is kept: "
+            f"`snaplab start {lab.id}` re-creates the container and the lab begins again",
+            f"실습 컨테이너 {session.instance}이(가) 없습니다(삭제되었나요?). 기록은 남아 있습니다: "
+            f"`snaplab start {lab.id}`로 컨테이너를 다시 만들고 실습을 처음부터 시작하세요",
+        ),
+        ExitCode.NOT_FOUND,
+    )
 
 
 def wait_until_passed(

@@ -1,0 +1,211 @@
+"""Every learner's evidence in one pass: one read per daemon, each learner's own journal.
+
+`check` asks its daemon about one container (snaplab/lab/runner.py `gather`): a class of
+200 asked that way is 200 connections and several requests and an exec each. Here each
+daemon is asked for every project's instances and their snapshots at once (`listing`), and
+each learner's `Live` is cut from that answer. What only the container can tell (the lab's
+`record.files`) is read through the files API, a few at a time: no exec, so no event in
+anyone's journal, and it works on a stopped container too. Every request carries its own time limit: no signal, so this runs on
+any thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from pylxd.exceptions import LXDAPIException, NotFound
+
+from snaplab.classroom.roster import Learner
+from snaplab.lab import recorder
+from snaplab.lab.clients import daemon_clients
+from snaplab.lab.graded import Graded
+from snaplab.lab.grader import Evidence
+from snaplab.lab.history import History, Live
+from snaplab.lab.model import Lab
+from snaplab.lab.runner import NO_RECORDER, PROTECT, gone, handed, not_started, observed
+from snaplab.transports import Connection, Target, connect
+
+Where = tuple[str, str | None]  # a daemon: its backend and URL (None: this machine's socket)
+
+
+@dataclass
+class Daemon:
+    """One daemon's answer: its instances by (project, name), and the lab's other daemons."""
+
+    conn: Connection
+    instances: dict[tuple[str, str], dict[str, Any]]
+    others: dict[str, Any] = field(default_factory=dict)
+
+
+def node(conn: Connection, path: str, project: str | None, timeout: float) -> Any:
+    """An API node in `project` (None: no project named, as `all-projects` wants), whose
+    requests give up after `timeout` seconds."""
+    base = conn.client.api
+    return type(base)(
+        base._api_endpoint + path.removeprefix("/1.0"),
+        session=base.session,
+        timeout=timeout,
+        project=project,
+    )
+
+
+def get(conn: Connection, path: str, project: str | None, timeout: float, **ask: Any) -> Any:
+    return node(conn, path, project, timeout).get(params=ask).json()["metadata"] or []
+
+
+def listing(conn: Connection, projects: set[str], timeout: float) -> dict[tuple[str, str], Any]:
+    """Every instance of the daemon, by (project, name), each with its `snapshots` (names;
+    `created_at` ""): one request for the instances, one per storage pool for the snapshots.
+
+    `GET /1.0/instances?recursion=2&all-projects=true` gives both at once (LXD 5.0.2 and
+    Incus 6.0.4 both answer it) but renders each instance's state too (processes, network,
+    disk), which no check reads: about 0.1 s an instance on LXD 5.0.2, 20 s for 200. So the
+    instances at recursion=1, and the snapshots as their storage volumes (`NAME/SNAPSHOT`),
+    the daemon's same records. A daemon that refuses `all-projects` for the instances (a
+    certificate restricted to some projects; LXD 5.0.2 holding more than 255 instances says
+    "too many parameters") is asked for each learner project's; one that refuses it for the
+    volumes too, for each project's instances with their snapshots (recursion=2)."""
+    try:
+        found = get(conn, "/1.0/instances", None, timeout, recursion=1, **ALL)
+    except LXDAPIException:
+        found = each_project(conn, projects, timeout, recursion=1)
+    try:
+        taken = snapshot_volumes(conn, timeout)
+    except LXDAPIException:
+        found = each_project(conn, projects, timeout, recursion=2)
+    else:
+        for i in found:
+            i["snapshots"] = taken.get((i.get("project") or "default", i["name"]), [])
+    return {(i.get("project") or "default", i["name"]): i for i in found}
+
+
+def each_project(conn: Connection, projects: set[str], timeout: float, recursion: int) -> list:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        asked = [
+            pool.submit(get, conn, "/1.0/instances", p, timeout, recursion=recursion)
+            for p in sorted(projects)
+        ]
+        return [i for answer in asked for i in answer.result()]
+
+
+def snapshot_volumes(conn: Connection, timeout: float) -> dict[tuple[str, str], list]:
+    """Every instance's snapshots, by (project, instance), from each pool's volumes."""
+    taken: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for pool in get(conn, "/1.0/storage-pools", None, timeout):
+        path = f"{pool}/volumes"
+        for v in get(conn, path, None, timeout, recursion=1, **ALL):
+            name, _, snapshot = v["name"].partition("/")
+            if snapshot and v.get("type") in ("container", "virtual-machine"):
+                at = (v.get("project") or "default", name)
+                taken.setdefault(at, []).append({"name": snapshot, "created_at": ""})
+    return taken
+
+
+ALL = {"all-projects": "true"}
+
+
+def read_daemon(lab: Lab, where: Where, learners: list[Learner], timeout: float) -> Daemon:
+    backend, url = where
+    # a remote host may trust us in the learners' project only: connect there
+    conn = connect(Target(backend, url, learners[0].project if url else "default"))
+    conn.client.api._timeout = timeout  # the lab's `daemons` and `container` ask through it
+    # a remote host's other daemons are not this machine's to ask (as `check` has it)
+    others = daemon_clients(lab, conn.backend) if url is None else {}
+    return Daemon(conn, listing(conn, {x.project for x in learners}, timeout), others)
+
+
+def look(conn: Connection, learner: Learner, path: str, timeout: float) -> bool | None:
+    """Is the file there? Asked twice (a container stopping or starting as we ask may reset
+    the daemon's file server), then "could not tell", as `check` has it."""
+    files = node(conn, f"/1.0/instances/{learner.instance}/files", learner.project, timeout)
+    for _ in range(2):
+        try:
+            files.get(params={"path": path}, is_api=False)
+            return True
+        except NotFound:
+            return False
+        except LXDAPIException:
+            continue
+    return None
+
+
+class Later:
+    """The learner's container as a testinfra host, connected only if a check asks for it:
+    most labs never do, and a class should not pay a connection per learner for nothing."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._host: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._host is None:
+            self._host = self._make()
+        return getattr(self._host, name)
+
+
+def container(learner: Learner, timeout: float) -> Any:
+    from snaplab.lab.testinfra_backend import get_host
+
+    conn = connect(Target(learner.backend, learner.url, learner.project))
+    conn.client.api._timeout = timeout
+    return get_host(learner.instance, conn.client)
+
+
+def learner_evidence(lab: Lab, learner: Learner, daemon: Daemon, timeout: float) -> Graded:
+    """What `check` would hand this learner's checks, from the daemon's one answer."""
+    session = learner.session(lab.id)
+    entries = session.entries()
+    if not any(e.kind == "start" for e in entries):
+        raise not_started(lab)
+    inst = daemon.instances.get((learner.project, learner.instance))
+    if inst is None:
+        raise gone(lab, session)
+    live = Live(
+        exists=True,
+        created_at=inst.get("created_at", ""),
+        status=inst.get("status", ""),
+        protected=(inst.get("config") or {}).get(PROTECT) == "true",
+        snapshots={s["name"]: s.get("created_at", "") for s in inst.get("snapshots") or []},
+        files={p: look(daemon.conn, learner, p, timeout) for p in lab.record.files},
+    )
+    observed(session, live)
+    history = History(session.entries(), live)
+    host = Later(lambda: container(learner, timeout))
+    notes = [] if recorder.alive(session) else [NO_RECORDER]
+    evidence, base, commands = handed(
+        lab, session, Evidence(host, live, history, daemon.others), notes
+    )
+    return Graded(lab, evidence, base, commands)
+
+
+Found = Graded | BaseException  # a learner's evidence, or why there is none
+
+
+def read(lab: Lab, learners: list[Learner], timeout: float, jobs: int = 8) -> dict[str, Found]:
+    """Each learner's evidence (or the error that stopped it), by learner id: the daemons
+    read at once, then the learners' journals and files a few at a time."""
+    groups: dict[Where, list[Learner]] = {}
+    for learner in learners:
+        groups.setdefault((learner.backend, learner.url), []).append(learner)
+    out: dict[str, Found] = {}
+    workers = max(1, min(jobs, len(learners)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        daemons = {w: pool.submit(read_daemon, lab, w, m, timeout) for w, m in groups.items()}
+        pending = {}
+        for where, members in groups.items():
+            try:
+                daemon = daemons[where].result()
+            except Exception as e:  # noqa: BLE001 - its learners say why, the class goes on
+                out.update({learner.id: e for learner in members})
+                continue
+            for learner in members:
+                pending[learner.id] = pool.submit(learner_evidence, lab, learner, daemon, timeout)
+        for learner_id, future in pending.items():
+            try:
+                out[learner_id] = future.result()
+            except Exception as e:  # noqa: BLE001 - one learner's surprise ends no one's grade
+                out[learner_id] = e
+    return out

@@ -1,0 +1,133 @@
+"""A class's evidence in one pass (snaplab/classroom/evidence.py), on a fake daemon."""
+
+from __future__ import annotations
+
+import pytest
+
+from snaplab.classroom import evidence
+from snaplab.errors import ExitCode, SnaplabError
+from snaplab.lab.graded import Graded
+from tests.unit.fake_class import FILE, LAB, Daemon, learner, started, wire
+
+
+@pytest.fixture(autouse=True)
+def state(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+
+
+def listings(daemon: Daemon) -> list:
+    return [a for a in daemon.asked if not a[0].endswith("/files")]
+
+
+def test_one_request_per_daemon_reads_every_learners_instance(monkeypatch):
+    lxd, incus = Daemon(), Daemon()
+    kim, lee, park = learner("kim"), learner("lee"), learner("park", "incus")
+    lxd.holds(kim, ("snap",), file=True)
+    lxd.holds(lee)
+    incus.holds(park, ("a", "b"))
+    for who in (kim, lee, park):
+        started(who)
+    wire(monkeypatch, {"lxd": lxd, "incus": incus})
+
+    found = evidence.read(LAB, [kim, lee, park], timeout=5)
+
+    every = {"recursion": 1, "all-projects": "true"}
+    for daemon in (lxd, incus):  # the instances in one request, their snapshots in one a pool
+        assert listings(daemon) == [
+            ("/1.0/instances", None, every),
+            ("/1.0/storage-pools", None, {}),
+            ("/1.0/storage-pools/default/volumes", None, every),
+        ]
+    live = {i: g.evidence.history.live for i, g in found.items() if isinstance(g, Graded)}
+    assert set(live) == {"kim", "lee", "park"}
+    assert live["kim"].snapshots == {"snap": ""}
+    assert live["lee"].snapshots == {} and live["park"].snapshots.keys() == {"a", "b"}
+    assert live["kim"].files == {FILE: True} and live["lee"].files == {FILE: False}
+    # the file is asked through the files API, in the learner's own project: no exec
+    looks = [a for a in lxd.asked if a[0].endswith("/files")]
+    assert sorted(looks) == [
+        ("/1.0/instances/ubuntu-test/files", p, {"path": FILE}) for p in ("h1t-kim", "h1t-lee")
+    ]
+
+
+def test_what_was_seen_goes_into_each_learners_own_journal(monkeypatch):
+    lxd = Daemon()
+    kim, lee = learner("kim"), learner("lee")
+    lxd.holds(kim, ("snap",))
+    lxd.holds(lee, file=True)
+    started(kim)
+    started(lee)
+    wire(monkeypatch, {"lxd": lxd})
+    evidence.read(LAB, [kim, lee], timeout=5)
+    seen = {
+        who.id: [e for e in who.session(LAB.id).entries() if e.kind == "observe"]
+        for who in (kim, lee)
+    }
+    assert [(e.snapshots, e.files) for e in seen["kim"]] == [(["snap"], {FILE: False})]
+    assert [(e.snapshots, e.files) for e in seen["lee"]] == [([], {FILE: True})]
+
+
+def kim_and_lee(monkeypatch, lxd: Daemon) -> dict:
+    """kim took a snapshot, lee did not: what the class's read found, and the daemon."""
+    kim, lee = learner("kim"), learner("lee")
+    lxd.holds(kim, ("snap",))
+    lxd.holds(lee)
+    started(kim)
+    started(lee)
+    wire(monkeypatch, {"lxd": lxd})
+    return {**evidence.read(LAB, [kim, lee], timeout=5), "daemon": lxd}
+
+
+def test_a_daemon_refusing_all_projects_is_asked_once_per_project(monkeypatch):
+    found = kim_and_lee(monkeypatch, Daemon(all_projects=False))
+    lxd = found.pop("daemon")
+    asked = listings(lxd)
+    assert asked[0] == ("/1.0/instances", None, {"recursion": 1, "all-projects": "true"})
+    assert sorted(asked[-2:]) == [
+        ("/1.0/instances", "h1t-kim", {"recursion": 2}),
+        ("/1.0/instances", "h1t-lee", {"recursion": 2}),
+    ]
+    assert found["kim"].evidence.history.live.snapshots.keys() == {"snap"}
+
+
+def test_lxd_above_255_instances_is_asked_per_project_and_its_volumes_at_once(monkeypatch):
+    found = kim_and_lee(monkeypatch, Daemon(too_many=True))
+    lxd = found.pop("daemon")
+    asked = [(a[0], a[1]) for a in listings(lxd)]
+    assert sorted(asked[1:3]) == [("/1.0/instances", "h1t-kim"), ("/1.0/instances", "h1t-lee")]
+    assert asked[3:] == [("/1.0/storage-pools", None), ("/1.0/storage-pools/default/volumes", None)]
+    assert found["kim"].evidence.history.live.snapshots.keys() == {"snap"}
+    assert found["lee"].evidence.history.live.snapshots == {}
+
+
+def test_each_learner_who_cannot_be_read_says_why_and_stops_no_one(monkeypatch):
+    lxd = Daemon()
+    kim, idle, gone, far = learner("kim"), learner("idle"), learner("gone"), learner("far", "incus")
+    lxd.holds(kim)
+    lxd.holds(idle)
+    started(kim)
+    started(gone)  # started, but their container is not there any more
+    down = SnaplabError("Incus is not running", ExitCode.DAEMON_DOWN)
+    wire(monkeypatch, {"lxd": lxd, "incus": down})
+
+    found = evidence.read(LAB, [kim, idle, gone, far], timeout=5)
+
+    assert isinstance(found["kim"], Graded)
+    assert isinstance(found["idle"], SnaplabError) and "not been started" in str(found["idle"])
+    assert isinstance(found["gone"], SnaplabError) and "is gone" in str(found["gone"])
+    assert found["far"] is down
+    assert len(listings(lxd)) == 3
+
+
+def test_the_container_is_not_connected_until_a_check_asks(monkeypatch):
+    lxd = Daemon()
+    kim = learner("kim")
+    lxd.holds(kim)
+    started(kim)
+    wire(monkeypatch, {"lxd": lxd})
+    made = []
+    monkeypatch.setattr(evidence, "container", lambda who, timeout: made.append(who) or who)
+    host = evidence.read(LAB, [kim], timeout=5)["kim"].evidence.host
+    assert made == []
+    assert host.project == "h1t-kim" and made == [kim]  # asked: connected, once
+    assert host.instance == "ubuntu-test" and made == [kim]

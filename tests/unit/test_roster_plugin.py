@@ -1,0 +1,91 @@
+"""`pytest checks/test_<lab>.py --lab-roster ROSTER`: each lab check once per learner, its id
+naming them, each graded on their own evidence (a fake daemon: snaplab/classroom/evidence.py
+is what it stands in for)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.fake_class import LAB, Daemon, learner, started, wire
+
+STEPS = [s.id for s in LAB.steps]
+
+
+class Reports:
+    """What the inner pytest run collected, and each test's outcome by its id."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.outcomes: dict[str, str] = {}
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.ids = [item.nodeid.split("::")[-1] for item in session.items]
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call" or report.outcome != "passed":
+            self.outcomes.setdefault(report.nodeid.split("::")[-1], report.outcome)
+
+
+def run(*args: str) -> tuple[int, Reports]:
+    reports = Reports()
+    argv = [str(LAB.checks), "-p", "no:cacheprovider", "-q", "-c", "/dev/null", *args]
+    return int(pytest.main(argv, plugins=[reports])), reports
+
+
+@pytest.fixture
+def roster(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    path = tmp_path / "h1t.csv"
+    path.write_text("id,name,target,project\nkim,Kim,local,h1t-kim\nlee,Lee,local,h1t-lee\n")
+    return path
+
+
+def test_each_check_is_parametrized_over_the_learners_in_step_order(roster):
+    code, reports = run("--collect-only", "--lab-roster", str(roster))
+    assert code == 0
+    names = {s.id: f.__name__ for s, f in zip(LAB.steps, checks(), strict=True)}
+    assert reports.ids == [f"{names[s]}[{who}]" for s in STEPS for who in ("kim", "lee")]
+    assert "test_snapshot_taken[kim]" in reports.ids
+
+
+def test_without_a_roster_nothing_is_parametrized(roster):
+    code, reports = run("--collect-only")
+    assert code == 0 and reports.ids and all("[" not in i for i in reports.ids)
+
+
+def test_each_learner_is_graded_on_their_own_evidence(roster, monkeypatch):
+    lxd = Daemon()
+    kim, lee = learner("kim"), learner("lee")
+    lxd.holds(kim, ("snap",))
+    lxd.holds(lee)
+    started(kim, ("snap",))
+    started(lee)
+    wire(monkeypatch, {"lxd": lxd})
+    code, reports = run("--lab-roster", str(roster))
+    assert code == 1  # some failed
+    assert reports.outcomes["test_snapshot_taken[kim]"] == "passed"
+    assert reports.outcomes["test_snapshot_taken[lee]"] == "failed"
+    assert reports.outcomes["test_snapshot_listed[kim]"] == "failed"  # no `info` yet
+    assert reports.outcomes["test_snapshot_listed[lee]"] == "skipped"  # its step 1 is not done
+    assert len([a for a in lxd.asked if a[0] == "/1.0/instances"]) == 1  # one read for all
+
+
+def test_a_bad_roster_is_one_usage_line(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("x")
+    code, _ = run("--collect-only", "--lab-roster", str(bad))
+    assert code == pytest.ExitCode.USAGE_ERROR
+
+
+def checks() -> list:
+    """The check functions in lab step order, as the module names them."""
+    from tests.unit.graded import check_module
+
+    module = check_module(LAB)
+    marked = [
+        f
+        for f in vars(module).values()
+        if callable(f) and any(m.name == "step" for m in getattr(f, "pytestmark", []))
+    ]
+    by_step = {next(m.args[0] for m in f.pytestmark if m.name == "step"): f for f in marked}
+    return [by_step[s] for s in STEPS]
