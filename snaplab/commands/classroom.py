@@ -296,7 +296,7 @@ class GradeResult:
 
 
 def run_grade(args: argparse.Namespace) -> GradeResult:
-    from snaplab.classroom import gradebook, grading, recording
+    from snaplab.classroom import grade, grading
 
     lab, roster = _load(args)
     lang = detect(getattr(args, "lang", None))
@@ -314,34 +314,14 @@ def run_grade(args: argparse.Namespace) -> GradeResult:
     old = None
     if args.only:
         learners = [roster.get(i) for i in dict.fromkeys(args.only)]
-        old = gradebook.read(out)
-        if old is None:
-            raise SnaplabError(
-                both(
-                    f"no gradebook in {out} to merge into: grade the whole class first "
-                    f"(without --only), or point --out at it",
-                    f"{out}에 합칠 성적표가 없습니다: 먼저 --only 없이 수업 전체를 채점하거나 "
-                    "--out으로 성적표가 있는 곳을 지정하세요",
-                ),
-                ExitCode.USAGE,
-            )
-    notes: list[Text] = []
-    started = recording.started(lab, roster)
-    if any(not recording.recorded(lab, learner) for learner in started):
-        unrecorded = recording.record(lab, roster, started)
-        notes += sorted(set(unrecorded.values()), key=lambda n: n.en)
-        notes.append(
-            both(
-                "the class's event recorders had stopped and were restarted: steps done "
-                "while they were down leave no evidence",
-                "수업의 이벤트 기록기가 멈춰 있어 다시 시작했습니다: 멈춰 있는 동안 한 단계는 "
-                "증거가 남지 않습니다",
-            )
-        )
+        old = grade.earlier_book(out)
     progress = Progress(len(learners), "grade", lang)
-    results: list[LearnerResult] = grading.grade_all(
+    done = grade.grade_class(
         lab,
+        roster,
         learners,
+        old,
+        out,
         lang,
         jobs,
         args.timeout,
@@ -350,9 +330,4 @@ def run_grade(args: argparse.Namespace) -> GradeResult:
             f"{r.id}: " + (f"{r.score}/{r.max_score}" if r.score is not None else r.reason),
         ),
     )
-    steps = [{"id": s.id, "title": s.title.get(lang), "max_points": s.points} for s in lab.steps]
-    book = gradebook.Gradebook(roster.name, lab.id, steps, results, lang, gradebook.now())
-    if old is not None:
-        book = old.merge(results)
-    files = gradebook.write(book, out)
-    return GradeResult(book, files, results, notes)
+    return GradeResult(done.book, done.files, done.fresh, done.notes)
