@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from snaplab.classroom import gradebook, grading, recording
-from snaplab.classroom.gradebook import Gradebook, LearnerResult
+from snaplab.classroom.gradebook import LABELS, Gradebook, LearnerResult
 from snaplab.classroom.roster import Learner, Roster
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, both
@@ -25,6 +26,39 @@ class ClassGrade:
     files: list[Path]
     fresh: list[LearnerResult]  # graded in this run (all, or those --only named)
     notes: list[Text] = field(default_factory=list)
+
+    @property
+    def code(self) -> ExitCode:
+        """0 when every learner graded now was graded, whatever their score; 1 otherwise."""
+        ok = all(r.status == "graded" for r in self.fresh)
+        return ExitCode.OK if ok else ExitCode.NOT_PASSING
+
+    def to_dict(self) -> dict[str, Any]:
+        notes = [n.en for n in self.notes]
+        return {**self.book.to_dict(), "files": [str(f) for f in self.files], "notes": notes}
+
+    def render(self, lang: str) -> str:
+        ko = lang == "ko"
+        lines = []
+        for r in self.book.learners:
+            score = f"{r.score}/{r.max_score}" if r.score is not None else "-"
+            status = LABELS[lang].get(r.status, r.status)
+            lines.append(f"  {r.id:16} {score:>7}  {status:11} {r.reason}")
+        c = self.book.counts()
+        lines.append(
+            (
+                f"  채점 {c['graded']} · 완료 {c['complete']} · 실패 {c['failed']} · "
+                f"연결 불가 {c['unreachable']}"
+            )
+            if ko
+            else (
+                f"  graded {c['graded']} · complete {c['complete']} · failed {c['failed']} · "
+                f"unreachable {c['unreachable']}"
+            )
+        )
+        lines += [f"  ! {n.get(lang)}" for n in self.notes]
+        lines += [f"  {'파일' if ko else 'wrote'}: {f}" for f in self.files]
+        return "\n".join(lines)
 
 
 def earlier_book(out: Path) -> Gradebook:

@@ -15,7 +15,7 @@ from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, both, detect
 
 if TYPE_CHECKING:
-    from snaplab.classroom.gradebook import Gradebook, LearnerResult
+    from snaplab.classroom.grade import ClassGrade
     from snaplab.classroom.projects import Done
     from snaplab.classroom.roster import Roster
 
@@ -252,50 +252,7 @@ def run_teardown(args: argparse.Namespace) -> ClassResult:
 # -- grade ------------------------------------------------------------------------
 
 
-@dataclass
-class GradeResult:
-    book: Gradebook
-    files: list[Path]
-    fresh: list[LearnerResult]  # graded in this run (all, or those --only named)
-    notes: list[Text] = field(default_factory=list)
-
-    @property
-    def code(self) -> ExitCode:
-        """0 when every learner graded now was graded, whatever their score; 1 otherwise."""
-        ok = all(r.status == "graded" for r in self.fresh)
-        return ExitCode.OK if ok else ExitCode.NOT_PASSING
-
-    def to_dict(self) -> dict[str, Any]:
-        notes = [n.en for n in self.notes]
-        return {**self.book.to_dict(), "files": [str(f) for f in self.files], "notes": notes}
-
-    def render(self, lang: str) -> str:
-        from snaplab.classroom.gradebook import LABELS
-
-        ko = lang == "ko"
-        lines = []
-        for r in self.book.learners:
-            score = f"{r.score}/{r.max_score}" if r.score is not None else "-"
-            status = LABELS[lang].get(r.status, r.status)
-            lines.append(f"  {r.id:16} {score:>7}  {status:11} {r.reason}")
-        c = self.book.counts()
-        lines.append(
-            (
-                f"  채점 {c['graded']} · 완료 {c['complete']} · 실패 {c['failed']} · "
-                f"연결 불가 {c['unreachable']}"
-            )
-            if ko
-            else (
-                f"  graded {c['graded']} · complete {c['complete']} · failed {c['failed']} · "
-                f"unreachable {c['unreachable']}"
-            )
-        )
-        lines += [f"  ! {n.get(lang)}" for n in self.notes]
-        lines += [f"  {'파일' if ko else 'wrote'}: {f}" for f in self.files]
-        return "\n".join(lines)
-
-
-def run_grade(args: argparse.Namespace) -> GradeResult:
+def run_grade(args: argparse.Namespace) -> ClassGrade:
     from snaplab.classroom import grade, grading
 
     lab, roster = _load(args)
@@ -316,7 +273,7 @@ def run_grade(args: argparse.Namespace) -> GradeResult:
         learners = [roster.get(i) for i in dict.fromkeys(args.only)]
         old = grade.earlier_book(out)
     progress = Progress(len(learners), "grade", lang)
-    done = grade.grade_class(
+    return grade.grade_class(
         lab,
         roster,
         learners,
@@ -330,4 +287,3 @@ def run_grade(args: argparse.Namespace) -> GradeResult:
             f"{r.id}: " + (f"{r.score}/{r.max_score}" if r.score is not None else r.reason),
         ),
     )
-    return GradeResult(done.book, done.files, done.fresh, done.notes)
