@@ -57,3 +57,21 @@ def test_a_session_reads_its_journal_as_it_grows(tmp_path, monkeypatch):
     assert [e.kind for e in session.entries()] == ["start", "mark"]
     session.append(Entry(t="2026-12-06T01:00:02Z", kind="observe"))
     assert [e.kind for e in session.entries()] == ["start", "mark", "observe"]
+
+
+def test_checks_quick_way_finds_the_session_the_lab_would(tmp_path, monkeypatch):
+    """`check` asks the recorder before loading the lab: the session it names is the one
+    session_for names, or none (then it loads the lab, which alone knows its own instance)."""
+    from snaplab.lab.journal import quick_session, remember, session_for
+    from snaplab.lab.model import load
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    lab = load("snapshots")
+    assert quick_session("snapshots", None, None, None) is None  # never started here
+    for flags in [("incus", "web", "p1"), (None, "web", None)]:
+        assert quick_session("snapshots", *flags) == session_for(lab, *flags)
+    remember(Session("snapshots", "incus", "ko101", "mine"))
+    for flags in [(None, None, None), ("lxd", None, None), (None, "other", "p2")]:
+        assert quick_session("snapshots", *flags) == session_for(lab, *flags)
+    assert quick_session("snapshots", None, "bad_name", None) is None  # session_for refuses it
+    assert quick_session("snap/../x", None, None, None) is None
