@@ -24,5 +24,6 @@ INCUS = Backend(
     trust_add="incus config trust add NAME",  # the name is positional here
     extension_mark="dev_incus",  # dev_incus_events...: LXD's devlxd_*, renamed
     listen="127.0.0.1:8444",  # beside LXD on one classroom host
+    file_header="X-Incus",  # X-Incus-Uid, -Gid, -Mode, -Type
     snapshot_create=("snapshot", "create"),  # `incus snapshot NAME SNAP` is the book's slip
 )

@@ -34,6 +34,7 @@ class Backend:
     extension_mark: str = ""  # in GET /1.0's api_extensions even when untrusted: who it is
     trust_add: str = ""  # the server-side command that prints a trust token
     snapshot_create: tuple[str, ...] = ("snapshot",)  # CLI words before NAME SNAP
+    file_header: str = "X-LXD"  # the files API's headers: X-LXD-Uid, -Gid, -Mode, -Type
 
     @property
     def socket(self) -> Path:

@@ -18,6 +18,7 @@ from typing import Any
 
 from pylxd.exceptions import LXDAPIException, NotFound
 
+from snaplab import instance as api
 from snaplab.classroom.roster import Learner
 from snaplab.lab import recorder
 from snaplab.lab.clients import daemon_clients
@@ -123,7 +124,7 @@ def look(conn: Connection, learner: Learner, path: str, timeout: float) -> bool 
     files = node(conn, f"/1.0/instances/{learner.instance}/files", learner.project, timeout)
     for _ in range(2):
         try:
-            files.get(params={"path": path}, is_api=False)
+            api.ask_files(files, path, "HEAD", timeout)  # a HEAD: nothing read, no fifo waited on
             return True
         except NotFound:
             return False

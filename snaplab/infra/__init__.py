@@ -9,7 +9,8 @@ REST API instead, over the local socket or a stored HTTPS remote, so the stock m
     pytest --hosts='lxd://web?project=ko101-kim'
     pytest --hosts='lxd://web?remote=classroom'    # added by `snaplab remote add`
 
-As testinfra does, one name -> class map; `register()` is called by snaplab's pytest plugin.
+`host.file(...)` on them is answered by the daemon's files API, running nothing inside
+(snaplab/infra/files.py). As testinfra does, one name -> class map; `register()` is called by snaplab's pytest plugin.
 """
 
 from __future__ import annotations
@@ -45,3 +46,26 @@ def register() -> None:
 
     parse_hostspec.snaplab = True  # type: ignore[attr-defined]
     testinfra.backend.parse_hostspec = parse_hostspec
+    _file_module()
+
+
+def _file_module() -> None:
+    """`host.file(...)` on our hosts asks the files API (snaplab/infra/files.py), not a
+    command per question; on any other host it is testinfra's own."""
+    import testinfra.modules.file as module
+
+    chosen = module.File.get_module_class
+    if getattr(chosen, "snaplab", False):
+        return
+
+    def get_module_class(cls: type, host: Any) -> type:
+        from snaplab.infra.api import ApiBackend
+
+        if isinstance(host.backend, ApiBackend):
+            from snaplab.infra.files import ApiFile
+
+            return ApiFile
+        return chosen(host)
+
+    get_module_class.snaplab = True  # type: ignore[attr-defined]
+    module.File.get_module_class = classmethod(get_module_class)

@@ -37,6 +37,12 @@ from snaplab.lab.model import Record
 from snaplab.transports import OWN_QUERY
 
 OWN_MARK = "snaplab-check"  # $0 of every exec snaplab's checks make
+# check's mark: a query word on its first read of the lab instance, with a word of its own
+# (GET /1.0/instances/NAME?snaplab-mark=WORD), which the recorder writes down as a "mark"
+# entry. Request log and events come on one stream: once the mark is written, so is all that
+# came before it, and check grades on it. No exec, so no event and no round trips of its own.
+MARK = "snaplab-mark"
+MARKED = "mark"
 
 
 PROBE_TIMEOUT = 3.0  # seconds a probe may wait for the daemon; then it says "unknown"
@@ -158,9 +164,10 @@ def request_entry(
         return None
     url = urlsplit(ctx.get("url", ""))
     query = parse_qs(url.query)
+    ours = not daemon and query.get("project", ["default"])[0] == session.project
     if OWN_QUERY in query:  # snaplab's own read (transports.connect), never a learner's
-        return None
-    if not daemon and query.get("project", ["default"])[0] != session.project:
+        return marked(event, session, url.path, query) if ours else None
+    if not daemon and not ours:
         return None
     for request in record.requests:
         wanted = parse_qs(request.query)
@@ -177,6 +184,16 @@ def request_entry(
                 note=str(ctx.get("username", "")),
             )
     return None
+
+
+def marked(
+    event: dict[str, Any], session: Session, path: str, query: dict[str, list[str]]
+) -> Entry | None:
+    """check's mark on its read of this session's instance (MARK), or None."""
+    word = query.get(MARK, [""])[0]
+    if not word or path != f"/1.0/instances/{session.instance}":
+        return None
+    return Entry(t=event.get("timestamp") or now(), kind=MARKED, note=word)
 
 
 EXEC_ENDED = "instance-exec-ended"  # our name: a learner's exec (a shell) has finished

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ _TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d
 @dataclass
 class Entry:
     t: str  # RFC 3339, the daemon's time for events, ours for observations
-    kind: str  # start | event | observe | recorder
+    kind: str  # start | event | observe | recorder | mark (check's, see entries.MARK)
     action: str = ""  # lifecycle action, e.g. instance-snapshot-created
     snapshot: str = ""  # the snapshot an event names
     own: bool = False  # an exec snaplab itself made (check's reads)
@@ -66,17 +67,88 @@ def parse_time(value: str) -> datetime:
 
 
 def read(journal: Path) -> list[Entry]:
-    try:
-        lines = journal.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return []
+    """Every entry, read from the start: a reader of its own (see Reader)."""
+    return Reader(journal).read()
+
+
+def parse_lines(lines: list[bytes]) -> list[Entry]:
     out = []
     for line in lines:
         try:
             out.append(Entry(**json.loads(line)))
         except (ValueError, TypeError):
-            continue  # a line being written, or torn by a killed writer: skip, never crash
+            continue  # a line torn by a killed writer: skip, never crash
     return out
+
+
+class Reader:
+    """A journal read as it grows: each read parses only the lines written since the last.
+
+    `check` looks again and again while it waits for the recorder, the recorder grades the
+    same journal at every `check` and `watch`, and a live view follows many: none of them
+    should parse the whole file each time. A line still being written waits for its newline.
+    A journal replaced (`finish`, then `start`: a new file, which may even get the old one's
+    inode) is told by its first bytes and read afresh. One reader may serve several threads.
+    """
+
+    HEAD = 256  # bytes of the file's beginning kept to tell a replaced journal
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+        self.head = b""
+        self.entries: list[Entry] = []
+        self.lock = threading.Lock()
+
+    def read(self) -> list[Entry]:
+        """Every entry so far (a new list; the entries themselves are shared)."""
+        with self.lock:
+            self._more()
+            return list(self.entries)
+
+    def new(self) -> list[Entry]:
+        """The entries written since the last call (all of them after a replacement)."""
+        with self.lock:
+            return self._more()
+
+    def _more(self) -> list[Entry]:
+        try:
+            with open(self.path, "rb") as f:
+                if self.offset and (
+                    os.fstat(f.fileno()).st_size < self.offset
+                    or f.read(len(self.head)) != self.head
+                ):
+                    self._reset()
+                f.seek(self.offset)
+                data = f.read()
+                if not self.offset:
+                    self.head = data[: self.HEAD]
+        except OSError:
+            self._reset()
+            return []
+        end = data.rfind(b"\n") + 1
+        if not end:
+            return []
+        self.offset += end
+        fresh = parse_lines(data[:end].splitlines())
+        self.entries.extend(fresh)
+        return fresh
+
+    def _reset(self) -> None:
+        self.offset, self.head, self.entries = 0, b"", []
+
+
+_readers: dict[Path, Reader] = {}
+_readers_lock = threading.Lock()
+
+
+def reader(journal: Path) -> Reader:
+    """This process's one reader of a journal."""
+    with _readers_lock:
+        found = _readers.get(journal)
+        if found is None:
+            found = _readers[journal] = Reader(journal)
+        return found
 
 
 def now() -> str:
@@ -109,7 +181,8 @@ class Session:
             os.fsync(f.fileno())
 
     def entries(self) -> list[Entry]:
-        return read(self.journal)
+        """Every entry so far, parsing only what was written since this process last read."""
+        return reader(self.journal).read()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -150,6 +223,40 @@ def session_for(
         project or remembered.get("project") or "default",
         name,
         url if url is not None else remembered.get("url"),
+    )
+
+
+# model.NAME, here too: the quick way below must not import the lab engine to check a name
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,62}$")
+
+
+def _named(name: str | None) -> bool:
+    return bool(name) and bool(_NAME.match(name or "")) and not (name or "").endswith("-")
+
+
+def quick_session(
+    lab_id: str, backend: str | None, instance: str | None, project: str | None
+) -> Session | None:
+    """session_for's answer without loading the lab: `check`'s quick way to its recorder,
+    which loads the lab itself (parsing and validating it costs a `check` ~60 ms). None when
+    only the lab could say (its own instance name), or a name is one session_for refuses."""
+    if not _named(lab_id) or (instance is not None and not _named(instance)):
+        return None
+    try:
+        found = json.loads(current_file(lab_id).read_text())
+    except (OSError, ValueError):
+        found = {}
+    if not isinstance(found, dict):
+        return None
+    name = instance or found.get("instance")
+    if not isinstance(name, str) or not _named(name):
+        return None
+    return Session(
+        lab_id,
+        backend or found.get("backend") or "lxd",
+        project or found.get("project") or "default",
+        name,
+        found.get("url"),
     )
 
 

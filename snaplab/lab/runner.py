@@ -8,19 +8,23 @@ Restores cannot strip the labels, because `start` sets them before any snapshot 
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from pylxd.exceptions import LXDAPIException, NotFound
+from requests import RequestException
 
 from snaplab import instance as api
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.host.image import ALIAS
 from snaplab.i18n import Text, both
-from snaplab.lab import lock, owner, recorder
+from snaplab.lab import entries, lock, owner, recorder
 from snaplab.lab.clients import daemon_clients
+from snaplab.lab.entries import MARK, MARKED
 from snaplab.lab.grader import Evidence, grade
 from snaplab.lab.history import History, Live
 from snaplab.lab.journal import Entry, Session, current_file, now, remember
@@ -30,6 +34,7 @@ from snaplab.lab.testinfra_backend import get_host
 from snaplab.transports import Connection, Target, connect
 
 PROTECT = "security.protection.delete"
+OLDER_MARK = "exec"  # settle's word for an older recorder's marker: check's own exec
 START_WAIT = 300.0  # seconds a second `start` waits for the first (the daemon's own timeout: 60)
 
 
@@ -207,10 +212,14 @@ def _start(lab: Lab, session: Session, conn: Connection, record: bool) -> str:
     return f"{cli} exec {session.instance} bash"
 
 
-def observe(lab: Lab, session: Session, conn: Connection, host: Any) -> Live:
-    """What the daemon and the container show now; written to the journal as evidence."""
-    inst = get_instance(conn, session.instance)
-    if inst is None:
+def observe(lab: Lab, session: Session, conn: Connection, mark: str = "") -> Live:
+    """What the daemon and the container show now; written to the journal as evidence.
+
+    Nothing runs inside the container: the files API answers (an exec would be an event of
+    its own, and a round trip more). `mark` rides on the first read, for the recorder to
+    write down (see settle)."""
+    state = instance_state(conn, session.instance, mark)
+    if state is None:
         return Live(exists=False)
     snaps = (
         api.node(conn.client, f"/1.0/instances/{session.instance}/snapshots")
@@ -219,12 +228,12 @@ def observe(lab: Lab, session: Session, conn: Connection, host: Any) -> Live:
     )
     live = Live(
         exists=True,
-        created_at=inst.created_at,
-        status=inst.status,
-        protected=inst.config.get(PROTECT) == "true",
+        created_at=state.get("created_at", ""),
+        status=state.get("status", ""),
+        protected=(state.get("config") or {}).get(PROTECT) == "true",
         snapshots={s["name"]: s.get("created_at", "") for s in snaps},
     )
-    live.files = {p: look_for_file(p, session, conn, host, inst.status) for p in lab.record.files}
+    live.files = {p: look_for_file(p, session, conn) for p in lab.record.files}
     observed(session, live)
     return live
 
@@ -242,31 +251,50 @@ def observed(session: Session, live: Live) -> None:
     )
 
 
-def look_for_file(
-    path: str, session: Session, conn: Connection, host: Any, status: str
-) -> bool | None:
-    """Is the file there? A container that is stopping or starting while we look makes
-    both ways of asking fail now and then ("connection reset" from the daemon's file
-    server): ask again, the other way, then say "unknown" rather than end the grade."""
-    for attempt in range(3):
+def instance_state(conn: Connection, name: str, mark: str = "") -> dict[str, Any] | None:
+    """The instance as the daemon has it (one raw GET), None when there is none."""
+    params = {MARK: mark} if mark else {}
+    try:
+        return dict(
+            api.node(conn.client, f"/1.0/instances/{name}").get(params=params).json()["metadata"]
+        )
+    except NotFound:
+        return None
+
+
+def look_for_file(path: str, session: Session, conn: Connection) -> bool | None:
+    """Is the file there? Asked through the files API, running or not. A container that is
+    stopping or starting while we look makes it fail now and then ("connection reset" from
+    the daemon's file server): ask again, then say "unknown" rather than end the grade."""
+    for _ in range(3):
         try:
-            if status == "Running" and attempt == 0:
-                # one exec through testinfra; host.file() would first probe the OS (four execs)
-                return bool(host.run("test -e %s", path).rc == 0)
             return api.file_exists(conn.client, session.instance, path)
-        except (LXDAPIException, api.OperationFailed):
+        except (LXDAPIException, api.OperationFailed, RequestException):
             time.sleep(0.2)
     return None
 
 
-def settle(session: Session, since: str, timeout: float = 3.0) -> bool:
-    """Wait until the recorder has logged check's own exec: then it has logged all before it."""
+def marks_heard(session: Session) -> bool:
+    """Whether the session's recorder writes check's mark down: one started before this
+    snaplab was installed (an upgrade in the middle of a lab) knows only the older marker,
+    check's own exec."""
+    try:
+        return recorder.pidfile(session).stat().st_mtime >= Path(entries.__file__).stat().st_mtime
+    except OSError:
+        return False
+
+
+def settle(session: Session, mark: str, since: str, timeout: float = 3.0) -> bool:
+    """Wait until the recorder has written check's mark down: then it has written all the
+    daemon told it before (the request log and the events come on one stream, in order).
+    An older recorder's marker is check's own exec, written at or after `since`."""
     start = Entry(t=since, kind="observe").when
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if any(e.own and e.when >= start for e in session.entries()[-20:]):
-            return True
-        time.sleep(0.02)
+        for e in reversed(session.entries()):
+            if (e.kind == MARKED and e.note == mark) or (e.own and e.when >= start):
+                return True
+        time.sleep(0.005)
     return False
 
 
@@ -300,14 +328,21 @@ def gather(
             )
         )
     since = now()
+    recorded = recorder.alive(session)
+    heard = recorded and marks_heard(session)
+    mark = secrets.token_hex(8) if heard else ""
     host = get_host(session.instance, conn.client)
-    live = observe(lab, session, conn, host)
+    live = observe(lab, session, conn, mark)
     if not live.exists:
         raise gone(lab, session)
-    recorded = recorder.alive(session)
-    # check's own exec is the recorder's marker, where the lab records execs at all
-    marked = "instance-exec" in lab.record.events
-    if live.status == "Running" and recorded and marked and not settle(session, since):
+    # an older recorder's marker is check's own exec, where the lab records execs at all
+    if recorded and not heard and live.status == "Running" and "instance-exec" in lab.record.events:
+        try:
+            host.run("true")
+            mark = OLDER_MARK
+        except (LXDAPIException, api.OperationFailed, RequestException):
+            mark = ""
+    if mark and not settle(session, mark, since):
         notes.append(
             both(
                 "the event recorder is lagging; run check again in a moment",

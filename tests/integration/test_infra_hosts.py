@@ -1,7 +1,8 @@
 """`--hosts=lxd://NAME` and `--hosts=incus://NAME` in a user's own testinfra suite.
 
 The stock testinfra modules (file, run, check_output, exists, process) against real
-containers on both daemons, over the REST API, with `?project=`. The container runs the
+containers on both daemons, over the REST API, with `?project=`; `host.file` answered by
+the files API, as the same questions asked by command answer them. The container runs the
 Debian lab image, whose procps gives the `ps` testinfra's process module reads.
 """
 
@@ -30,6 +31,14 @@ def test_file(host):
     assert hostname.content_string == "snaplab\\n"
     assert host.file("/root").is_directory
     assert not host.file("/root/nothing-here").exists
+    from snaplab.infra.files import ApiFile  # answered by the files API: no command runs
+
+    assert isinstance(hostname, ApiFile)
+    sh = host.file("/bin/sh")  # a link to dash, through /bin, a link to usr/bin
+    assert sh.is_symlink and sh.exists and sh.is_file and sh.is_executable
+    assert host.file("/etc").listdir() == host.check_output("ls -1 /etc").splitlines()
+    assert hostname.sha256sum == host.check_output("sha256sum /etc/hostname").split()[0]
+    assert host.file("/root").mode == int(host.check_output("stat -c %a /root"), 8)
 
 
 def test_run(host):

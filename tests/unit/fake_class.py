@@ -129,4 +129,10 @@ def wire(monkeypatch: Any, daemons: dict[str, Daemon | BaseException]) -> None:
 
     monkeypatch.setattr(evidence, "connect", connect)
     monkeypatch.setattr(evidence, "node", node)
+    # the file look's HEAD, answered as the fake answers a GET of that file
+    monkeypatch.setattr(
+        evidence.api,
+        "ask_files",
+        lambda files, path, method, timeout=None: files.get(params={"path": path}),
+    )
     monkeypatch.setattr(evidence.recorder, "alive", lambda session: True)

@@ -69,3 +69,49 @@ def test_the_lab_checks_host_marks_every_command_as_snaplabs(monkeypatch):
     assert seen == [
         (client, "ubuntu-test", ["/bin/sh", "-c", "test -e /root/this_file.txt", OWN_MARK])
     ]
+
+
+def test_host_file_follows_links_as_test_e_does(monkeypatch):
+    """host.file on our hosts asks the files API (snaplab/infra/files.py), whose answers are
+    the path's own (lstat): a link is followed to what it names, relative to its directory,
+    a dangling link or a loop is no file, and testinfra's own module serves other hosts."""
+    import testinfra
+
+    from snaplab import instance as api
+    from snaplab.infra import files
+
+    tree = {
+        "/bin": api.FileInfo("symlink", 0o777, 0, 0),
+        "/usr/bin": api.FileInfo("directory", 0o755, 0, 0),
+        "/usr/bin/sh": api.FileInfo("symlink", 0o777, 0, 0),
+        "/usr/bin/dash": api.FileInfo("file", 0o755, 0, 0),
+        "/root/gone": api.FileInfo("symlink", 0o777, 0, 0),
+        "/root/loop": api.FileInfo("symlink", 0o777, 0, 0),
+    }
+    links = {
+        "/bin": "usr/bin",
+        "/usr/bin/sh": "dash",
+        "/root/gone": "/nowhere",
+        "/root/loop": "loop",
+    }
+
+    def resolve(path):  # as the kernel does for every component but the last
+        head, _, tail = path.rpartition("/")
+        return "/usr/bin/" + tail if head == "/bin" else path
+
+    monkeypatch.setattr(api, "file_info", lambda c, n, p, timeout=None: tree.get(resolve(p)))
+    monkeypatch.setattr(api, "file_read", lambda c, n, p, timeout=None: links[resolve(p)].encode())
+    infra.register()
+
+    class Client:  # hashable, as testinfra's host cache needs
+        host_info = {"environment": {"server": "lxd"}}
+
+    host = get_host("web", Client())
+    sh = host.file("/bin/sh")
+    assert isinstance(sh, files.ApiFile)
+    assert sh.is_symlink and sh.exists and sh.is_file and sh.is_executable and sh.mode == 0o755
+    assert host.file("/bin").is_directory and not host.file("/bin").is_file
+    for name in ("/root/gone", "/root/loop", "/root/none"):
+        assert not host.file(name).exists and not host.file(name).is_file
+    assert host.file("/root/gone").is_symlink
+    assert not isinstance(testinfra.get_host("local://").file("/"), files.ApiFile)

@@ -408,3 +408,26 @@ def test_a_stream_already_heard_is_not_poked():
     daemon = Daemon(stream, logs_after=1)
     poke(daemon, stream, every=0)
     assert daemon.asked == 0
+
+
+def test_checks_mark_is_written_down_and_nothing_else_of_its_reads():
+    """`check` puts a word of its own on its first read of the lab instance; the recorder
+    writes that word down (a "mark", no evidence of anything), so check knows when all
+    before it is written. Its other reads, and a mark on another instance, are not."""
+    from snaplab.lab.entries import MARK, MARKED
+    from snaplab.transports import OWN_QUERY
+
+    path = f"/1.0/instances/{SESSION.instance}"
+    entry = request_entry(logged(f"{path}?{OWN_QUERY}=1&{MARK}=w0rd"), SESSION, RECORD)
+    assert entry is not None and entry.kind == MARKED and entry.note == "w0rd"
+    assert request_entry(logged(f"{path}?{OWN_QUERY}=1"), SESSION, RECORD) is None
+    assert (
+        request_entry(logged(f"/1.0/instances/other?{OWN_QUERY}=1&{MARK}=w"), SESSION, RECORD)
+        is None
+    )
+    other = f"{path}?{OWN_QUERY}=1&{MARK}=w&project=elsewhere"
+    assert request_entry(logged(other), SESSION, RECORD) is None
+    assert (
+        request_entry(logged(f"{path}?{OWN_QUERY}=1&{MARK}=w"), SESSION, RECORD, "snapshot-server")
+        is None
+    )

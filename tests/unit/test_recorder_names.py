@@ -75,22 +75,33 @@ def test_a_restore_event_names_the_snapshot_as_typed(monkeypatch, name, backend)
 
 
 class Node:
-    """A pylxd API node that answers one instance's reads: what a probe asks."""
+    """A pylxd API node that answers one instance's reads: what a probe asks (the files API's
+    HEAD, which pylxd has no verb for, through the node's session, as snaplab/instance.py)."""
+
+    _project = None
+    _timeout = None
 
     def __init__(self, answers: dict[str, object], path: str = "") -> None:
         self.answers = answers
-        self.path = path
+        self.path = self._api_endpoint = path
+        self.session = self
 
     def __getitem__(self, part: str) -> Node:
         return Node(self.answers, f"{self.path}/{part}")
 
     def get(self, **kw: object) -> object:
+        return self.request("GET", self.path)
+
+    def request(self, method: str, url: str, **kw: object) -> object:
         from types import SimpleNamespace
 
-        found = self.answers[self.path]
+        found = self.answers[url]
         if isinstance(found, Exception):
             raise found
         return SimpleNamespace(json=lambda: {"metadata": found})
+
+    def _assert_response(self, response: object, **kw: object) -> None:
+        pass
 
 
 def test_a_probe_reads_the_config_keys_the_lab_records():
