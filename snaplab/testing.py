@@ -34,7 +34,7 @@ from typing import Any
 from snaplab.lab.graded import Graded
 from snaplab.lab.grader import Evidence, run_checks
 from snaplab.lab.history import History, Live
-from snaplab.lab.journal import Entry
+from snaplab.lab.journal import Entry, Session
 from snaplab.lab.model import Lab, load
 from snaplab.lab.player import Player, fault, script
 from snaplab.lab.results import LabResult
@@ -111,8 +111,8 @@ class LabLearner:
 
     @property
     def journal(self) -> Path:
-        name = f"{self.lab.id}-{self.backend}-local-{self.project}-{self.instance}"
-        return self.state_home / "snaplab" / name / "journal.jsonl"
+        session = Session(self.lab.id, self.backend, self.project, self.instance)
+        return session.journal_under(self.state_home / "snaplab")
 
     def snaplab(self, verb: str, *args: str) -> subprocess.CompletedProcess:
         """`snaplab VERB LAB ...` for this learner's session, as a separate process."""

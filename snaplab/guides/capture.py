@@ -72,8 +72,8 @@ class Runner:
 
     @property
     def journal(self) -> Path:
-        key = f"{self.lab.id}-{self.backend}-local-default-{self.instance}"
-        return self.state / "snaplab" / key / "journal.jsonl"
+        session = Session(self.lab.id, self.backend, "default", self.instance)
+        return session.journal_under(self.state / "snaplab")
 
     @property
     def conf(self) -> Path:

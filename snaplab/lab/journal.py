@@ -155,6 +155,9 @@ def now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+JOURNAL = "journal.jsonl"
+
+
 @dataclass(frozen=True)
 class Session:
     """One learner's run of one lab on one instance: the key of everything kept."""
@@ -166,13 +169,32 @@ class Session:
     url: str | None = None
 
     @property
-    def dir(self) -> Path:
+    def name(self) -> str:
+        """Its directory's name, under whichever state home: nobody else spells it."""
         key = container_key(self.backend, self.url, self.project, self.instance)
-        return writable_dir(state_dir() / f"{self.lab}-{key}")
+        return f"{self.lab}-{key}"
+
+    @property
+    def dir(self) -> Path:
+        return writable_dir(state_dir() / self.name)
+
+    def journal_under(self, state: Path) -> Path:
+        """The journal of this session kept in another user's (or a test's) snaplab state
+        directory, `STATE_HOME/snaplab`: nothing is made there."""
+        return state / self.name / JOURNAL
 
     @property
     def journal(self) -> Path:
-        return self.dir / "journal.jsonl"
+        return self.dir / JOURNAL
+
+    @property
+    def pidfile(self) -> Path:
+        """The recorder's pid (a class's shared recorder writes it into each of its sessions)."""
+        return self.dir / "recorder.pid"
+
+    @property
+    def start_lock(self) -> Path:
+        return self.dir / "start.lock"
 
     def append(self, entry: Entry) -> None:
         with open(self.journal, "a", encoding="utf-8") as f:

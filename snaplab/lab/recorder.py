@@ -31,7 +31,7 @@ PROCESS = "snaplab.lab.recorderd"  # what `python -m` runs: snaplab/lab/recorder
 
 
 def pidfile(session: Session) -> Path:
-    return session.dir / "recorder.pid"
+    return session.pidfile
 
 
 def serves(session: Session, pid: int) -> bool:

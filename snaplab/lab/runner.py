@@ -61,7 +61,7 @@ def start(lab: Lab, session: Session, conn: Connection, record: bool = True) -> 
     waited for: while one runs, any other start of that container says so.
     """
     running = lambda: start_running(lab, session)  # noqa: E731
-    with lock.exclusive(session.dir / "start.lock", START_WAIT, running):
+    with lock.exclusive(session.start_lock, START_WAIT, running):
         with lock.machine_wide(start_key(conn, session), running):
             return _start(lab, session, conn, record)
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from snaplab.lab import pacing, recorder
+from snaplab.lab.journal import Session
 from snaplab.lab.player import Line, Player, Typed, fault
 from snaplab.testing import CLI
 from tests.conftest import Run, snaplab
@@ -71,8 +72,8 @@ class Learner:
         """Where this learner's snaplab keeps it: a user's runs keep their own state home
         (tests.conftest.snaplab gives them no XDG_STATE_HOME)."""
         home = Path(f"/home/{self.user}/.local/state") if self.user else self.state_home
-        name = f"{self.lab}-{self.backend}-local-{self.project}-{self.instance}"
-        return home / "snaplab" / name / "journal.jsonl"
+        session = Session(self.lab, self.backend, self.project, self.instance)
+        return session.journal_under(home / "snaplab")
 
     def events(self) -> int:
         return pacing.count_events(self.journal())

@@ -23,6 +23,7 @@ import pytest
 from snaplab.backends import get_backend
 from snaplab.host import snapshot_server
 from snaplab.host.keep import kept
+from snaplab.lab.journal import Session
 from snaplab.lab.model import Lab
 from snaplab.lab.player import Player, script
 from tests.conftest import Run, snaplab
@@ -60,8 +61,7 @@ class Learner:
     def journal(self) -> Path:
         """The user's own state home: tests.conftest.snaplab gives a user no XDG_STATE_HOME."""
         home = Path(f"/home/{self.backend.user}/.local/state/snaplab")
-        key = f"{self.lab.id}-{self.backend.name}-local-default-{self.instance}"
-        return home / key / "journal.jsonl"
+        return Session(self.lab.id, self.backend.name, "default", self.instance).journal_under(home)
 
     def player(self) -> Player:
         base = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "XDG_STATE_HOME")}
