@@ -77,7 +77,7 @@ def seconds(value: str) -> float:
 
 def address(value: str) -> tuple[str, int]:
     m = re.fullmatch(r"\[?([^\]]*?)\]?:(\d{1,5})", value.strip())
-    if not m or not m.group(1) or not 0 < int(m.group(2)) < 65536:
+    if not m or not m.group(1) or not 0 <= int(m.group(2)) < 65536:  # 0: any free port
         raise SnaplabError(
             both(
                 f"--listen {value!r}: give ADDR:PORT, such as 127.0.0.1:8765 or 0.0.0.0:8080",
@@ -181,10 +181,16 @@ def run_serve(args: argparse.Namespace) -> Stopped:
     )
     print(said.get(lang), flush=True)
     config = uvicorn.Config(
-        web.app(live, token, fixed), log_level="warning", lifespan="off", access_log=False
+        web.app(live, token, fixed),
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+        timeout_graceful_shutdown=1,  # open /events streams never end by themselves
     )
     try:
         uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:  # Ctrl-C or kill: uvicorn has shut down, and says it again
+        pass
     finally:
         live.stop()
     return Stopped(both("stopped", "멈췄습니다"))

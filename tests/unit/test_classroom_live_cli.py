@@ -38,7 +38,7 @@ def test_a_bad_stuck_time(cli, env, roster, set_up, stuck):  # noqa: F811
     assert "--stuck" in line
 
 
-@pytest.mark.parametrize("where", ["8765", "localhost", "127.0.0.1:99999", ":80"])
+@pytest.mark.parametrize("where", ["8765", "localhost", "127.0.0.1:99999", ":80", "x:-1"])
 def test_a_bad_listen_address(cli, env, roster, set_up, where):  # noqa: F811
     line = one_line_error(cli("class", "serve", str(roster), "--listen", where, env=env), 2)
     assert "--listen" in line
