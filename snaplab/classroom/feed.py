@@ -160,7 +160,10 @@ class Feed:
         with self.lock:
             new = [e for e in entries if self.state.event(learner_id, e)]
             if new:
-                self._publish({"kind": "learner", "id": learner_id, "event_t": new[0].t})
+                heard = now().isoformat()  # the recorder's delay and the server's, apart
+                self._publish(
+                    {"kind": "learner", "id": learner_id, "event_t": new[0].t, "heard_t": heard}
+                )
         if new:
             self._mark(learner_id, min(e.when for e in new))
 

@@ -180,12 +180,16 @@ def app(feed: Feed, token: str, fixed_lang: str | None = None) -> ASGI:
                         batch.append(box.get_nowait())
                     ids = dict.fromkeys(m["id"] for m in batch)
                     times = [m["event_t"] for m in batch if m.get("event_t")]
+                    when = [m["heard_t"] for m in batch if m.get("event_t")]
                     if one:
                         if one in ids:
                             yield sse("learner", feed.learner(one, lang))
                         continue
                     rows = [feed.row(i, lang) for i in ids]
-                    yield sse("rows", {"rows": rows, "funnel": feed.funnel(), "event_t": times})
+                    funnel = feed.funnel()
+                    yield sse(
+                        "rows", {"rows": rows, "funnel": funnel, "event_t": times, "heard_t": when}
+                    )
             finally:
                 feed.unsubscribe(heard)
 
