@@ -12,6 +12,7 @@ import argparse
 import re
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -204,17 +205,21 @@ def run_watch(args: argparse.Namespace) -> Stopped:
 
     lang = detect(getattr(args, "lang", None))
     live = feed(args, (lang,))
+    news = threading.Event()
+    live.subscribe(lambda _message: news.set())
     live.start()
     console = Console(width=None if sys.stdout.isatty() else 160)
     try:
-        while live.grades == 0:  # the first grade of everyone: no row is a guess
+        deadline = time.monotonic() + len(live.rows) * args.timeout + 10
+        while live.grades == 0 and time.monotonic() < deadline:  # everyone's first grade
             time.sleep(0.1)
         if args.once:
             console.print(table(live.snapshot(lang), lang))
             return Stopped(both("", ""))
         with Live(table(live.snapshot(lang), lang), console=console, auto_refresh=False) as screen:
-            while True:  # redrawn each second: the clocks move even when nobody acts
+            while True:  # at news, and each second anyway: the clocks move when nobody acts
+                news.wait(1.0)
+                news.clear()
                 screen.update(table(live.snapshot(lang), lang), refresh=True)
-                time.sleep(1.0)
     finally:
         live.stop()
