@@ -200,8 +200,11 @@ class Feed:
         """Each learner's grade in each language the views use.
 
         Through `grading.grade_all`, `class grade`'s own route, when it is safe off the
-        main thread; otherwise (its per-learner SIGALRM) by asking each learner's recorder,
-        as `check` does (channel `check`), and in this process when no recorder answers."""
+        main thread; otherwise (its per-learner SIGALRM) with `runner.check`, the function
+        both `check` and `grade_one` run, here. Not by the recorder's socket `check`: the
+        class's recorder would then grade while it should be hearing the class's events,
+        and every learner's event would wait behind everyone's grades (seen: p95 7.5 s
+        from the daemon's event to the page, with 50 learners typing at once)."""
         if self.direct is not False:
             from snaplab.classroom import grading
 
@@ -220,17 +223,13 @@ class Feed:
 
     def _grade_one(self, row: Row) -> dict[str, LearnerResult]:
         from snaplab.classroom.grading import UNREACHABLE_CODES
-        from snaplab.lab import channel
+        from snaplab.lab import runner
 
         who = row.to_dict()
         began = time.monotonic()
         session = row.session(self.lab.id)
         try:
-            result = channel.check(session, self.timeout)
-            if result is None:
-                from snaplab.lab import runner
-
-                result = runner.check(self.lab, session, restart_recorder=False)
+            result = runner.check(self.lab, session, restart_recorder=False)
         except SnaplabError as e:
             status = UNREACHABLE if e.code in UNREACHABLE_CODES else FAILED
             took = time.monotonic() - began
