@@ -61,7 +61,8 @@
       el("td", { class: "step" }, step),
       el("td", { class: "on-step" }, duration(r.on_step_since)),
       el("td", { class: "last" }, since(r.last_activity)),
-      el("td", { class: "status" }, status, r.reason ? el("div", { class: "reason" }, r.reason) : ""));
+      el("td", { class: "status" }, status,
+        r.reason ? el("div", { class: "reason", title: r.reason }, r.reason) : ""));
     return tr;
   }
   function drawClass() {
@@ -74,7 +75,7 @@
     fl.replaceChildren(...funnel.map((c, i) => el("span", {}, String(i + 1))));
     const stuckN = order.filter((id) => stuck(rows.get(id))).length;
     document.getElementById("summary").textContent =
-      `${order.length} ${t.learners} · ${t.stuck} ${stuckN}`;
+      `${order.length}${config.lang === "ko" ? "" : " "}${t.learners} · ${t.stuck} ${stuckN}`;
   }
   function drawLearner() {
     const l = learner;
