@@ -21,7 +21,7 @@ import jinja2
 from snaplab import junit
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text
-from snaplab.lab.results import FAIL, PASS, PENDING, LabResult
+from snaplab.lab.results import FAIL, PASS, PENDING, LabResult, iso
 
 GRADED, FAILED, UNREACHABLE = "graded", "failed", "unreachable"
 
@@ -37,13 +37,15 @@ LABELS: dict[str, dict[str, str]] = {
         "gradebook": "Gradebook", "class": "Class", "lab": "Lab", "generated": "Generated",
         "learner": "Learner", "name": "Name", "target": "Target", "status": "Status",
         "total": "Total", "reason": "Reason", "graded": "graded", "complete": "complete",
-        "failed": "failed", "unreachable": "unreachable",
+        "failed": "failed", "unreachable": "unreachable", "minutes": "min",
+        "times": "Times are the minutes from each learner's start until the step was proven.",
     },
     "ko": {
         "gradebook": "성적표", "class": "수업", "lab": "실습", "generated": "생성 시각",
         "learner": "학습자", "name": "이름", "target": "대상", "status": "상태",
         "total": "합계", "reason": "사유", "graded": "채점됨", "complete": "완료",
-        "failed": "실패", "unreachable": "연결 불가",
+        "failed": "실패", "unreachable": "연결 불가", "minutes": "분",
+        "times": "시간(분)은 학습자가 실습을 시작한 뒤 각 단계가 확인되기까지 걸린 시간입니다.",
     },
 }  # fmt: skip
 
@@ -52,7 +54,15 @@ MARKS = {PASS: "✓", FAIL: "✗", PENDING: "·"}
 
 
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return iso(datetime.now(UTC))
+
+
+def minutes(started: str, proven: str) -> float | None:
+    """How long the learner took to reach a step, from their start: who is falling behind."""
+    if not (started and proven):
+        return None
+    elapsed = datetime.fromisoformat(proven) - datetime.fromisoformat(started)
+    return round(elapsed.total_seconds() / 60, 1)
 
 
 @dataclass
@@ -63,6 +73,8 @@ class StepRow:
     max_points: int
     message: str
     hint: str = ""
+    proven: str = ""  # RFC 3339 UTC; "" when not proven (or graded before times were kept)
+    minutes: float | None = None  # from the learner's start to `proven`
 
 
 @dataclass
@@ -82,6 +94,7 @@ class LearnerResult:
     seconds: float = 0.0
     graded_at: str = ""  # RFC 3339 UTC
     snapshot: str = ""  # the snapshot name as the learner typed it (any name will do)
+    started: str = ""  # RFC 3339 UTC: when `start` began the lab, the steps' minutes count from
 
     @property
     def complete(self) -> bool:
@@ -101,7 +114,7 @@ class LearnerResult:
         steps = [
             StepRow(
                 s.id, s.status, s.points, s.max_points, s.message.get(lang),
-                s.hint.get(lang) if s.hint else "",
+                s.hint.get(lang) if s.hint else "", s.proven, minutes(result.started, s.proven),
             )
             for s in result.steps
         ]  # fmt: skip
@@ -115,6 +128,7 @@ class LearnerResult:
             seconds=round(seconds, 3),
             graded_at=now(),
             snapshot=result.snapshot,
+            started=result.started,
         )
 
     @classmethod
@@ -169,18 +183,29 @@ class Gradebook:
 
 
 def to_csv(book: Gradebook) -> str:
-    """Not-graded rows leave step cells and total empty: a spreadsheet must not average in a 0."""
+    """Not-graded rows leave step cells and total empty: a spreadsheet must not average in a 0.
+    The times follow `max` (each step's minutes from the learner's start, empty until proven),
+    so the columns a spreadsheet already reads stay where they were."""
     out = io.StringIO()
     w = csv.writer(out)
     ids = [s["id"] for s in book.steps]
-    w.writerow([*WHO, "status", "reason", *ids, "total", "max"])
+    w.writerow(
+        [*WHO, "status", "reason", *ids, "total", "max", "started", *(f"{i} min" for i in ids)]
+    )
     for r in book.learners:
-        points = {s.id: s.points for s in r.steps}
-        cells = [points.get(i, "") for i in ids] if r.status == GRADED else [""] * len(ids)
+        by_id = {s.id: s for s in r.steps}
+        graded = r.status == GRADED
+        cells = [by_id[i].points if i in by_id else "" for i in ids] if graded else [""] * len(ids)
+        times = [_cell(by_id[i].minutes if i in by_id else None) for i in ids]
         total = r.score if r.score is not None else ""
         max_ = r.max_score if r.max_score is not None else book.max_score
-        w.writerow([getattr(r, k) for k in WHO] + [r.status, r.reason, *cells, total, max_])
+        row = [r.status, r.reason, *cells, total, max_, r.started, *times]
+        w.writerow([getattr(r, k) for k in WHO] + row)
     return out.getvalue()
+
+
+def _cell(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
 
 
 def to_junit(book: Gradebook) -> str:

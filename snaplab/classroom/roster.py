@@ -1,21 +1,18 @@
 """A class roster: who the learners are and which container each one is graded on.
 
-Read from CSV (what a spreadsheet exports) or YAML, and validated whole before
+Read from CSV or YAML (snaplab/classroom/rows.py), and validated whole before
 anything connects: one message naming every bad line beats one fix per run.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-
-import yaml
 
 from snaplab import remotes
 from snaplab.backends import NAMES
+from snaplab.classroom.rows import COLUMNS, REQUIRED, Errors, Row, read_csv, read_yaml
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, as_text, both
 from snaplab.lab.journal import Session, container_key
@@ -23,8 +20,6 @@ from snaplab.lab.model import check_name
 
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")  # learner ids and project names
 CLASS = re.compile(r"^[a-z0-9][a-z0-9-]{0,23}$")  # short and lowercase: it prefixes projects
-REQUIRED = ("id", "name", "target")
-COLUMNS = (*REQUIRED, "project", "backend", "instance")
 ID_RULE = both(
     "use 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit",
     "영문자나 숫자로 시작하는 1~63자의 영문자, 숫자, '_', '.', '-'를 사용하세요",
@@ -40,7 +35,6 @@ TARGET_RULE = both(
     "use local or https://HOST[:PORT] (port 1-65535; no path, query or user)",
     "local 또는 https://HOST[:PORT]를 사용하세요(포트 1~65535, 경로·쿼리·사용자 정보 없이)",
 )
-_NULL = "tag:yaml.org,2002:null"
 
 
 @dataclass(frozen=True)
@@ -91,22 +85,6 @@ class Roster:
         return tuple(learner for learner in self.learners if learner.url is None)
 
 
-@dataclass
-class _Row:
-    """One learner (or the YAML's class and defaults) as written, before any checking."""
-
-    line: int
-    values: dict[str, str] = field(default_factory=dict)
-    lines: dict[str, int] = field(default_factory=dict)  # YAML: the line of each value
-    broken: bool = False  # a value was a list or a mapping, reported while reading
-
-    def at(self, key: str) -> int:
-        return self.lines.get(key, self.line)
-
-
-Errors = list[tuple[int, Text]]
-
-
 def _url(target: str) -> str | None:
     """The canonical URL, or None. Stricter than `remotes.host_port`, which lets a query,
     a user or port 0 through: a roster is typed by hand and a typo must not pass."""
@@ -141,156 +119,6 @@ def _problem(key: str, value: str) -> Text | None:
             f"{key} {value!r}은(는) 올바르지 않습니다: {ID_RULE.ko}",
         )
     return None
-
-
-def _read_csv(text: str, errors: Errors) -> list[_Row]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header: list[str] = []
-    rows: list[_Row] = []
-    start = 1  # a quoted cell may span lines: a record starts after the previous one ends
-    try:
-        for cells in reader:
-            line, start = start, reader.line_num + 1
-            cells = [c.strip() for c in cells]
-            if not any(cells) or cells[0].startswith("#"):
-                continue
-            if not header:
-                header = [c.lower() for c in cells]
-                for i, c in enumerate(header):
-                    if c not in COLUMNS:
-                        errors.append((line, _unknown("column", "열", c, COLUMNS)))
-                    elif c in header[:i]:
-                        errors.append(
-                            (
-                                line,
-                                both(
-                                    f"column {c!r} appears twice", f"열 {c!r}이(가) 두 번 나옵니다"
-                                ),
-                            )
-                        )
-                missing = ", ".join(c for c in REQUIRED if c not in header)
-                if missing:
-                    errors.append(
-                        (
-                            line,
-                            both(
-                                f"the header lacks {missing}",
-                                f"머리글 행에 {missing}이(가) 없습니다",
-                            ),
-                        )
-                    )
-                    return rows
-                continue
-            if any(cells[len(header) :]):
-                n, width = len(cells), len(header)
-                errors.append(
-                    (
-                        line,
-                        both(
-                            f"{n} cells, the header has {width} columns",
-                            f"칸이 {n}개인데 머리글 행의 열은 {width}개입니다",
-                        ),
-                    )
-                )
-            rows.append(_Row(line, {k: v for k, v in zip(header, cells, strict=False) if v}))
-    except csv.Error as e:
-        errors.append(
-            (reader.line_num, both(f"not readable as CSV: {e}", f"CSV로 읽을 수 없습니다: {e}"))
-        )
-    return rows
-
-
-def _unknown(en: str, ko: str, name: str, known: tuple[str, ...]) -> Text:
-    """A CSV column or YAML key the roster does not have, and the ones it has."""
-    names = ", ".join(known)
-    return both(
-        f"unknown {en} {name!r} ({en}s: {names})", f"알 수 없는 {ko} {name!r}입니다({ko}: {names})"
-    )
-
-
-def _mapping(node: yaml.MappingNode, keys: tuple[str, ...], errors: Errors) -> dict[str, yaml.Node]:
-    found: dict[str, yaml.Node] = {}
-    for k, v in node.value:
-        key, line = str(k.value), k.start_mark.line + 1
-        if key not in keys:
-            errors.append((line, _unknown("key", "키", key, keys)))
-        elif key in found:
-            errors.append(
-                (line, both(f"key {key!r} appears twice", f"키 {key!r}이(가) 두 번 나옵니다"))
-            )
-        else:
-            found[key] = v
-    return found
-
-
-def _put(row: _Row, key: str, node: yaml.Node, errors: Errors) -> None:
-    """Values are taken as written, untyped: `id: 007` stays '007', `name: No` stays 'No'."""
-    line = node.start_mark.line + 1
-    if not isinstance(node, yaml.ScalarNode):
-        row.lines[key], row.broken = line, True  # given, if wrongly: not also "missing"
-        errors.append(
-            (line, both(f"{key} must be a single value", f"{key}에는 값 하나만 쓸 수 있습니다"))
-        )
-    elif node.tag != _NULL and str(node.value).strip():
-        row.values[key], row.lines[key] = str(node.value).strip(), line
-
-
-def _read_yaml(text: str, path: Path, errors: Errors) -> tuple[list[_Row], _Row]:
-    try:
-        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as e:
-        why = str(e).replace("\n", " ")
-        raise SnaplabError(
-            both(f"{path} is not valid YAML: {why}", f"{path}은(는) 올바른 YAML이 아닙니다: {why}"),
-            ExitCode.USAGE,
-        ) from None
-    shape = both(
-        f"{path} is not a roster: expected a mapping with a learners: list",
-        f"{path}은(는) 명단이 아닙니다: learners: 목록이 있는 매핑이어야 합니다",
-    )
-    meta = _Row(1)
-    if root is None:  # an empty file
-        return [], meta
-    if not isinstance(root, yaml.MappingNode):
-        raise SnaplabError(shape, ExitCode.USAGE)
-    top = _mapping(root, ("class", "defaults", "learners"), errors)
-    if "class" in top:
-        _put(meta, "class", top["class"], errors)
-    defaults = top.get("defaults")
-    if isinstance(defaults, yaml.MappingNode):
-        for key, node in _mapping(defaults, ("backend", "instance"), errors).items():
-            _put(meta, key, node, errors)
-    elif defaults is not None and defaults.tag != _NULL:
-        errors.append(
-            (
-                defaults.start_mark.line + 1,
-                both("defaults must be a mapping", "defaults는 매핑이어야 합니다"),
-            )
-        )
-    learners = top.get("learners")
-    if learners is None or learners.tag == _NULL:
-        return [], meta
-    if not isinstance(learners, yaml.SequenceNode):
-        n = learners.start_mark.line + 1
-        raise SnaplabError(both(f"{shape.en} (line {n})", f"{shape.ko}({n}행)"), ExitCode.USAGE)
-    rows: list[_Row] = []
-    for item in learners.value:
-        row = _Row(item.start_mark.line + 1)
-        if not isinstance(item, yaml.MappingNode):
-            errors.append(
-                (
-                    row.line,
-                    both(
-                        "a learner is a mapping: {id: ..., name: ..., target: ...}",
-                        "학습자 항목은 매핑이어야 합니다: {id: ..., name: ..., target: ...}",
-                    ),
-                )
-            )
-            continue
-        for key, node in _mapping(item, COLUMNS, errors).items():
-            _put(row, key, node, errors)
-        rows.append(row)
-    return rows, meta
 
 
 def load(
@@ -336,9 +164,9 @@ def load(
 
     errors: Errors = []
     if suffix == ".csv":
-        rows, meta = _read_csv(text, errors), _Row(1)
+        rows, meta = read_csv(text, errors), Row(1)
     else:
-        rows, meta = _read_yaml(text, path, errors)
+        rows, meta = read_yaml(text, path, errors)
     if not rows and not errors:
         raise SnaplabError(
             both(f"{path} lists no learners", f"{path}에 학습자가 없습니다"), ExitCode.USAGE
@@ -361,7 +189,7 @@ def load(
             errors.append((meta.at(key), "defaults: " + p))
 
     learners: list[Learner] = []
-    ids: dict[str, _Row] = {}
+    ids: dict[str, Row] = {}
     containers: dict[str, Learner] = {}
     for row in rows:
         before, v = len(errors), row.values

@@ -98,7 +98,8 @@ def run(args: argparse.Namespace) -> DoctorResult:
     """The host checks run as checks/test_host.py (in-process, against this machine), then
     doctor's own probe; see snaplab/doctor/hostchecks.py."""
     from snaplab.doctor import hostchecks  # pylxd, pytest: only when run
-    from snaplab.doctor.checks import Context, Skip, sweep
+    from snaplab.doctor.context import Context, Skip
+    from snaplab.doctor.sweep import sweep
 
     reports = []
     remote = stored_remote(args)

@@ -156,10 +156,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_setup(args: argparse.Namespace) -> HostResult:
-    from snaplab.host import setup
+    from snaplab.host import lab_image, pool, setup
 
-    setup.check_storage(args.storage)  # before root: a refusal needs no privileges
-    setup.check_image(args.image)
+    pool.check_storage(args.storage)  # before root: a refusal needs no privileges
+    lab_image.check_image(args.image)
     if os.geteuid() != 0:
         raise SnaplabError(text("not_root"), ExitCode.PERMISSION)
     lang = detect(getattr(args, "lang", None))
@@ -171,7 +171,7 @@ def run_setup(args: argparse.Namespace) -> HostResult:
         pool_size=args.pool_size,
         snapshot_server=getattr(args, "snapshot_server", False),
     )
-    built = setup.image_builder(say)
+    built = lab_image.image_builder(say)
     result = HostResult("setup", dry_run=args.dry_run)
     began = time.monotonic()
     for backend in pick(args.backend):

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from snaplab.doctor.checks import CHECKS, NONE, Check, Context, Outcome, Skip, run_all
+from snaplab.doctor.checks import CHECKS, Check, run_all
+from snaplab.doctor.context import NONE, Context, Outcome, Skip
 from snaplab.doctor.results import Finding, Status
 from snaplab.errors import SnaplabError
 from snaplab.i18n import Text, as_text, both, detect, same

@@ -134,4 +134,5 @@ def grade(lab: Lab, evidence: Evidence, base: LabResult, command_for: dict[str, 
     graded = Graded(lab, evidence, base, command_for)
     outcomes = run_checks(graded)
     base.steps = results(lab, outcomes, graded.params, command_for, graded.chain.failures)
+    base.stamp(graded.chain.begun, graded.chain.proofs)
     return base

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from snaplab.i18n import Text
 from snaplab.status import FAIL, PASS, PENDING
 
-__all__ = ["FAIL", "PASS", "PENDING", "LabResult", "StepResult", "from_wire", "to_wire"]
+__all__ = [
+    "FAIL", "PASS", "PENDING", "LabResult", "StepResult", "from_wire", "iso", "to_wire",
+]  # fmt: skip
+
+
+def iso(when: datetime | None) -> str:
+    """A time as RFC 3339 UTC, "" for none: plain text survives JSON, CSV and the wire alike."""
+    if when is None:
+        return ""
+    return when.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -20,6 +31,7 @@ class StepResult:
     max_points: int
     message: Text
     hint: Text | None = None  # only on the first unfinished step
+    proven: str = ""  # when its evidence happened (RFC 3339 UTC); "" unless it passed
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -29,6 +41,7 @@ class StepResult:
             "points": self.points,
             "max_points": self.max_points,
             "message": self.message.get(lang),
+            "proven": self.proven,
         }
         if self.hint:
             d["hint"] = self.hint.get(lang)
@@ -44,6 +57,14 @@ class LabResult:
     snapshot: str
     steps: list[StepResult] = field(default_factory=list)
     notes: list[Text] = field(default_factory=list)
+    started: str = ""  # when `start` began the lab on this instance (the journal's start entry)
+
+    def stamp(self, begun: datetime | None, proofs: Mapping[str, datetime]) -> None:
+        """Keep the times the checks proved each passed step at (order.Chain): an
+        instructor reads from them who is falling behind, not only who is done."""
+        self.started = iso(begun)
+        for s in self.steps:
+            s.proven = iso(proofs.get(s.id)) if s.status == PASS else ""
 
     @property
     def score(self) -> int:
@@ -64,6 +85,7 @@ class LabResult:
             "instance": self.instance,
             "project": self.project,
             "snapshot": self.snapshot,
+            "started": self.started,
             "score": self.score,
             "max_score": self.max_score,
             "complete": self.complete,
@@ -108,6 +130,7 @@ def to_wire(r: LabResult) -> dict[str, Any]:
         "instance": r.instance,
         "project": r.project,
         "snapshot": r.snapshot,
+        "started": r.started,
         "notes": [_text(n) for n in r.notes],
         "steps": [
             {
@@ -118,6 +141,7 @@ def to_wire(r: LabResult) -> dict[str, Any]:
                 "max_points": s.max_points,
                 "message": _text(s.message),
                 "hint": _text(s.hint),
+                "proven": s.proven,
             }
             for s in r.steps
         ],
@@ -125,7 +149,8 @@ def to_wire(r: LabResult) -> dict[str, Any]:
 
 
 def from_wire(d: dict[str, Any]) -> LabResult:
-    """The inverse of to_wire; a reply not shaped so raises KeyError, TypeError or ValueError."""
+    """The inverse of to_wire; a reply not shaped so raises KeyError, TypeError or ValueError.
+    The times may be missing: a recorder started before they existed still answers."""
     steps = [
         StepResult(
             str(s["id"]),
@@ -135,6 +160,7 @@ def from_wire(d: dict[str, Any]) -> LabResult:
             int(s["max_points"]),
             _untext(s["message"]),
             _untext(s["hint"]) if s["hint"] else None,
+            str(s.get("proven", "")),
         )
         for s in d["steps"]
     ]
@@ -148,4 +174,5 @@ def from_wire(d: dict[str, Any]) -> LabResult:
         str(d["snapshot"]),
         steps,
         [_untext(n) for n in d["notes"]],
+        str(d.get("started", "")),
     )

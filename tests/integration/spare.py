@@ -23,7 +23,8 @@ from typing import TypeVar
 import yaml
 
 from snaplab.backends import Backend
-from snaplab.host import image, setup
+from snaplab.host import image
+from snaplab.host.preseed import preseed as snaplab_preseed
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: `python -m snaplab` runs it
 PROBE_PREFIX = "snaplab-doctor-"
@@ -188,7 +189,7 @@ def unmount_under(path: Path) -> None:
 
 def preseed(*, profile: bool = True) -> str:
     """snaplab's own preseed (a dir pool and a root disk); without the profile on demand."""
-    doc = yaml.safe_load(setup.preseed(False))
+    doc = yaml.safe_load(snaplab_preseed(False))
     if not profile:
         doc.pop("profiles")
     return yaml.safe_dump(doc)

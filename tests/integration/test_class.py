@@ -185,10 +185,14 @@ def test_gradebook_has_every_learner_in_the_right_state(taught: Klass):
     half = sum(s.points for s in taught.lab.steps[:HALF])
     for i in taught.groups["finished"]:
         assert (book[i]["status"], book[i]["score"]) == ("graded", full), explain(book[i])
+        minutes = [s["minutes"] for s in book[i]["steps"]]  # from their start, step by step
+        assert book[i]["started"] and all(s["proven"] for s in book[i]["steps"]), book[i]
+        assert minutes == sorted(minutes) and minutes[0] >= 0, minutes
     for i in taught.groups["half"]:
         assert (book[i]["status"], book[i]["score"]) == ("graded", half), explain(book[i])
     for i in taught.groups["idle"]:
         assert (book[i]["status"], book[i]["score"]) == ("graded", 0), explain(book[i])
+        assert all(s["minutes"] is None for s in book[i]["steps"]), book[i]
     for i in taught.groups["deleted"]:
         assert book[i]["status"] == "failed" and book[i]["score"] is None, book[i]
         assert "gone" in book[i]["reason"], book[i]
@@ -200,6 +204,8 @@ def test_gradebook_has_every_learner_in_the_right_state(taught: Klass):
     }
     assert rows[taught.groups["deleted"][0]]["total"] == ""  # not a zero
     assert rows[taught.groups["finished"][0]]["total"] == str(full)
+    last = f"{taught.lab.steps[-1].id} min"
+    assert rows[taught.groups["finished"][0]][last] != "" and rows[taught.ids[-1]][last] == ""
     assert (taught.out / "junit.xml").exists() and (taught.out / "report.html").exists()
 
 
@@ -227,9 +233,10 @@ def test_gradebook_matches_snaplab_check_for_each_learner(taught: Klass):
             assert r.rc in (0, 1), r.err
             mine = json.loads(r.out)
             assert mine["score"] == row["score"], learner
-            assert {s["id"]: s["points"] for s in mine["steps"]} == {
-                s["id"]: s["points"] for s in row["steps"]
+            assert {s["id"]: (s["points"], s["proven"]) for s in mine["steps"]} == {
+                s["id"]: (s["points"], s["proven"]) for s in row["steps"]
             }, learner
+            assert mine["started"] == row["started"], learner
         else:
             assert r.rc == 5, (learner, r.err)  # not found, as the gradebook says
 

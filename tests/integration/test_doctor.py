@@ -19,7 +19,7 @@ import pytest
 from pylxd import Client
 
 from snaplab.backends import get_backend
-from snaplab.doctor.checks import PROBE_RUNNER, leave_probe
+from snaplab.doctor.probes import PROBE_RUNNER, leave_probe
 from snaplab.errors import ExitCode
 from snaplab.host.image import ALIAS
 from snaplab.instance import LABEL
@@ -337,7 +337,7 @@ def test_interrupted_probe_removes_its_container(spares, backend, moment):
         seen = wait_for(probe_exists, timeout=60)
         assert seen and seen != ["<doctor finished>"], "the probe container never appeared"
         proc.send_signal(signal.SIGINT)
-        # the way out asks a daemon that went silent again, for up to checks.PATIENCE
+        # the way out asks a daemon that went silent again, for up to probes.PATIENCE
         out, err = proc.communicate(timeout=200)
     finally:
         if proc.poll() is None:

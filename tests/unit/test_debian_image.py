@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from snaplab.errors import ExitCode, SnaplabError
-from snaplab.host import debian_image, image, setup
+from snaplab.host import debian_image, image, lab_image, setup
 from snaplab.lab import lock
 
 FAKE_MMDEBSTRAP = """#!/bin/sh
@@ -33,13 +33,13 @@ echo "SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH" > "$out"
 
 @pytest.mark.parametrize("name", ["busybox", "debian", "images:ubuntu/22.04", "local:mine"])
 def test_image_choices_are_accepted(name):
-    setup.check_image(name)
+    lab_image.check_image(name)
 
 
 @pytest.mark.parametrize("name", ["ubuntu", "Debian", "", "bookworm"])
 def test_anything_else_is_refused_in_one_line_in_both_languages(name):
     with pytest.raises(SnaplabError) as e:
-        setup.check_image(name)
+        lab_image.check_image(name)
     assert e.value.code == ExitCode.USAGE
     assert "REMOTE:ALIAS" in e.value.render("en") and "\n" not in e.value.render("en")
     assert "원격 이미지" in e.value.render("ko")
@@ -50,7 +50,7 @@ def test_busybox_stays_the_default():
 
 
 def test_debian_needs_mmdebstrap_and_busybox_nothing_more():
-    assert setup.IMAGE_PACKAGES == {"debian": ("mmdebstrap",)}
+    assert lab_image.IMAGE_PACKAGES == {"debian": ("mmdebstrap",)}
 
 
 def test_cli_refuses_an_unknown_image_before_changing_anything(cli):

@@ -24,8 +24,9 @@ from pylxd.exceptions import LXDAPIException, NotFound
 
 from snaplab.backends import BACKENDS, Backend, get_backend
 from snaplab.commands.doctor import DoctorResult, size_mib
-from snaplab.doctor import checks
-from snaplab.doctor.checks import CHECKS, Context, Skip
+from snaplab.doctor import checks, probes, size, sweep
+from snaplab.doctor.checks import CHECKS
+from snaplab.doctor.context import Context, Outcome, Skip
 from snaplab.doctor.results import Finding, Report, Status
 from snaplab.errors import ExitCode
 from snaplab.host.image import ALIAS
@@ -36,7 +37,7 @@ from snaplab.transports import Target
 NAMESPACES = ("user", "mnt", "pid", "net", "uts", "ipc", "cgroup")
 
 
-def en(outcome: checks.Outcome) -> tuple[Status, str, str]:
+def en(outcome: Outcome) -> tuple[Status, str, str]:
     """A check's outcome in English: what these tests assert on (Korean: see test_i18n)."""
     status, detail, fix = outcome
     return status, detail.en, fix.en
@@ -279,10 +280,10 @@ def test_storage_fails_on_a_pool_that_is_not_there():
 
 def sized_context(monkeypatch, driver: str, reference: dict | None) -> Canned:
     """--size 500: the measured cycle is canned, and so is the bench's shipped figure."""
-    cost = checks.Cost(snapshot=3.8, stop=0.6, restore=0.3, start=0.1)
-    monkeypatch.setattr(checks, "cycle", lambda client, name, fill_mib, pool: cost)
-    monkeypatch.setattr(checks, "remove_probe", lambda client, name: None)
-    monkeypatch.setattr(checks, "_reference", lambda d, b, mib: (reference or {}).get(d))
+    cost = probes.Cost(snapshot=3.8, stop=0.6, restore=0.3, start=0.1)
+    monkeypatch.setattr(size, "cycle", lambda client, name, fill_mib, pool: cost)
+    monkeypatch.setattr(size, "remove_probe", lambda client, name: None)
+    monkeypatch.setattr(size, "reference", lambda d, b, mib: (reference or {}).get(d))
     ctx = Canned({**FIT, "/1.0/storage-pools": [{"name": "default", "driver": driver}]})
     ctx.size_mib = 500
     ctx._conn = cast(Any, SimpleNamespace(client=None))
@@ -329,13 +330,13 @@ def test_reference_reads_the_nearest_size_of_the_shipped_bench(monkeypatch, tmp_
     (tmp_path / "captured").mkdir()
     (tmp_path / "captured" / "storage.json").write_text(json.dumps({"rows": rows}))
     monkeypatch.setattr("snaplab.paths.data_dir", lambda kind: tmp_path)
-    assert checks._reference("btrfs", "lxd", 400) == 0.11
-    assert checks._reference("btrfs", "incus", 400) is None
-    assert checks._reference("dir", "lxd", 400) is None
+    assert size.reference("btrfs", "lxd", 400) == 0.11
+    assert size.reference("btrfs", "incus", 400) is None
+    assert size.reference("dir", "lxd", 400) is None
 
 
 def test_downtime_is_stop_restore_and_start():
-    cost = checks.Cost(snapshot=0.2, stop=2.5, restore=0.25, start=0.5)
+    cost = probes.Cost(snapshot=0.2, stop=2.5, restore=0.25, start=0.5)
     assert cost.downtime == 3.25
     assert cost.describe().en == (
         "snapshot 0.20 s, restore 0.25 s, downtime 3.25 s = stop 2.50 + restore + start 0.50"
@@ -429,9 +430,9 @@ def test_probe_turns_a_daemon_refusal_into_a_fail_not_a_crash():
     assert detail == "the daemon refused: No root device could be found"
     assert "/var/log/snaplab/lxd.log" in fix
     created = client.instances.create.call_args.args[0]
-    assert created["name"].startswith(checks.PROBE_PREFIX)
+    assert created["name"].startswith(probes.PROBE_PREFIX)
     assert created["config"][LABEL] == "doctor"
-    assert created["config"][checks.PROBE_RUNNER] == f"{socket.gethostname()}:{os.getpid()}"
+    assert created["config"][probes.PROBE_RUNNER] == f"{socket.gethostname()}:{os.getpid()}"
 
 
 # -- removing probes -----------------------------------------------------------------
@@ -442,7 +443,7 @@ def instance(
 ) -> MagicMock:
     config = {} if label is None else {LABEL: label}
     if runner is not None:
-        config[checks.PROBE_RUNNER] = runner
+        config[probes.PROBE_RUNNER] = runner
     inst = MagicMock(status=status, config=config)
     inst.name = name
     return inst
@@ -450,20 +451,20 @@ def instance(
 
 def test_remove_probe_stops_and_deletes_a_labelled_probe():
     probe = instance("snaplab-doctor-a")
-    checks.remove_probe(fake_client({"snaplab-doctor-a": probe}), "snaplab-doctor-a")
+    probes.remove_probe(fake_client({"snaplab-doctor-a": probe}), "snaplab-doctor-a")
     probe.stop.assert_called_once_with(wait=True, force=True)
     probe.delete.assert_called_once_with(wait=True)
 
 
 def test_remove_probe_never_touches_an_unlabelled_container():
     other = instance("snaplab-doctor-a", label=None)
-    checks.remove_probe(fake_client({"snaplab-doctor-a": other}), "snaplab-doctor-a")
+    probes.remove_probe(fake_client({"snaplab-doctor-a": other}), "snaplab-doctor-a")
     other.stop.assert_not_called()
     other.delete.assert_not_called()
 
 
 def test_remove_probe_of_a_container_that_is_gone_does_nothing():
-    checks.remove_probe(fake_client({}), "snaplab-doctor-gone")
+    probes.remove_probe(fake_client({}), "snaplab-doctor-gone")
 
 
 def test_remove_probe_first_waits_for_operations_on_that_instance():
@@ -474,7 +475,7 @@ def test_remove_probe_first_waits_for_operations_on_that_instance():
     ]
     probe = instance("snaplab-doctor-a", status="Stopped")
     client = fake_client({"snaplab-doctor-a": probe}, ops)
-    checks.remove_probe(client, "snaplab-doctor-a")
+    probes.remove_probe(client, "snaplab-doctor-a")
     client.api.operations.__getitem__.assert_called_once_with("op-create")
     probe.stop.assert_not_called()
     probe.delete.assert_called_once_with(wait=True)
@@ -484,14 +485,14 @@ def test_remove_probe_still_deletes_when_the_daemon_cannot_list_its_operations()
     probe = instance("snaplab-doctor-a")
     client = fake_client({"snaplab-doctor-a": probe})
     client.api.operations.get.side_effect = requests.ReadTimeout("read timed out")
-    checks.remove_probe(client, "snaplab-doctor-a")
+    probes.remove_probe(client, "snaplab-doctor-a")
     probe.delete.assert_called_once_with(wait=True)
 
 
 def test_an_interrupted_probe_stays_interrupted_when_the_daemon_stops_answering(monkeypatch):
     """CI once saw Ctrl-C during a start, then a daemon that did not answer the clean-up:
     the read timeout replaced the interrupt and main() printed a traceback."""
-    monkeypatch.setattr(checks, "PATIENCE", 0)
+    monkeypatch.setattr(probes, "PATIENCE", 0)
     ctx = Canned(FIT)
     client = fake_client()
     client.instances.create.side_effect = KeyboardInterrupt
@@ -504,7 +505,7 @@ def test_an_interrupted_probe_stays_interrupted_when_the_daemon_stops_answering(
 def test_the_way_out_asks_a_silent_daemon_again_until_it_answers(monkeypatch):
     """CI saw LXD 5.0 not answer for about a minute after a start was interrupted: the probe
     is still removed once it answers again, each request waiting 20 s, not 60."""
-    monkeypatch.setattr(checks.time, "sleep", lambda s: None)
+    monkeypatch.setattr(probes.time, "sleep", lambda s: None)
     probe = instance("snaplab-doctor-a")
     client = fake_client({"snaplab-doctor-a": probe})
     answers = [requests.ReadTimeout("read timed out"), probe]
@@ -516,7 +517,7 @@ def test_the_way_out_asks_a_silent_daemon_again_until_it_answers(monkeypatch):
         return answer
 
     client.instances.get.side_effect = get
-    checks.leave_probe(client, "snaplab-doctor-a")
+    probes.leave_probe(client, "snaplab-doctor-a")
     probe.delete.assert_called_once_with(wait=True)
     assert client.api._timeout == 20
 
@@ -529,11 +530,11 @@ def dead_pid() -> int:
 
 def test_doctor_alive_knows_live_and_dead_doctors():
     host = socket.gethostname()
-    assert checks._doctor_alive(f"{host}:{os.getpid()}")
-    assert not checks._doctor_alive(f"{host}:{dead_pid()}")
-    assert not checks._doctor_alive(f"another-host:{os.getpid()}")
-    assert not checks._doctor_alive("")
-    assert not checks._doctor_alive("garbage")
+    assert sweep._doctor_alive(f"{host}:{os.getpid()}")
+    assert not sweep._doctor_alive(f"{host}:{dead_pid()}")
+    assert not sweep._doctor_alive(f"another-host:{os.getpid()}")
+    assert not sweep._doctor_alive("")
+    assert not sweep._doctor_alive("garbage")
 
 
 def test_sweep_removes_left_probes_only(monkeypatch):
@@ -547,10 +548,10 @@ def test_sweep_removes_left_probes_only(monkeypatch):
     client = MagicMock()
     client.instances.all.return_value = listed
     removed: list[str] = []
-    monkeypatch.setattr(checks, "remove_probe", lambda c, name: removed.append(name))
+    monkeypatch.setattr(sweep, "remove_probe", lambda c, name: removed.append(name))
     ctx = context()
     ctx._conn = cast(Any, SimpleNamespace(client=client))
-    checks.sweep(ctx)
+    sweep.sweep(ctx)
     assert removed == ["snaplab-doctor-old", "snaplab-doctor-dead"]
 
 
@@ -558,10 +559,10 @@ def test_sweep_removes_left_probes_only(monkeypatch):
 
 
 def test_run_all_turns_skip_into_a_finding():
-    def raises(ctx: Context) -> checks.Outcome:
+    def raises(ctx: Context) -> Outcome:
         raise Skip(same("skipped: because"))
 
-    def passes(ctx: Context) -> checks.Outcome:
+    def passes(ctx: Context) -> Outcome:
         return Status.PASS, "fine", ""
 
     found = checks.run_all(
@@ -657,7 +658,7 @@ def test_the_report_reads_in_korean(monkeypatch):
     findings = [
         Finding("storage", CHECKS[4].title, *storage),
         Finding(
-            "probe", CHECKS[7].title, Status.PASS, checks.Cost(0.08, 0.5, 0.12, 0.3).describe()
+            "probe", CHECKS[7].title, Status.PASS, probes.Cost(0.08, 0.5, 0.12, 0.3).describe()
         ),
         Finding("image", CHECKS[6].title, *checks.lab_image(Canned({"/1.0/images/aliases": []}))),
     ]

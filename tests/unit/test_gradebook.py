@@ -41,10 +41,23 @@ def learner(id: str, name: str) -> dict[str, str]:
     }
 
 
+START = "2025-05-01T08:00:00Z"
+TAKEN = "2025-05-01T08:12:30Z"  # 12.5 minutes after START
+
+
 def lab_result() -> LabResult:
-    r = LabResult("snapshots", "incus", "ubuntu-test", "lab-s01", "ubuntu-test-1")
+    r = LabResult("snapshots", "incus", "ubuntu-test", "lab-s01", "ubuntu-test-1", started=START)
     r.steps = [
-        StepResult("snapshot-taken", Text("Take", "생성"), "pass", 2, 2, Text("taken", "생성됨")),
+        StepResult(
+            "snapshot-taken",
+            Text("Take", "생성"),
+            "pass",
+            2,
+            2,
+            Text("taken", "생성됨"),
+            None,
+            TAKEN,
+        ),
         StepResult(
             "file-touched",
             Text("Change", "변경"),
@@ -119,15 +132,48 @@ def test_csv_leaves_the_not_graded_empty_not_zero(tmp_path: Path):
     assert list(rows[0]) == [
         "id", "name", "target", "project", "backend", "instance", "status", "reason",
         "snapshot-taken", "file-touched", "restored", "total", "max",
+        "started", "snapshot-taken min", "file-touched min", "restored min",
     ]  # fmt: skip
     kim, min_jun, lee = rows
     assert [kim[s["id"]] for s in STEPS] == ["2", "0", "0"]
+    assert kim["started"] == START
+    assert [kim[f"{s['id']} min"] for s in STEPS] == ["12.5", "", ""]
     assert (kim["total"], kim["max"], kim["status"]) == ("2", "10", "graded")
     assert min_jun["name"] == "김민준" and min_jun["reason"] == "check crashed: boom"
     for row, status in ((min_jun, FAILED), (lee, UNREACHABLE)):
         assert row["status"] == status
         assert [row[s["id"]] for s in STEPS] == ["", "", ""] and row["total"] == ""
         assert row["max"] == "10"
+        assert row["started"] == "" and [row[f"{s['id']} min"] for s in STEPS] == ["", "", ""]
+
+
+def test_a_proven_step_keeps_its_time_and_minutes_from_the_start():
+    r = LearnerResult.from_lab(learner("s01", "Kim"), lab_result(), "en", 1.0)
+    assert r.started == START
+    assert [(s.proven, s.minutes) for s in r.steps] == [(TAKEN, 12.5), ("", None), ("", None)]
+
+
+def test_json_says_when_each_step_was_proven(tmp_path: Path):
+    write(book(), tmp_path)
+    kim = json.loads((tmp_path / FILES["json"]).read_text(encoding="utf-8"))["learners"][0]
+    assert kim["started"] == START
+    assert kim["steps"][0]["proven"] == TAKEN and kim["steps"][0]["minutes"] == 12.5
+    assert kim["steps"][1]["proven"] == "" and kim["steps"][1]["minutes"] is None
+
+
+def test_a_book_written_before_times_were_kept_still_reads(tmp_path: Path):
+    old = book().to_dict()
+    for r in old["learners"]:
+        del r["started"]
+        for s in r["steps"]:
+            del s["proven"], s["minutes"]
+    (tmp_path / FILES["json"]).write_text(json.dumps(old), encoding="utf-8")
+    b = read(tmp_path)
+    assert b is not None and b.learners[0].started == "" and b.learners[0].score == 2
+    assert all(s.proven == "" and s.minutes is None for s in b.learners[0].steps)
+    write(b, tmp_path)  # a `--only` rerun rewrites every format from it
+    kim = next(csv.DictReader((tmp_path / FILES["csv"]).open(encoding="utf-8-sig", newline="")))
+    assert kim["total"] == "2" and kim["snapshot-taken min"] == ""
 
 
 def test_json_round_trips(tmp_path: Path):
@@ -175,6 +221,8 @@ def test_html_escapes_names_and_marks_the_not_graded(tmp_path: Path):
     assert 'colspan="3"' in html and 'title="no file"' in html
     assert "<script" not in html and "http" not in html  # self-contained
     assert "Learner" in html and "Total" in html
+    assert f'title="{TAKEN}">12.5 min</small>' in html and f'title="{START}">s01' in html
+    assert "minutes from each learner" in html
 
 
 def test_html_speaks_korean(tmp_path: Path):
@@ -191,6 +239,8 @@ def test_html_speaks_korean(tmp_path: Path):
         "실패",
         "연결 불가",
         "사유",
+        "12.5 분",
+        "시작한 뒤",
     ):
         assert label in html, label
     assert "Learner" not in html

@@ -12,7 +12,7 @@ from snaplab.commands import host
 from snaplab.commands.host import HostResult, StepResult
 from snaplab.daemons.snapshot_server import SNAPSHOT_SERVER as SERVER
 from snaplab.errors import ExitCode, SnaplabError
-from snaplab.host import setup
+from snaplab.host import apt, lab_image, pool, setup, users
 from snaplab.i18n import both
 
 INSTALL = both("install lxd (apt-get)", "lxd 설치 (apt-get)")
@@ -130,15 +130,15 @@ def test_every_step_of_the_plan_has_a_korean_title(monkeypatch):
     from snaplab.backends import get_backend
     from snaplab.host import command
 
-    monkeypatch.setattr(setup, "backports_enabled", lambda: False)
-    monkeypatch.setattr(setup, "installed", lambda p: False)
+    monkeypatch.setattr(apt, "backports_enabled", lambda: False)
+    monkeypatch.setattr(apt, "installed", lambda p: False)
     monkeypatch.setattr(setup.daemon, "answering", lambda b: False)
-    monkeypatch.setattr(setup, "initialised", lambda b: False)
-    monkeypatch.setattr(setup, "user_ok", lambda b: False)
-    monkeypatch.setattr(setup, "image_fingerprint", lambda b: None)
+    monkeypatch.setattr(pool, "initialised", lambda b: False)
+    monkeypatch.setattr(users, "user_ok", lambda b: False)
+    monkeypatch.setattr(lab_image, "image_fingerprint", lambda b: None)
     monkeypatch.setattr(command, "on_path", lambda: False)
     monkeypatch.setattr(command, "sudo_ok", lambda: False)
-    monkeypatch.setattr(setup, "debian_fingerprint", lambda: None)
+    monkeypatch.setattr(lab_image, "debian_fingerprint", lambda: None)
     fake_host(monkeypatch, done=False)
     for image_name in ("busybox", "debian", "images:debian/12"):
         opts = setup.Options(image=image_name, snapshot_server=True)
@@ -157,12 +157,12 @@ def fake_host(monkeypatch: pytest.MonkeyPatch, done: bool) -> list[str]:
     monkeypatch.setattr(snapshot_server, "answering", lambda b: done)
     monkeypatch.setattr(snapshot_server, "initialised", lambda b: done)
     monkeypatch.setattr(snapshot_server, "address", lambda b: SERVER.listen(b) if done else "")
-    monkeypatch.setattr(setup, "installed", lambda p: done)
+    monkeypatch.setattr(apt, "installed", lambda p: done)
     monkeypatch.setattr(cron, "running", lambda: 1 if done else None)
     for fn in ("primary_listen", "start", "init", "listen"):
         monkeypatch.setattr(snapshot_server, fn, lambda b, fn=fn: did.append(f"{fn} {b.name}"))
     monkeypatch.setattr(cron, "start", lambda: did.append("cron"))
-    monkeypatch.setattr(setup, "apt_install", lambda p, s, say: did.append(f"apt {' '.join(p)}"))
+    monkeypatch.setattr(apt, "apt_install", lambda p, s, say: did.append(f"apt {' '.join(p)}"))
     return did
 
 
@@ -203,12 +203,12 @@ def test_the_snapshot_steps_come_only_with_the_flag(monkeypatch):
     from snaplab.host import command
 
     fake_host(monkeypatch, done=True)
-    monkeypatch.setattr(setup, "backports_enabled", lambda: True)
+    monkeypatch.setattr(apt, "backports_enabled", lambda: True)
     monkeypatch.setattr(setup.daemon, "answering", lambda b: True)
-    monkeypatch.setattr(setup, "initialised", lambda b: True)
-    monkeypatch.setattr(setup, "pool_driver", lambda b: "dir")
-    monkeypatch.setattr(setup, "user_ok", lambda b: True)
-    monkeypatch.setattr(setup, "image_fingerprint", lambda b: "x")
+    monkeypatch.setattr(pool, "initialised", lambda b: True)
+    monkeypatch.setattr(pool, "pool_driver", lambda b: "dir")
+    monkeypatch.setattr(users, "user_ok", lambda b: True)
+    monkeypatch.setattr(lab_image, "image_fingerprint", lambda b: "x")
     monkeypatch.setattr(command, "on_path", lambda: True)
     monkeypatch.setattr(command, "sudo_ok", lambda: True)
     b = get_backend("lxd")

@@ -17,7 +17,8 @@ import pytest
 
 from snaplab.backends import BACKENDS, get_backend
 from snaplab.doctor import checks, hostchecks
-from snaplab.doctor.checks import CHECKS, Context
+from snaplab.doctor.checks import CHECKS
+from snaplab.doctor.context import Context, Outcome
 from snaplab.doctor.results import Status
 from snaplab.transports import Target
 
@@ -125,7 +126,7 @@ def test_doctor_reads_back_what_the_module_found(monkeypatch, tmp_path, backend)
 
 
 def test_a_check_that_breaks_is_a_one_line_fail_in_doctor(monkeypatch):
-    def breaks(ctx: Context) -> checks.Outcome:
+    def breaks(ctx: Context) -> Outcome:
         raise RuntimeError("ss: command not found")
 
     monkeypatch.setattr(checks, "kernel", breaks)
@@ -135,7 +136,7 @@ def test_a_check_that_breaks_is_a_one_line_fail_in_doctor(monkeypatch):
 
 
 def test_ctrl_c_during_the_host_checks_stops_doctor(monkeypatch):
-    def interrupted(ctx: Context) -> checks.Outcome:
+    def interrupted(ctx: Context) -> Outcome:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(checks, "installed", interrupted)

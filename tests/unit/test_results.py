@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta, timezone
 
 from snaplab.lab.grader import results
 from snaplab.lab.model import load
-from snaplab.lab.results import LabResult
+from snaplab.lab.results import LabResult, from_wire, to_wire
 
 LAB = load("snapshots")
 FILL = {"instance": "ubuntu-test", "snapshot": "ubuntu-test-1"}
@@ -56,3 +57,32 @@ def test_messages_are_filled_in_both_languages():
     first = r.steps[0]
     assert "ubuntu-test" in first.message.en and "ubuntu-test" in first.message.ko
     assert "{" not in first.hint.en and "{" not in first.hint.ko
+
+
+def test_stamp_keeps_the_proof_times_of_passed_steps_only():
+    r = graded({"snapshot-taken", "file-touched"})
+    begun = datetime(2025, 5, 1, 17, 0, tzinfo=timezone(timedelta(hours=9)))  # KST
+    proofs = {s.id: begun + timedelta(minutes=i + 1) for i, s in enumerate(LAB.steps)}
+    r.stamp(begun, proofs)
+    assert r.started == "2025-05-01T08:00:00Z"
+    assert [s.proven for s in r.steps][:3] == ["2025-05-01T08:01:00Z", "", "2025-05-01T08:03:00Z"]
+    assert all(s.proven == "" for s in r.steps[3:])
+    d = r.to_dict()
+    assert d["started"] == r.started and d["steps"][0]["proven"] == "2025-05-01T08:01:00Z"
+    assert d["steps"][1]["proven"] == ""
+
+
+def test_the_wire_carries_the_times_and_reads_a_reply_without_them():
+    r = graded({"snapshot-taken"})
+    r.stamp(
+        datetime(2025, 5, 1, 8, 0, tzinfo=UTC),
+        {"snapshot-taken": datetime(2025, 5, 1, 8, 2, tzinfo=UTC)},
+    )
+    wire = json.loads(json.dumps(to_wire(r)))
+    assert from_wire(wire) == r and from_wire(wire).steps[0].proven == "2025-05-01T08:02:00Z"
+    del wire["started"]  # a recorder started by an older snaplab answers so
+    for s in wire["steps"]:
+        del s["proven"]
+    old = from_wire(wire)
+    assert old.started == "" and all(s.proven == "" for s in old.steps)
+    assert old.score == r.score
