@@ -72,6 +72,7 @@ class Feed:
         self.tried = 0.0
         self.direct: bool | None = None  # grading.grade_all works off the main thread
         self.grades = 0  # batches graded, for the bench and tests
+        self.grading = 0  # learners in the grade now running
 
     # -- life ---------------------------------------------------------------------------
 
@@ -182,6 +183,7 @@ class Feed:
             self.wake.clear()
             with self.lock:
                 batch, self.dirty = self.dirty, {}
+                self.grading = len(batch)
             if not batch or self.stopping.is_set():
                 continue
             rows = [r for r in self.roster.learners if r.id in batch]
@@ -189,9 +191,12 @@ class Feed:
                 results = self.grade(rows)
             except Exception as e:  # noqa: BLE001 - keep serving; the next event tries again
                 _warn(both(f"grading failed: {e}", f"채점하지 못했습니다: {e}"))
+                with self.lock:
+                    self.grading = 0
                 continue
             self.grades += 1
             with self.lock:
+                self.grading = 0
                 for learner_id, by_lang in results.items():
                     if self.state.graded(by_lang, batch.get(learner_id)):
                         self._publish({"kind": "learner", "id": learner_id})
@@ -250,8 +255,10 @@ class Feed:
     # -- reading -----------------------------------------------------------------------------
 
     def snapshot(self, lang: str) -> dict[str, Any]:
+        """The state, and how many learners' grades are still to come (being graded, or
+        waiting for the grade after it): a page can say its scores are catching up."""
         with self.lock:
-            return self.state.snapshot(now(), lang)
+            return {**self.state.snapshot(now(), lang), "to_grade": self.grading + len(self.dirty)}
 
     def row(self, learner_id: str, lang: str) -> dict[str, Any]:
         with self.lock:

@@ -111,6 +111,7 @@ def test_api_class_is_the_gradebook_shape_and_never_a_token(served):
     body = json.loads(get(base + "/api/class?lang=en", cookie).read())
     assert body["class"] == "ko101" and [x["id"] for x in body["learners"]] == ["kim", "lee"]
     assert len(body["steps"]) == len(feed.lab.steps) and body["max_score"] == 14
+    assert body["to_grade"] == 0  # nothing marked: no grade to come
     kim = body["learners"][0]
     assert kim["score"] is None and kim["live"]["state"] == "waiting"  # not graded yet: no 0
     assert TOKEN not in json.dumps(body) and "access" not in json.dumps(body)
