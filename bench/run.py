@@ -19,6 +19,9 @@ so that drift on a shared host hits both alike.
   6. storage: snapshot, restore and restore downtime against container size (10, 100 and
      500 MiB) on dir and on a loop-backed btrfs pool, through `snaplab doctor --size`
      (bench/storage.py); --publish writes the figures and charts to guides/captured/
+  7. dashboard: `snaplab class serve` while a class of $DASHBOARD_N (200) types the chapter
+     at once: event → SSE latency p50/p95, the server's CPU at rest and in the storm
+     (bench/dashboard.py; on the first backend only)
 
 Everything it creates is named bench-<run id>-… and removed at the end (Ctrl-C too);
 the lab state lives in a temporary XDG_STATE_HOME. Usage:
@@ -52,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 import classes
+import dashboard
 import storage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +65,7 @@ LAB = "snapshots"
 SNAPSHOT = "ubuntu-test-1"  # the lab's default snapshot name, which `solve` uses
 IMAGE = "snaplab-lab"
 CLI = {"lxd": "lxc", "incus": "incus"}
-SECTIONS = ("check", "solve", "doctor", "host", "class", "storage")
+SECTIONS = ("check", "solve", "doctor", "host", "class", "storage", "dashboard")
 CAPTURED = ROOT / "guides" / "captured"  # where --publish puts the storage figures
 CHECK_TARGET_S = 0.5  # the issue: check under 0.5 s on LXD ...
 CHECK_TARGET_RATIO = 1.0  # ... and no slower than the shell verifiers
@@ -664,6 +668,8 @@ def render(report: dict[str, Any]) -> str:
         out += classes.render(res["class"], fmt, table, targets)
     if res.get("storage"):
         out += storage.render(res["storage"], fmt, table)
+    if res.get("dashboard"):
+        out += dashboard.render(res["dashboard"], fmt, table)
     out.append(f"bench took {meta['seconds']:.0f} s; figures in {meta['json']}")
     if report["notes"]:
         out.append("notes:")
@@ -787,6 +793,15 @@ def main(argv: list[str] | None = None) -> int:
                     b, f"storage/{be}", lambda be=be: storage.measure(b, be, stats, say, Broken)
                 )
                 for be in backends
+            }
+        if "dashboard" in only:
+            be = backends[0]
+            results["dashboard"] = {
+                be: guarded(
+                    b,
+                    f"dashboard/{be}",
+                    lambda: dashboard.measure(b, be, stats, say, Broken, CHAPTER[be], daemon_time),
+                )
             }
     except KeyboardInterrupt:
         b.problems.append("interrupted")

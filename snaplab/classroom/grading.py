@@ -83,6 +83,18 @@ def grade_all(
 ) -> list[LearnerResult]:
     """Results in roster order; `progress` is called on this thread as each one is made.
     `timeout`: seconds each request to a daemon may take; `jobs`: requests at once."""
+    out = []
+    for by_lang in grade_langs(lab, learners, (lang,), jobs, timeout):
+        progress(by_lang[lang])
+        out.append(by_lang[lang])
+    return out
+
+
+def grade_langs(
+    lab: Lab, learners: list[Learner], langs: tuple[str, ...], jobs: int, timeout: float
+) -> list[dict[str, LearnerResult]]:
+    """One pass, each learner's result in each of `langs` (a dashboard shows both): in roster
+    order, as a generator, so `grade_all` reports each as it is made."""
     began = time.monotonic()
     found = evidence.read(lab, learners, timeout, max(1, jobs))
     graded = [x for x in learners if isinstance(found[x.id], Graded)]
@@ -90,18 +102,20 @@ def grade_all(
     share = (time.monotonic() - began) / max(1, len(learners))  # the pass's time, shared
     out = []
     for learner in learners:
-        got = found[learner.id]
+        got, who = found[learner.id], learner.to_dict()
         if isinstance(got, Graded):
             got.base.steps = results(
                 lab, outcomes[learner.id], got.params, got.commands, got.chain.failures
             )
             got.base.stamp(got.chain.begun, got.chain.proofs)  # when each step was proven
-            result = LearnerResult.from_lab(learner.to_dict(), got.base, lang, share)
+            out.append({g: LearnerResult.from_lab(who, got.base, g, share) for g in langs})
         else:
-            status, reason = why_not(got, learner, lang, timeout)
-            result = LearnerResult.not_graded(learner.to_dict(), status, reason, share)
-        progress(result)
-        out.append(result)
+            out.append(
+                {
+                    g: LearnerResult.not_graded(who, *why_not(got, learner, g, timeout), share)
+                    for g in langs
+                }
+            )
     return out
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from snaplab.backends import BACKENDS, NAMES
+from snaplab.commands import classlive
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, both, detect
 
@@ -57,27 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ("grade", run_grade, "grade every learner into a gradebook"),
         ("teardown", run_teardown, "remove what setup made, and nothing else"),
     ):
-        v = verbs.add_parser(
-            name,
-            help=text,
-            description=text,
-            epilog=EXAMPLE,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        v.add_argument("roster", type=Path, help=ROSTER_HELP)
-        v.add_argument("--lab", default="snapshots", help="the lab (default: snapshots)")
-        v.add_argument("--name", default=None, help="class name (default: the roster's)")
-        v.add_argument(
-            "--backend",
-            choices=NAMES,
-            default=None,
-            help="backend for learners whose row names none (default: lxd)",
-        )
-        v.add_argument(
-            "--instance",
-            default=None,
-            help="lab container for learners whose row names none (default: the lab's)",
-        )
+        v = class_verb(verbs, name, text, EXAMPLE)
         v.add_argument(
             "--jobs",
             type=int,
@@ -87,6 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         )
         v.add_argument("--json", action="store_true", help="machine-readable output")
         v.set_defaults(run=verb_run)
+    classlive.register(verbs, class_verb)  # serve, watch: the class live
     setup = verbs.choices["setup"]
     setup.add_argument(
         "--listen",
@@ -112,6 +94,34 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=30.0,
         help="seconds each request to a daemon may take (default: 30)",
     )
+
+
+def class_verb(
+    verbs: argparse._SubParsersAction, name: str, text: str, epilog: str
+) -> argparse.ArgumentParser:
+    """A `class` verb with what every one of them takes: the roster and how to read it."""
+    v = verbs.add_parser(
+        name,
+        help=text,
+        description=text,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    v.add_argument("roster", type=Path, help=ROSTER_HELP)
+    v.add_argument("--lab", default="snapshots", help="the lab (default: snapshots)")
+    v.add_argument("--name", default=None, help="class name (default: the roster's)")
+    v.add_argument(
+        "--backend",
+        choices=NAMES,
+        default=None,
+        help="backend for learners whose row names none (default: lxd)",
+    )
+    v.add_argument(
+        "--instance",
+        default=None,
+        help="lab container for learners whose row names none (default: the lab's)",
+    )
+    return v
 
 
 def _load(args: argparse.Namespace) -> tuple[Any, Roster]:

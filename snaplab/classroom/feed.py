@@ -1,0 +1,236 @@
+"""The live class kept current from the class recorders' own news: nothing polls a daemon.
+
+Each learner's session has the class recorder's socket (snaplab/lab/channel.py): one
+`subscribe` per learner streams every learner event the recorder writes. One thread
+waits on all of those sockets at once; an event goes onto the learner's timeline and out
+to the views at once, and marks the learner for a re-grade. One grading thread takes every
+learner marked since its last pass, grades them in one batch, and publishes what changed:
+at most one grade is in flight, and a burst of commands costs one grade, not one each.
+
+A recorder that goes away (restarted by `class grade`, killed) is subscribed to again
+after a pause, and the learner's journal read afresh, so no event it wrote meanwhile is
+lost. A view that connects late asks for the whole state (`snapshot`), never a delta.
+"""
+
+from __future__ import annotations
+
+import selectors
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from snaplab.classroom.gradebook import LearnerResult
+from snaplab.classroom.live import ClassState, Learner, Step
+from snaplab.i18n import Text, both, detect
+from snaplab.lab.journal import Entry
+
+if TYPE_CHECKING:
+    from snaplab.classroom.roster import Learner as Row
+    from snaplab.classroom.roster import Roster
+    from snaplab.lab.channel import Subscription
+    from snaplab.lab.model import Lab
+
+RETRY = 3.0  # seconds between tries to subscribe to a recorder that did not answer
+Message = dict[str, Any]
+
+
+def daemon(row: Row) -> str:
+    return f"{row.backend} @ {row.url}" if row.url else row.backend
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Feed:
+    """The class state, its two threads, and whoever listens (the web app, the terminal)."""
+
+    def __init__(
+        self,
+        lab: Lab,
+        roster: Roster,
+        langs: tuple[str, ...],
+        stuck_after: float,
+        timeout: float = 30.0,
+    ) -> None:
+        self.lab, self.roster, self.langs, self.timeout = lab, roster, langs, timeout
+        steps = [Step(s.id, s.title, s.points) for s in lab.steps]
+        people = [Learner(r.id, r.name, daemon(r)) for r in roster.learners]
+        self.state = ClassState(roster.name, lab.id, steps, people, stuck_after)
+        self.rows = {r.id: r for r in roster.learners}
+        self.lock = threading.RLock()
+        self.listeners: list[Callable[[Message], None]] = []
+        self.dirty: dict[str, datetime | None] = {}  # learner -> earliest event not graded
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.selector = selectors.DefaultSelector()
+        self.subs: dict[str, Subscription] = {}
+        self.tried = 0.0
+        self.grades = 0  # batches graded, for the bench and tests
+        self.grading = 0  # learners in the grade now running
+
+    # -- life ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Subscribe first, then read the journals: no event can fall between the two."""
+        self._subscribe_missing(initial=True)
+        with self.lock:
+            for row in self.roster.learners:
+                self.state.began(row.id, row.session(self.lab.id).entries())
+                self.dirty[row.id] = None
+        self.wake.set()
+        threading.Thread(target=self._listen, name="live-listen", daemon=True).start()
+        threading.Thread(target=self._grade_loop, name="live-grade", daemon=True).start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+        for sub in list(self.subs.values()):
+            sub.close()
+
+    def subscribe(self, listener: Callable[[Message], None]) -> None:
+        with self.lock:
+            self.listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[Message], None]) -> None:
+        with self.lock:
+            if listener in self.listeners:
+                self.listeners.remove(listener)
+
+    def _publish(self, message: Message) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(message)
+            except Exception as e:  # noqa: BLE001 - one view's trouble is not the class's
+                _warn(both(f"a view failed: {e}", f"화면 하나가 실패했습니다: {e}"))
+
+    # -- the recorders' news ------------------------------------------------------------
+
+    def _subscribe_missing(self, initial: bool = False) -> None:
+        from snaplab.lab import channel
+
+        self.tried = time.monotonic()
+        for row in self.roster.learners:
+            if row.id in self.subs:
+                continue
+            sub = channel.subscribe(row.session(self.lab.id), timeout=2.0)
+            if sub is None:
+                continue
+            self.subs[row.id] = sub
+            self.selector.register(sub.sock, selectors.EVENT_READ, row.id)
+            if not initial:  # back after a gap: what the recorder wrote meanwhile is in the file
+                with self.lock:
+                    self.state.began(row.id, row.session(self.lab.id).entries())
+                    self._publish({"kind": "learner", "id": row.id})
+                self._mark(row.id, None)
+
+    def _listen(self) -> None:
+        while not self.stopping.is_set():
+            if len(self.subs) < len(self.rows) and time.monotonic() - self.tried > RETRY:
+                self._subscribe_missing()
+            if not self.subs:
+                self.stopping.wait(RETRY)
+                continue
+            for key, _ in self.selector.select(timeout=RETRY):
+                self._read(key.data)
+
+    def _read(self, learner_id: str) -> None:
+        sub = self.subs[learner_id]
+        try:
+            entry = sub.next()
+            entries = [entry] if entry else []
+            while sub.pending():
+                more = sub.next()
+                if more:
+                    entries.append(more)
+        except EOFError:  # the recorder went away: subscribe again after a pause
+            self.selector.unregister(sub.sock)
+            sub.close()
+            del self.subs[learner_id]
+            return
+        if entries:
+            self.heard(learner_id, entries)
+
+    def heard(self, learner_id: str, entries: list[Entry]) -> None:
+        """The timeline and last activity at once; the grade follows on the grading thread."""
+        with self.lock:
+            new = [e for e in entries if self.state.event(learner_id, e)]
+            if new:
+                heard = now().isoformat()  # the recorder's delay and the server's, apart
+                self._publish(
+                    {"kind": "learner", "id": learner_id, "event_t": new[0].t, "heard_t": heard}
+                )
+        if new:
+            self._mark(learner_id, min(e.when for e in new))
+
+    def _mark(self, learner_id: str, since: datetime | None) -> None:
+        with self.lock:
+            old = self.dirty.get(learner_id)
+            if learner_id not in self.dirty or (old and since and since < old):
+                self.dirty[learner_id] = since
+        self.wake.set()
+
+    # -- grading --------------------------------------------------------------------------
+
+    def _grade_loop(self) -> None:
+        while not self.stopping.is_set():
+            self.wake.wait()
+            self.wake.clear()
+            with self.lock:
+                batch, self.dirty = self.dirty, {}
+                self.grading = len(batch)
+            if not batch or self.stopping.is_set():
+                continue
+            rows = [r for r in self.roster.learners if r.id in batch]
+            try:
+                results = self.grade(rows)
+            except Exception as e:  # noqa: BLE001 - keep serving; the next event tries again
+                _warn(both(f"grading failed: {e}", f"채점하지 못했습니다: {e}"))
+                with self.lock:
+                    self.grading = 0
+                continue
+            self.grades += 1
+            with self.lock:
+                self.grading = 0
+                for learner_id, by_lang in results.items():
+                    if self.state.graded(by_lang, batch.get(learner_id)):
+                        self._publish({"kind": "learner", "id": learner_id})
+
+    def grade(self, rows: list[Row]) -> dict[str, dict[str, LearnerResult]]:
+        """Each learner's grade in each language the views use, in one pass: `class grade`'s
+        own (snaplab/classroom/grading.py), which is safe on this thread. Not by the
+        recorder's socket `check`: the class's recorder would then grade while it should be
+        hearing the class's events, and every learner's event would wait behind everyone's
+        grades (seen: p95 7.5 s from the daemon's event to the page, 50 learners at once)."""
+        from snaplab.classroom import grading
+
+        graded = grading.grade_langs(self.lab, rows, self.langs, grading.READS, self.timeout)
+        return {r.id: by_lang for r, by_lang in zip(rows, graded, strict=True)}
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def snapshot(self, lang: str) -> dict[str, Any]:
+        """The state, and how many learners' grades are still to come (being graded, or
+        waiting for the grade after it): a page can say its scores are catching up."""
+        with self.lock:
+            return {**self.state.snapshot(now(), lang), "to_grade": self.grading + len(self.dirty)}
+
+    def row(self, learner_id: str, lang: str) -> dict[str, Any]:
+        with self.lock:
+            return self.state.row(learner_id, now(), lang, self.state.median_done())
+
+    def learner(self, learner_id: str, lang: str) -> dict[str, Any]:
+        with self.lock:
+            return self.state.learner(learner_id, now(), lang)
+
+    def funnel(self) -> list[int]:
+        with self.lock:
+            return self.state.funnel()
+
+
+def _warn(said: Text) -> None:
+    """On the server's terminal, beside uvicorn's own lines; the class goes on."""
+    print(f"snaplab: {said.get(detect())}", file=sys.stderr, flush=True)

@@ -1,0 +1,76 @@
+"""The live feed's grading (snaplab/classroom/feed.py) with the grade itself stubbed: an event
+is on the page before its grade, at most one grade runs at a time, and a burst of events
+while one runs costs one more grade of just those learners."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from snaplab.classroom import roster
+from snaplab.classroom.feed import Feed
+from snaplab.classroom.gradebook import LearnerResult
+from snaplab.lab.journal import Entry
+from snaplab.lab.model import load
+
+
+def feed(tmp_path: Path) -> Feed:
+    path = tmp_path / "ko101.csv"
+    path.write_text("id,name,target\nkim,A,local\nlee,B,local\npark,C,local\n", encoding="utf-8")
+    lab = load("snapshots")
+    return Feed(lab, roster.load(path, instance=lab.instance), ("en",), 300)
+
+
+def event(second: int) -> Entry:
+    return Entry(t=f"2026-12-06T09:00:{second:02d}Z", kind="event", action="instance-stopped")
+
+
+def test_events_during_a_grade_are_one_more_batch_of_just_those_learners(tmp_path):
+    f = feed(tmp_path)
+    batches: list[list[str]] = []
+    running, release = threading.Event(), threading.Event()
+    in_flight = []
+
+    def grade(rows):  # type: ignore[no-untyped-def]
+        in_flight.append(1)
+        assert len(in_flight) == 1, "two grades at once"
+        batches.append([r.id for r in rows])
+        running.set()
+        release.wait(5)
+        in_flight.pop()
+        return {
+            r.id: {"en": LearnerResult.not_graded(r.to_dict(), "failed", "stub", 0)} for r in rows
+        }
+
+    f.grade = grade  # type: ignore[method-assign]
+    heard = []
+    f.subscribe(heard.append)
+    threading.Thread(target=f._grade_loop, daemon=True).start()
+    f.heard("kim", [event(1)])
+    assert running.wait(5)
+    assert heard[0]["id"] == "kim" and heard[0]["event_t"] == "2026-12-06T09:00:01Z"
+    running.clear()
+    for second, who in ((2, "lee"), (3, "park"), (4, "lee"), (5, "lee")):
+        f.heard(who, [event(second)])
+    release.set()
+    assert running.wait(5)
+    f.stop()
+    assert batches[0] == ["kim"]
+    assert batches[1] == ["lee", "park"]  # roster order, each once
+    assert f.dirty == {}
+
+
+def test_the_earliest_event_of_a_batch_is_when_its_steps_were_proven(tmp_path):
+    f = feed(tmp_path)
+    f.heard("kim", [event(9)])
+    f.heard("kim", [event(3)])  # arrived later, happened earlier
+    assert f.dirty["kim"] is not None and f.dirty["kim"].second == 3
+
+
+def test_an_event_heard_twice_is_one_message(tmp_path):
+    f = feed(tmp_path)
+    heard = []
+    f.subscribe(heard.append)
+    f.heard("kim", [event(1)])
+    f.heard("kim", [event(1)])
+    assert len(heard) == 1
