@@ -22,6 +22,7 @@ from snaplab.lab.journal import Session, now
 from snaplab.lab.model import Record
 from snaplab.lab.recorder import PROCESS, serves
 from snaplab.lab.stream import daemon_logs, listen, member_logs
+from snaplab.remotes import CertificateMismatch
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
                 listen(sessions, record, a.shared, server.notify)
             except SystemExit:
                 return 0
+            except CertificateMismatch as e:
+                # not the pinned server: asking again cannot change that, only `snaplab remote
+                # add` can, and whoever started us is waiting to hear it now, not in a minute
+                print(f"{now()} recorder: {e}", file=sys.stderr, flush=True)
+                return int(e.code)
             except Exception as e:  # noqa: BLE001 - logged, then retried
                 print(f"{now()} recorder: {e}", file=sys.stderr, flush=True)
             time.sleep(0.2)
