@@ -297,6 +297,22 @@ class Tasks:
         return ""
 
 
+def concerns(event: dict[str, Any]) -> str | None:
+    """The one project whose sessions `entry_for` can find this event of, or None for all.
+
+    The same rules as below, asked first: the recorder hands each event only to those
+    sessions. A request is its URL's project; an operation naming no instance may be
+    the daemon's own task, which every session's `Tasks` follows.
+    """
+    meta = event.get("metadata") or {}
+    if event.get("type") == "logging":
+        query = parse_qs(urlsplit((meta.get("context") or {}).get("url", "")).query)
+        return query.get("project", ["default"])[0]
+    if event.get("type") == "operation" and not (meta.get("resources") or {}).get("instances"):
+        return None
+    return str(event.get("project") or "default")
+
+
 def entry_for(
     event: dict[str, Any],
     session: Session,

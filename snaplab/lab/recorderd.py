@@ -21,7 +21,7 @@ from snaplab.lab import channel
 from snaplab.lab.journal import Session, now
 from snaplab.lab.model import Record
 from snaplab.lab.recorder import PROCESS, serves
-from snaplab.lab.stream import daemon_logs, listen, member_logs
+from snaplab.lab.stream import Fanout, daemon_logs, listen, member_logs
 from snaplab.remotes import CertificateMismatch
 
 
@@ -39,13 +39,14 @@ def main(argv: list[str] | None = None) -> int:
     # `check` and `watch` ask here first (snaplab/lab/channel.py); without it they still work
     server = channel.Server(sessions, lambda s: serves(s, me))
     server.start()
+    fanout = Fanout(sessions, record, server.notify)
     try:
         if a.shared:
             member_logs(sessions, record, server.notify)
         daemon_logs(sessions, record, server.notify)  # the other daemons a request names
         while True:  # a restarted daemon closes the socket: reconnect
             try:
-                listen(sessions, record, a.shared, server.notify)
+                listen(sessions, fanout, a.shared)
             except SystemExit:
                 return 0
             except CertificateMismatch as e:
@@ -55,8 +56,10 @@ def main(argv: list[str] | None = None) -> int:
                 return int(e.code)
             except Exception as e:  # noqa: BLE001 - logged, then retried
                 print(f"{now()} recorder: {e}", file=sys.stderr, flush=True)
-            time.sleep(0.2)
+                time.sleep(0.2)  # the daemon is away: not a busy loop
+            # a stream the daemon closed is reopened at once: what happens meanwhile is lost
     finally:
+        fanout.close()
         server.close()
 
 

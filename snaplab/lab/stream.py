@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from snaplab.lab.entries import Tasks, entry_for, request_entry
+from snaplab.lab.entries import Tasks, concerns, entry_for, request_entry
 from snaplab.lab.journal import Entry, Session, now
 from snaplab.lab.model import Record
 from snaplab.lab.recorder import serves
@@ -32,19 +32,81 @@ def _quiet(session: Session, entry: Entry) -> None:
     pass
 
 
-def listen(
-    sessions: list[Session], record: Record, shared: bool = False, notify: Notify = _quiet
-) -> None:
-    """Read events on one thread and probe on one thread per session.
+RESET = {"type": "snaplab-reconnected"}  # a new stream: each session's Tasks start afresh
 
-    The daemon drops a listener that falls behind (Incus does so quickly once
-    the request log is on), and a probe takes tens of milliseconds: so the
-    socket is drained at once into queues, and probes happen in order behind it.
-    One process serves every session of one daemon (a class has dozens): the
-    stream covers all projects, and each event goes to every session's queue.
-    A queue per session keeps one learner's slow probe (the files API waits
-    while a container is being deleted) from holding up everyone else's events.
+
+class Fanout:
+    """One queue and one thread per session, kept while the recorder lives.
+
+    A probe takes tens of milliseconds, so probes happen in order behind the queues,
+    and one learner's slow probe (the files API waits while a container is being
+    deleted) holds up no one else's events. An event goes only to the sessions of
+    the project it concerns (`entries.concerns`): a class has dozens of sessions,
+    and waking every thread for every event kept the stream's reader from the
+    processor until the daemon dropped it. The threads outlive a stream, so a
+    reconnect is at once, not after every queue has drained.
     `notify` hears of each entry once it is written (`watch` listens on the socket).
+    """
+
+    def __init__(self, sessions: list[Session], record: Record, notify: Notify = _quiet) -> None:
+        self.boxes: list[queue.Queue[dict[str, Any] | None]] = [queue.Queue() for _ in sessions]
+        self.by_project: dict[str, list[queue.Queue[dict[str, Any] | None]]] = {}
+        for session, box in zip(sessions, self.boxes, strict=True):
+            self.by_project.setdefault(session.project, []).append(box)
+        self.workers = [
+            threading.Thread(target=_work, args=(s, box, record, notify), daemon=True)
+            for s, box in zip(sessions, self.boxes, strict=True)
+        ]
+        for w in self.workers:
+            w.start()
+
+    def put(self, event: dict[str, Any]) -> None:
+        project = concerns(event)
+        for box in self.boxes if project is None else self.by_project.get(project, ()):
+            box.put(event)
+
+    def reconnected(self) -> None:
+        for box in self.boxes:
+            box.put(RESET)
+
+    def close(self) -> None:
+        for box in self.boxes:
+            box.put(None)
+        for w in self.workers:
+            w.join()
+
+
+def _work(
+    session: Session, box: queue.Queue[dict[str, Any] | None], record: Record, notify: Notify
+) -> None:
+    from snaplab.transports import Target, connect
+
+    me = os.getpid()
+    own: Any = None  # a client per thread: pylxd's session is not shared safely
+    tasks = Tasks(record, session)
+    while (event := box.get()) is not None:
+        if event is RESET:  # afresh at each reconnect: no end missed holds one open
+            tasks = Tasks(record, session)
+            continue
+        try:
+            if own is None:
+                own = connect(Target(session.backend, session.url, session.project)).client
+            entry = entry_for(event, session, own, record, tasks)
+            # a session handed to another recorder (or finished) is not ours to write
+            if entry and serves(session, me):
+                session.append(entry)
+                notify(session, entry)
+        except Exception as e:  # noqa: BLE001 - one bad event must not stop the recording
+            print(f"{now()} recorder: {e}", file=sys.stderr, flush=True)
+
+
+def listen(sessions: list[Session], fanout: Fanout, shared: bool = False) -> None:
+    """Read the event stream until the daemon closes it, handing each event to `fanout`.
+
+    The daemon drops a listener that falls behind (Incus does so quickly once the
+    request log is on; LXD 5.0 once a write waits 5 s): so this thread only parses
+    and hands on. One process serves every session of one daemon (a class has
+    dozens): the stream then covers all projects.
     """
     from pylxd.client import _WebsocketClient
 
@@ -53,7 +115,6 @@ def listen(
     first = sessions[0]
     client = connect(Target(first.backend, first.url, first.project)).client
     me = os.getpid()
-    boxes: list[queue.Queue[dict[str, Any] | None]] = [queue.Queue() for _ in sessions]
 
     class Recorder(_WebsocketClient):
         heard = False
@@ -66,42 +127,14 @@ def listen(
                 for session in sessions:
                     if serves(session, me):
                         session.append(Entry(t=now(), kind="recorder", note="listening"))
-            event = json.loads(bytes(message.data).decode("utf-8"))
-            for box in boxes:
-                box.put(event)
+            fanout.put(json.loads(bytes(message.data).decode("utf-8")))
 
-    def work(session: Session, box: queue.Queue[dict[str, Any] | None]) -> None:
-        own: Any = None  # a client per thread: pylxd's session is not shared safely
-        tasks = Tasks(record, session)  # afresh at each reconnect: no end missed holds one open
-        while (event := box.get()) is not None:
-            try:
-                if own is None:
-                    own = connect(Target(session.backend, session.url, session.project)).client
-                entry = entry_for(event, session, own, record, tasks)
-                # a session handed to another recorder (or finished) is not ours to write
-                if entry and serves(session, me):
-                    session.append(entry)
-                    notify(session, entry)
-            except Exception as e:  # noqa: BLE001 - one bad event must not stop the recording
-                print(f"{now()} recorder: {e}", file=sys.stderr, flush=True)
-
-    workers = [
-        threading.Thread(target=work, args=(s, box), daemon=True)
-        for s, box in zip(sessions, boxes, strict=True)
-    ]
-    for w in workers:
-        w.start()
+    fanout.reconnected()
     ws = client.events(websocket_client=Recorder)
     scope = "all-projects=true" if shared else f"project={first.project}"
     ws.resource = f"/1.0/events?type=lifecycle,logging,operation&{scope}"
-    try:
-        ws.connect()
-        ws.run()
-    finally:
-        for box in boxes:
-            box.put(None)
-        for w in workers:
-            w.join()
+    ws.connect()
+    ws.run()
     print(f"{now()} recorder: the daemon closed the event stream", file=sys.stderr, flush=True)
 
 
