@@ -105,10 +105,13 @@ def teardown(
         progress,
     )
     notes: list[Text] = []
-    if not any(d.error or d.kept for d in done):
-        # the daemon stops listening only when no learner of the class may still need it
-        for name in sorted({learner.backend for learner in roster.local()}):
+    left = {d.id for d in done if d.error or d.kept}
+    # a daemon stops listening only when none of its learners may still need it: a learner
+    # on another host whose teardown failed does not keep this one open
+    for name in sorted({learner.backend for learner in roster.local()}):
+        if not any(x.id in left for x in roster.local() if x.backend == name):
             if said := projects.unlisten(roster, name):
                 notes.append(said)
+    if not left:
         shutil.rmtree(projects.class_dir(roster), ignore_errors=True)
     return done, notes

@@ -188,3 +188,12 @@ def api(live: Live, path: str) -> dict:
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     opener.open(live.url, timeout=10).read()
     return json.loads(opener.open(live.base + path, timeout=10).read())
+
+
+def test_teardown_stops_this_host_listening_though_a_far_learners_host_is_down(live):
+    """Last: the far learner's teardown fails (their host is down), which must not keep this
+    host listening for a class that has left it; the fixture's teardown then finds nothing."""
+    r = snaplab("class", "teardown", str(live.roster), env=live.env, timeout=300)
+    assert r.rc != 0 and FAR in r.out + r.err  # their host could not be reached: said
+    assert "no longer listens" in r.out, r.out
+    assert live.spare.cli("config", "get", "core.https_address").stdout.strip() == ""
