@@ -144,7 +144,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     klass = _class(metafunc.config, metafunc.definition.path)
     if klass is not None:
         ids = [learner.id for learner in klass.learners]
-        metafunc.parametrize("_roster_learner", klass.learners, ids=ids)
+        # by module, as testinfra's hosts: a learner's checks run together, as soon as that
+        # learner's evidence is read, while the rest of the class is still being read
+        metafunc.parametrize("_roster_learner", klass.learners, ids=ids, scope="module")
 
 
 @pytest.fixture
@@ -156,11 +158,11 @@ def _roster_learner() -> Any:
 def _learner_graded(request: pytest.FixtureRequest, learner: Any) -> Graded:
     klass = _class(request.config, request.path)
     assert klass is not None, "a learner is given only when a class is graded"
-    if klass.found is None:
-        from snaplab.classroom.evidence import read
+    if klass.found is None:  # each learner's read, while the checks run learner by learner
+        from snaplab.classroom.evidence import start
 
-        klass.found = read(klass.lab, klass.learners, ROSTER_TIMEOUT)
-    found = klass.found[learner.id]
+        klass.found = start(klass.lab, klass.learners, ROSTER_TIMEOUT)
+    found = klass.of(learner.id)
     if isinstance(found, BaseException):  # their daemon down, no session: one line
         pytest.fail(str(found) or type(found).__name__, pytrace=False)
     return found
@@ -286,9 +288,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         order = [s.id for s in lab.steps]
 
-        def rank(pair: tuple[int, pytest.Item], order: list[str] = order) -> int:
+        # a class's learners stay as pytest grouped them (module-scoped), each in step order
+        seen = {id(_learner(item)): n for n, (_, item) in reversed(list(enumerate(found)))}
+
+        def rank(
+            pair: tuple[int, pytest.Item], order: list[str] = order, seen: dict = seen
+        ) -> tuple[int, int]:
             sid = pair[1].get_closest_marker("step").args[0]  # type: ignore[union-attr]
-            return order.index(sid) if sid in order else len(order)
+            return seen[id(_learner(pair[1]))], order.index(sid) if sid in order else len(order)
 
         for (slot, _), (_, item) in zip(found, sorted(found, key=rank), strict=True):
             items[slot] = item
@@ -334,14 +341,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     report.longrepr = f"{message.get(lang)}\n{HINT.get(lang)}: {hint.get(lang)}"
 
 
+def _learner(item: pytest.Item) -> Any:
+    """The item's learner when a class is graded (`--lab-roster`), else None."""
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("_roster_learner") if callspec else None
+
+
 def _found(item: pytest.Item) -> Any:
     """The evidence the item was graded on: its learner's, when a class is graded."""
-    callspec = getattr(item, "callspec", None)
-    learner = callspec.params.get("_roster_learner") if callspec else None
+    learner = _learner(item)
     if learner is None:
         return item.config.stash.get(_GRADED, {}).get(_key(item.path))
     klass = item.config.stash.get(_CLASSES, {}).get(_key(item.path))
-    return (klass.found or {}).get(learner.id) if klass else None
+    return klass.of(learner.id) if klass else None
 
 
 def _host_check_report(item: pytest.Item, report: pytest.TestReport) -> None:

@@ -12,7 +12,7 @@ any thread.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +22,7 @@ from snaplab import instance as api
 from snaplab.classroom.roster import Learner
 from snaplab.lab import recorder
 from snaplab.lab.clients import daemon_clients
-from snaplab.lab.graded import Graded
+from snaplab.lab.graded import Graded, outcome
 from snaplab.lab.grader import Evidence
 from snaplab.lab.history import History, Live
 from snaplab.lab.model import Lab
@@ -185,28 +185,36 @@ def learner_evidence(lab: Lab, learner: Learner, daemon: Daemon, timeout: float)
 Found = Graded | BaseException  # a learner's evidence, or why there is none
 
 
-def read(lab: Lab, learners: list[Learner], timeout: float, jobs: int = 8) -> dict[str, Found]:
-    """Each learner's evidence (or the error that stopped it), by learner id: the daemons
-    read at once, then the learners' journals and files a few at a time."""
+# requests at once, unless --jobs says: each learner's file look waits on the daemon (which
+# starts a file server in their container) far more than it computes here
+READS = 16
+
+
+def start(
+    lab: Lab, learners: list[Learner], timeout: float, jobs: int = READS
+) -> dict[str, Future]:
+    """Each learner's evidence as it comes, by learner id: the daemons read at once, then
+    the learners' journals and files a few at a time, in roster order. The checks may run
+    meanwhile (`class grade` runs them learner by learner): each waits for its own learner
+    only, so reading the class and grading it overlap."""
     groups: dict[Where, list[Learner]] = {}
     for learner in learners:
         groups.setdefault((learner.backend, learner.url), []).append(learner)
-    out: dict[str, Found] = {}
-    workers = max(1, min(jobs, len(learners)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        daemons = {w: pool.submit(read_daemon, lab, w, m, timeout) for w, m in groups.items()}
-        pending = {}
-        for where, members in groups.items():
-            try:
-                daemon = daemons[where].result()
-            except Exception as e:  # noqa: BLE001 - its learners say why, the class goes on
-                out.update({learner.id: e for learner in members})
-                continue
-            for learner in members:
-                pending[learner.id] = pool.submit(learner_evidence, lab, learner, daemon, timeout)
-        for learner_id, future in pending.items():
-            try:
-                out[learner_id] = future.result()
-            except Exception as e:  # noqa: BLE001 - one learner's surprise ends no one's grade
-                out[learner_id] = e
-    return out
+    pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(learners))))
+    # the daemons first in the queue, so a learner's read never waits for one no thread runs;
+    # their files after: looked at while the daemon renders its list (5 ms an instance on
+    # LXD 5.0.2, one after the other), they slowed it more than they gained (4.0 s, not 3.5)
+    daemons = {w: pool.submit(read_daemon, lab, w, m, timeout) for w, m in groups.items()}
+
+    def one(learner: Learner) -> Graded:
+        daemon = daemons[(learner.backend, learner.url)].result()  # its error is theirs too
+        return learner_evidence(lab, learner, daemon, timeout)
+
+    found = {learner.id: pool.submit(one, learner) for learner in learners}
+    pool.shutdown(wait=False)  # the reads go on; the pool's threads end with the last
+    return found
+
+
+def read(lab: Lab, learners: list[Learner], timeout: float, jobs: int = READS) -> dict[str, Found]:
+    """Each learner's evidence (or the error that stopped it), by learner id, all read."""
+    return {k: outcome(f) for k, f in start(lab, learners, timeout, jobs).items()}

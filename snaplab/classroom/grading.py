@@ -26,7 +26,7 @@ from snaplab.classroom.gradebook import FAILED, UNREACHABLE, LearnerResult
 from snaplab.classroom.roster import Learner
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import both
-from snaplab.lab.graded import Class, Graded, seed_class
+from snaplab.lab.graded import Class, Graded, outcome, seed_class
 from snaplab.lab.grader import Collector, results
 from snaplab.lab.model import Lab
 
@@ -39,9 +39,7 @@ def default_jobs() -> int:
     return min(16, 2 * (os.cpu_count() or 1))
 
 
-# requests at once when grading, unless --jobs says: each learner's file look waits on the
-# daemon (which starts a file server in their container) far more than it computes here
-READS = 16
+READS = evidence.READS  # requests at once when grading, unless --jobs says
 
 
 class ClassCollector(Collector):
@@ -96,9 +94,9 @@ def grade_langs(
     """One pass, each learner's result in each of `langs` (a dashboard shows both): in roster
     order, as a generator, so `grade_all` reports each as it is made."""
     began = time.monotonic()
-    found = evidence.read(lab, learners, timeout, max(1, jobs))
-    graded = [x for x in learners if isinstance(found[x.id], Graded)]
-    outcomes = run_class(lab, graded, found) if graded else {}
+    reading = evidence.start(lab, learners, timeout, max(1, jobs))
+    outcomes = run_class(lab, learners, reading)  # each learner's checks as their read ends
+    found = {learner.id: outcome(reading[learner.id]) for learner in learners}
     share = (time.monotonic() - began) / max(1, len(learners))  # the pass's time, shared
     out = []
     for learner in learners:

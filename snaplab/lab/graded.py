@@ -7,6 +7,7 @@ below both, so that neither the grader nor the plugin imports the other for it.
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -88,6 +89,21 @@ class Class:
     lab: Any
     learners: list[Any]
     found: dict[str, Any] | None = None
+
+    def of(self, learner_id: str) -> Any:
+        """The learner's evidence or the error reading it, waited for if it is still being
+        read (`class grade` runs the checks while the rest of the class is read)."""
+        got = (self.found or {}).get(learner_id)
+        return outcome(got) if isinstance(got, Future) else got
+
+
+def outcome(future: Future) -> Any:
+    """A read's result, or the error that stopped it: one learner's surprise ends no one's
+    grade."""
+    try:
+        return future.result()
+    except Exception as e:  # noqa: BLE001 - said as that learner's failure
+        return e
 
 
 CLASSES = pytest.StashKey[dict]()  # check module's path -> Class

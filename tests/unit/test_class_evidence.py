@@ -131,3 +131,31 @@ def test_the_container_is_not_connected_until_a_check_asks(monkeypatch):
     assert made == []
     assert host.project == "h1t-kim" and made == [kim]  # asked: connected, once
     assert host.instance == "ubuntu-test" and made == [kim]
+
+
+def test_a_check_waits_for_its_own_learner_only(monkeypatch):
+    """`class grade` runs each learner's checks while the rest of the class is still read."""
+    import threading
+
+    from snaplab.lab.graded import Class
+
+    lxd = Daemon()
+    kim, lee = learner("kim"), learner("lee")
+    for who in (kim, lee):
+        lxd.holds(who)
+        started(who)
+    wire(monkeypatch, {"lxd": lxd})
+    held = threading.Event()
+    read = evidence.learner_evidence
+
+    def slow(lab, who, daemon, timeout):
+        if who.id == "lee":
+            assert held.wait(5)
+        return read(lab, who, daemon, timeout)
+
+    monkeypatch.setattr(evidence, "learner_evidence", slow)
+    klass = Class(LAB, [kim, lee], evidence.start(LAB, [kim, lee], timeout=5))
+    assert isinstance(klass.of("kim"), Graded)  # while lee's read is held
+    assert not klass.found["lee"].done()
+    held.set()
+    assert isinstance(klass.of("lee"), Graded)
