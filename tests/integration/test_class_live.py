@@ -14,6 +14,7 @@ import http.cookiejar
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -188,6 +189,60 @@ def api(live: Live, path: str) -> dict:
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     opener.open(live.url, timeout=10).read()
     return json.loads(opener.open(live.base + path, timeout=10).read())
+
+
+def journal(live: Live, learner: str) -> list[dict]:
+    state = Path(live.env["XDG_STATE_HOME"]) / "snaplab"
+    [path] = state.glob(f"*-{live.backend}-local-live-{learner}-ubuntu-test/journal.jsonl")
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def score(live: Live, learner: str) -> str:
+    return {x["id"]: x["live"]["score"] for x in api(live, "/api/class")["learners"]}[learner]
+
+
+def running(pid: int) -> bool:
+    """Not gone, and not a zombie nobody has reaped yet."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def until(what, timeout: float = WAIT) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if what():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_the_page_hears_the_class_through_a_daemon_restart_and_a_recorder_restart(live):
+    """A row changes only on an event the recorder heard: so each learner's row changing
+    after a restart shows the class's news flowing again, with no page reloaded. The
+    recorder says "listening" once its new stream carries a message; a command typed
+    before that may go unheard, as `check` says of any session."""
+
+    def listening() -> int:
+        return sum(1 for e in journal(live, "lee") if e.get("note") == "listening")
+
+    heard = listening()
+    live.spare.kill()  # the daemon dies as in a crash, the containers run on, and it is back
+    live.spare.start()
+    assert until(lambda: listening() > heard), "the recorder did not listen again"
+    live.act("lee", *SNAP[live.backend], "ubuntu-test", "다시-시작-후")
+    assert until(lambda: score(live, "lee") == "2/14"), score(live, "lee")
+
+    [book] = (Path(live.env["XDG_STATE_HOME"]) / "snaplab").glob("class-*/recorders.json")
+    [pid] = json.loads(book.read_text())
+    os.kill(pid, signal.SIGTERM)
+    assert until(lambda: not running(pid)), "the recorder did not stop"
+    out = str(Path(live.env["HOME"]) / "book")
+    r = snaplab("class", "grade", str(live.roster), "--out", out, env=live.env, timeout=300)
+    assert "restarted" in r.out + r.err, r.out + r.err  # `class grade` starts it again
+    live.act("park", *SNAP[live.backend], "ubuntu-test", "다시-시작-후")
+    assert until(lambda: score(live, "park") == "2/14"), score(live, "park")
 
 
 def test_teardown_stops_this_host_listening_though_a_far_learners_host_is_down(live):
