@@ -219,6 +219,22 @@ def local(request: pytest.FixtureRequest, _roster_learner: Any) -> Any:
     return _graded(request, _roster_learner).local
 
 
+def reachable(backend: str, lang: str) -> None:
+    """A daemon this user may not use (lxdadmin is not in incus-admin) skips the test with
+    the reason, as testinfra skips a host it cannot reach; a daemon that is down fails it:
+    either in one line, before a project is made."""
+    from snaplab.backends import get_backend
+    from snaplab.errors import ExitCode
+    from snaplab.transports.local import socket_problem
+
+    problem = socket_problem(get_backend(backend))
+    if problem is None:
+        return
+    if problem.code == ExitCode.PERMISSION:
+        pytest.skip(problem.render(lang))
+    pytest.fail(problem.render(lang), pytrace=False)
+
+
 @pytest.fixture
 def lab_learner(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """For a lab's own tests, on a real daemon (snaplab/testing.py): `lab_learner(LAB_ID,
@@ -231,6 +247,7 @@ def lab_learner(tmp_path_factory: pytest.TempPathFactory) -> Any:
     with ExitStack() as stack:
 
         def make(lab_id: str, backend: str = "lxd", lang: str = "en") -> Any:
+            reachable(backend, lang)
             home = tmp_path_factory.mktemp("snaplab-state")
             return stack.enter_context(learner(lab_id, backend, home, lang))
 

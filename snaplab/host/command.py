@@ -1,8 +1,12 @@
-"""`snaplab` on every user's PATH, and `sudo` for the book's users, as the guide types them.
+"""`snaplab` and `pytest` on every user's PATH, and `sudo` for the book's users, as the
+guide types them.
 
 snaplab lives in a venv under /opt (Makefile: /opt/snaplab/venv). Debian's way to
 offer a locally installed tool to everyone is a link in /usr/local/bin, which is on
-the PATH of root, of login shells and of sudo's secure_path.
+the PATH of root, of login shells and of sudo's secure_path. The README and the
+guide type `pytest checks/test_snapshots.py ...`: that is the venv's pytest, which has
+snaplab's plugin and testinfra; a fresh Debian has no other. A real `pytest` someone
+put in /usr/local/bin is theirs, and left alone.
 
 The book's chapter 1 lets lxdadmin use sudo, and the guide types `sudo snaplab host
 setup` and `sudo snaplab host stop`. The book's users have no password here, so the
@@ -21,17 +25,23 @@ from pathlib import Path
 from snaplab.backends import BACKENDS
 
 LINK = Path("/usr/local/bin/snaplab")
+PYTEST = Path("/usr/local/bin/pytest")
 SUDOERS = Path("/etc/sudoers.d/snaplab")
 
 
-def installed_command() -> Path:
-    """The snaplab script of the environment this process runs in."""
-    return Path(sys.prefix) / "bin" / "snaplab"
+def installed_command(name: str = "snaplab") -> Path:
+    """A script of the environment this process runs in."""
+    return Path(sys.prefix) / "bin" / name
+
+
+def _linked(link: Path) -> bool:
+    target = installed_command(link.name)
+    return link.is_symlink() and Path(os.readlink(link)) == target and target.exists()
 
 
 def on_path() -> bool:
-    target = installed_command()
-    return LINK.is_symlink() and Path(os.readlink(LINK)) == target and target.exists()
+    someone_elses = PYTEST.exists() and not PYTEST.is_symlink()
+    return _linked(LINK) and (_linked(PYTEST) or someone_elses)
 
 
 def link() -> None:
@@ -40,6 +50,9 @@ def link() -> None:
         LINK.symlink_to(installed_command())
     else:
         raise OSError(f"{LINK} exists and is not a link to snaplab: remove it, then run again")
+    if PYTEST.is_symlink() or not PYTEST.exists():
+        PYTEST.unlink(missing_ok=True)
+        PYTEST.symlink_to(installed_command("pytest"))
 
 
 def sudoers_text() -> str:

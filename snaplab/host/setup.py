@@ -116,8 +116,8 @@ def plan(
     yield Step(
         name,
         both(
-            f"put snaplab on every user's PATH ({command.LINK})",
-            f"모든 사용자의 PATH에 snaplab 넣기 ({command.LINK})",
+            f"put snaplab and pytest on every user's PATH ({command.LINK.parent})",
+            f"모든 사용자의 PATH에 snaplab과 pytest 넣기 ({command.LINK.parent})",
         ),
         not command.on_path(),
         command.link,
