@@ -6,7 +6,10 @@ learner types the chapter's commands at once, each the moment the previous one r
 (no pauses: the storm). Measured:
 
   - latency: from the daemon's timestamp of each learner event to the SSE line that
-    carries it (`event_t` of a `rows` message) arriving here; same host, same clock
+    carries it (`event_t` of a `rows` message: the row shows the event) arriving here;
+    same host, same clock
+  - grade latency: from the same timestamp to the SSE line whose row is graded with it
+    (`graded_since`: the recorder has probed and written it, and the grade ran)
   - the server's CPU (utime + stime of its process, all threads, over wall time): at rest,
     with the class set up and graded and nobody typing, and during the storm
   - settle: from the storm's last command until no learner's grade is still to come
@@ -174,6 +177,13 @@ def measure(
             if daemon_time(t) >= began - 1
         ]
         latencies = [arrived - t for arrived, t, _h in pairs]
+        graded = [
+            arrived - daemon_time(g)
+            for arrived, event, data in messages
+            if event == "rows"
+            for g in data.get("graded_since", [])
+            if daemon_time(g) >= began - 1
+        ]
         recorder = [h - t for _a, t, h in pairs]  # daemon event → the server heard it
         server = [arrived - h for arrived, _t, h in pairs]  # heard → its SSE line here
         final = listen.api()
@@ -204,6 +214,7 @@ def measure(
             round(percentile(recorder, 95), 3),
         ],
         "server_p50_p95": [round(percentile(server, 50), 3), round(percentile(server, 95), 3)],
+        "graded_p50_p95": [round(percentile(graded, 50), 3), round(percentile(graded, 95), 3)],
         "cpu_rest_percent": round(rest, 2),
         "cpu_storm_percent": round(storm_cpu, 1),
         "settle_seconds": round(settled, 1),
@@ -259,9 +270,13 @@ def render(results: dict[str, Any], fmt: Any, table: Any) -> list[str]:
         if "recorder_p50_p95" in r:
             rec, srv = r["recorder_p50_p95"], r["server_p50_p95"]
             out.append(
-                f"   {be}: of which daemon event → server heard it (the recorder's probe and "
-                f"write) p50 {rec[0]} s, p95 {rec[1]} s; heard → SSE line p50 {srv[0]} s, "
-                f"p95 {srv[1]} s"
+                f"   {be}: of which daemon event → server heard it p50 {rec[0]} s, p95 "
+                f"{rec[1]} s; heard → SSE line p50 {srv[0]} s, p95 {srv[1]} s"
+            )
+        if "graded_p50_p95" in r:
+            g = r["graded_p50_p95"]
+            out.append(
+                f"   {be}: daemon event → the row graded with it: p50 {g[0]} s, p95 {g[1]} s"
             )
         if "final_scores" in r:
             out.append(f"   {be}: final scores on the page: {r['final_scores']}")

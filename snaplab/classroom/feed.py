@@ -1,10 +1,12 @@
 """The live class kept current from the class recorders' own news: nothing polls a daemon.
 
 Each learner's session has the class recorder's socket (snaplab/lab/channel.py): one
-`subscribe` per learner streams every learner event the recorder writes. One thread
-waits on all of those sockets at once; an event goes onto the learner's timeline and out
-to the views at once, and marks the learner for a re-grade. One grading thread takes every
-learner marked since its last pass, grades them in one batch, and publishes what changed:
+`subscribe` per learner streams every learner event the recorder hears, then writes. One
+thread waits on all of those sockets at once. An event goes onto the learner's timeline and
+out to the views as soon as the recorder hears it, before it probes the container (which
+waits on the daemon); once the entry is written, the learner is marked for a re-grade. One
+grading thread takes every learner marked since its last pass, grades them in one batch,
+and publishes what changed, with the time of the earliest event the grade is news about:
 at most one grade is in flight, and a burst of commands costs one grade, not one each.
 
 A recorder that goes away (restarted by `class grade`, killed) is subscribed to again
@@ -151,11 +153,15 @@ class Feed:
             sub.close()
             del self.subs[learner_id]
             return
+        early, sub.heard = sub.heard, []
+        if early:
+            self.heard(learner_id, early, written=False)
         if entries:
             self.heard(learner_id, entries)
 
-    def heard(self, learner_id: str, entries: list[Entry]) -> None:
-        """The timeline and last activity at once; the grade follows on the grading thread."""
+    def heard(self, learner_id: str, entries: list[Entry], written: bool = True) -> None:
+        """The timeline and last activity at once; once the entries are `written` (the
+        journal has them, probed), the grade follows on the grading thread."""
         with self.lock:
             new = [e for e in entries if self.state.event(learner_id, e)]
             if new:
@@ -163,8 +169,8 @@ class Feed:
                 self._publish(
                     {"kind": "learner", "id": learner_id, "event_t": new[0].t, "heard_t": heard}
                 )
-        if new:
-            self._mark(learner_id, min(e.when for e in new))
+        if written:  # heard early or not, the grade is news only now
+            self._mark(learner_id, min(e.when for e in entries))
 
     def _mark(self, learner_id: str, since: datetime | None) -> None:
         with self.lock:
@@ -196,8 +202,12 @@ class Feed:
             with self.lock:
                 self.grading = 0
                 for learner_id, by_lang in results.items():
-                    if self.state.graded(by_lang, batch.get(learner_id)):
-                        self._publish({"kind": "learner", "id": learner_id})
+                    since = batch.get(learner_id)
+                    if self.state.graded(by_lang, since):
+                        news: Message = {"kind": "learner", "id": learner_id}
+                        if since is not None:  # the event this grade is news about
+                            news["graded_since"] = since.isoformat()
+                        self._publish(news)
 
     def grade(self, rows: list[Row]) -> dict[str, dict[str, LearnerResult]]:
         """Each learner's grade in each language the views use, in one pass: `class grade`'s

@@ -181,6 +181,7 @@ def app(feed: Feed, token: str, fixed_lang: str | None = None) -> ASGI:
                     ids = dict.fromkeys(m["id"] for m in batch)
                     times = [m["event_t"] for m in batch if m.get("event_t")]
                     when = [m["heard_t"] for m in batch if m.get("event_t")]
+                    graded = [m["graded_since"] for m in batch if m.get("graded_since")]
                     if one:
                         if one in ids:
                             yield sse("learner", feed.learner(one, lang))
@@ -188,7 +189,14 @@ def app(feed: Feed, token: str, fixed_lang: str | None = None) -> ASGI:
                     rows = [feed.row(i, lang) for i in ids]
                     funnel = feed.funnel()
                     yield sse(
-                        "rows", {"rows": rows, "funnel": funnel, "event_t": times, "heard_t": when}
+                        "rows",
+                        {
+                            "rows": rows,
+                            "funnel": funnel,
+                            "event_t": times,  # events now shown
+                            "heard_t": when,
+                            "graded_since": graded,  # events now graded
+                        },
                     )
             finally:
                 feed.unsubscribe(heard)

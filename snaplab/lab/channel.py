@@ -19,7 +19,10 @@ line of JSON out:
                                                   {"ok": false, "fallback": "why"}
   {"v": 1, "op": "subscribe", "session": {...}} -> {"ok": true}, then one line per new
                                                   learner event: {"entry": {...}}, and
-                                                  {"ping": T} when all is quiet
+                                                  {"ping": T} when all is quiet; before an
+                                                  entry that is probed, {"heard": {...}}
+                                                  (not yet written: a peer that grades waits
+                                                  for its "entry"; an older one ignores it)
 
 A shared (class) recorder binds a socket in each of its sessions' directories
 and answers only for the session asked, if it is still its own. Nothing a peer
@@ -160,12 +163,22 @@ def check(session: Session, timeout: float = CHECK_TIMEOUT) -> LabResult | None:
         return None
 
 
+def _entry(raw: Any) -> Entry | None:
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return Entry(**raw)
+    except TypeError:
+        return None
+
+
 class Subscription:
     """The recorder's news for one session: a new learner event each, as a journal Entry."""
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.lines = Lines(sock)
+        self.heard: list[Entry] = []  # events heard, not yet written: `next` gathers them here
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -174,18 +187,17 @@ class Subscription:
         return b"\n" in self.lines.buf
 
     def next(self) -> Entry | None:
-        """The next event (blocking); None for a ping. EOFError: the recorder went away."""
+        """The next event written (blocking); None for a ping, or for an event heard before
+        its probe (added to `heard`). EOFError: the recorder went away."""
         try:
             msg = next(self.lines)
         except (StopIteration, OSError, ValueError):
             raise EOFError from None
-        entry = msg.get("entry")
-        if not isinstance(entry, dict):
+        early = _entry(msg.get("heard"))
+        if early is not None:
+            self.heard.append(early)
             return None
-        try:
-            return Entry(**entry)
-        except TypeError:
-            return None
+        return _entry(msg.get("entry"))
 
     def close(self) -> None:
         self.sock.close()
@@ -365,9 +377,17 @@ class Server:
     def notify(self, session: Session, entry: Entry) -> None:
         """After the recorder wrote an entry: a learner's event is news to the session's watchers
         (snaplab's own reads are not, or a watcher's re-grade would wake it again)."""
+        self._tell(session, entry, "entry")
+
+    def heard(self, session: Session, entry: Entry) -> None:
+        """Before the recorder probes the container for an entry (which waits on the daemon):
+        a page can show that the learner acted, at once."""
+        self._tell(session, entry, "heard")
+
+    def _tell(self, session: Session, entry: Entry, what: str) -> None:
         if entry.kind != "event" or entry.own:
             return
-        line = json.dumps({"entry": json.loads(entry.to_json())}, ensure_ascii=False)
+        line = json.dumps({what: json.loads(entry.to_json())}, ensure_ascii=False)
         with self.watchers_lock:
             for box in self.watchers.get(session, []):
                 box.put(line)

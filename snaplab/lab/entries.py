@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -313,14 +313,24 @@ def concerns(event: dict[str, Any]) -> str | None:
     return str(event.get("project") or "default")
 
 
+Early = Callable[[Entry], None]
+
+
+def _quiet(entry: Entry) -> None:
+    pass
+
+
 def entry_for(
     event: dict[str, Any],
     session: Session,
     client: Any,
     record: Record,
     tasks: Tasks | None = None,
+    early: Early = _quiet,
 ) -> Entry | None:
-    """`tasks`: the session's operations so far (one per stream), to tell the daemon's own."""
+    """`tasks`: the session's operations so far (one per stream), to tell the daemon's own.
+    `early` hears of an entry before its probe, which waits on the daemon (a class's live
+    page shows the event at once; its grade waits for the entry as written)."""
     if event.get("type") == "logging":
         return request_entry(event, session, record)
     if event.get("type") == "operation":
@@ -328,6 +338,7 @@ def entry_for(
             tasks.see(event)
         entry = exec_end_entry(event, session, record.named(session.backend, session.instance))
         if entry:
+            early(entry)
             for key, value in look(client, entry.name or session.instance, record).items():
                 setattr(entry, key, value)
         return entry
@@ -340,7 +351,7 @@ def entry_for(
     if (event.get("project") or "default") != session.project:
         return None
     if source.split("?")[0] != base and not source.startswith(base + "/"):
-        return other_entry(event, session, client, record)
+        return other_entry(event, session, client, record, early)
     if action not in record.events:
         return None
     context = meta.get("context") or {}
@@ -360,6 +371,7 @@ def entry_for(
         by=tasks.by(action, parse_time(t)) if tasks is not None else "",
     )
     if not entry.own:
+        early(entry)
         for key, value in look(client, session.instance, record, action).items():
             setattr(entry, key, value)
     return entry
@@ -369,7 +381,7 @@ CREATED = "instance-created"
 
 
 def other_entry(
-    event: dict[str, Any], session: Session, client: Any, record: Record
+    event: dict[str, Any], session: Session, client: Any, record: Record, early: Early = _quiet
 ) -> Entry | None:
     """An event of another resource the lab records (`record.others`), in the session's
     project. An instance the lab names is probed as the lab instance is; a resource of a
@@ -392,6 +404,7 @@ def other_entry(
     # not as it is created: the daemon may still be unpacking an import, and Incus 6.0.4
     # fails the import ("Post hook failed: In use") when the files API reads it meanwhile
     if other.name and action.startswith("instance-") and action != CREATED and not entry.own:
+        early(entry)
         for key, value in look(client, name, record, action).items():
             setattr(entry, key, value)
     return entry

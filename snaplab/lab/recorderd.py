@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     # `check` and `watch` ask here first (snaplab/lab/channel.py); without it they still work
     server = channel.Server(sessions, lambda s: serves(s, me))
     server.start()
-    fanout = Fanout(sessions, record, server.notify)
+    fanout = Fanout(sessions, record, server.notify, server.heard)
     try:
         if a.shared:
             member_logs(sessions, record, server.notify)

@@ -45,16 +45,23 @@ class Fanout:
     and waking every thread for every event kept the stream's reader from the
     processor until the daemon dropped it. The threads outlive a stream, so a
     reconnect is at once, not after every queue has drained.
-    `notify` hears of each entry once it is written (`watch` listens on the socket).
+    `notify` hears of each entry once it is written (`watch` listens on the socket), and
+    `heard` of an entry about to be probed, before it is written (a class's live page).
     """
 
-    def __init__(self, sessions: list[Session], record: Record, notify: Notify = _quiet) -> None:
+    def __init__(
+        self,
+        sessions: list[Session],
+        record: Record,
+        notify: Notify = _quiet,
+        heard: Notify = _quiet,
+    ) -> None:
         self.boxes: list[queue.Queue[dict[str, Any] | None]] = [queue.Queue() for _ in sessions]
         self.by_project: dict[str, list[queue.Queue[dict[str, Any] | None]]] = {}
         for session, box in zip(sessions, self.boxes, strict=True):
             self.by_project.setdefault(session.project, []).append(box)
         self.workers = [
-            threading.Thread(target=_work, args=(s, box, record, notify), daemon=True)
+            threading.Thread(target=_work, args=(s, box, record, notify, heard), daemon=True)
             for s, box in zip(sessions, self.boxes, strict=True)
         ]
         for w in self.workers:
@@ -77,11 +84,20 @@ class Fanout:
 
 
 def _work(
-    session: Session, box: queue.Queue[dict[str, Any] | None], record: Record, notify: Notify
+    session: Session,
+    box: queue.Queue[dict[str, Any] | None],
+    record: Record,
+    notify: Notify,
+    heard: Notify,
 ) -> None:
     from snaplab.transports import Target, connect
 
     me = os.getpid()
+
+    def early(entry: Entry) -> None:
+        if serves(session, me):
+            heard(session, entry)
+
     own: Any = None  # a client per thread: pylxd's session is not shared safely
     tasks = Tasks(record, session)
     while (event := box.get()) is not None:
@@ -91,7 +107,7 @@ def _work(
         try:
             if own is None:
                 own = connect(Target(session.backend, session.url, session.project)).client
-            entry = entry_for(event, session, own, record, tasks)
+            entry = entry_for(event, session, own, record, tasks, early)
             # a session handed to another recorder (or finished) is not ours to write
             if entry and serves(session, me):
                 session.append(entry)

@@ -74,3 +74,17 @@ def test_an_event_heard_twice_is_one_message(tmp_path):
     f.heard("kim", [event(1)])
     f.heard("kim", [event(1)])
     assert len(heard) == 1
+
+
+def test_an_event_heard_before_its_probe_is_shown_at_once_and_graded_once_written(tmp_path):
+    """The recorder tells of an event before it probes the container, which waits on the
+    daemon: the row shows it then; the grade waits for the entry as written."""
+    f = feed(tmp_path)
+    heard = []
+    f.subscribe(heard.append)
+    f.heard("kim", [event(1)], written=False)
+    assert [m["event_t"] for m in heard] == ["2026-12-06T09:00:01Z"]  # on the page
+    assert "kim" not in f.dirty  # the journal has it not yet: no grade
+    f.heard("kim", [event(1)])  # written, probed
+    assert len(heard) == 1  # not shown twice
+    assert f.dirty["kim"] is not None and f.dirty["kim"].second == 1  # now graded

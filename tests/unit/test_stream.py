@@ -57,7 +57,7 @@ def test_a_request_without_a_project_is_the_default_projects():
 def test_fanout_wakes_only_the_sessions_an_event_concerns_and_resets_their_tasks(monkeypatch):
     seen: list[tuple[str, str, object]] = []  # the Tasks kept: ids could be reused
 
-    def found(event, session, client, record, tasks):
+    def found(event, session, client, record, tasks, early):
         seen.append((session.project, event["type"], tasks))
 
     monkeypatch.setattr(stream, "entry_for", found)
@@ -74,3 +74,35 @@ def test_fanout_wakes_only_the_sessions_an_event_concerns_and_resets_their_tasks
     assert theirs == ["operation"]
     assert mine[0][1] is mine[1][1]
     assert mine[2][1] is not mine[1][1]  # a new stream: the session's Tasks afresh
+
+
+def test_an_entry_is_told_early_before_its_probe_waits_on_the_daemon(monkeypatch):
+    told: list[str] = []
+
+    def look(*args):
+        told.append("probe")
+        return {"status": "Running"}
+
+    monkeypatch.setattr("snaplab.lab.entries.look", look)
+    early = lambda entry: told.append(f"early {entry.action}")  # noqa: E731
+    entry = entry_for(EVENTS["lifecycle"], MINE, None, RECORD, early=early)
+    assert told == ["early instance-snapshot-created", "probe"]
+    assert entry is not None and entry.status == "Running"  # written as probed
+
+
+def test_a_subscriber_gathers_heard_events_apart_from_written_ones():
+    import json
+    import socket
+
+    from snaplab.lab.channel import Subscription
+    from snaplab.lab.journal import Entry
+
+    ours, theirs = socket.socketpair()
+    entry = Entry(t="2026-12-06T09:00:01Z", kind="event", action="instance-stopped")
+    raw = json.loads(entry.to_json())
+    ours.sendall((json.dumps({"heard": raw}) + "\n" + json.dumps({"entry": raw}) + "\n").encode())
+    sub = Subscription(theirs)
+    assert sub.next() is None and sub.heard == [entry]  # an older peer sees only a ping
+    assert sub.next() == entry
+    sub.close()
+    ours.close()
