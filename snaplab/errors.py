@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from snaplab.i18n import Text
+from snaplab.i18n import Text, both
 
 
 class ExitCode(IntEnum):
@@ -35,3 +35,13 @@ class SnaplabError(Exception):
     def render(self, lang: str) -> str:
         m = self.message
         return m.get(lang) if isinstance(m, Text) else m
+
+
+def not_yaml(path: object, error: Exception, code: ExitCode) -> SnaplabError:
+    """A file that does not parse as YAML (a lab, a roster): its path and the parser's words,
+    on one line."""
+    why = str(error).replace("\n", " ")
+    return SnaplabError(
+        both(f"{path} is not valid YAML: {why}", f"{path}은(는) 올바른 YAML이 아닙니다: {why}"),
+        code,
+    )

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from snaplab.errors import ExitCode, SnaplabError
+from snaplab.errors import ExitCode, SnaplabError, not_yaml
 from snaplab.i18n import Text, both
 
 REQUIRED = ("id", "name", "target")
@@ -135,11 +135,7 @@ def read_yaml(text: str, path: Path, errors: Errors) -> tuple[list[Row], Row]:
     try:
         root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as e:
-        why = str(e).replace("\n", " ")
-        raise SnaplabError(
-            both(f"{path} is not valid YAML: {why}", f"{path}은(는) 올바른 YAML이 아닙니다: {why}"),
-            ExitCode.USAGE,
-        ) from None
+        raise not_yaml(path, e, ExitCode.USAGE) from None
     shape = both(
         f"{path} is not a roster: expected a mapping with a learners: list",
         f"{path}은(는) 명단이 아닙니다: learners: 목록이 있는 매핑이어야 합니다",

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from snaplab.errors import ExitCode, SnaplabError
+from snaplab.errors import ExitCode, SnaplabError, not_yaml
 from snaplab.i18n import Text, both, text
 from snaplab.lab import coverage, packs
 from snaplab.lab.packs import Pack
@@ -419,11 +419,7 @@ def read(path: Path) -> Any:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except yaml.YAMLError as e:
-        why = str(e).replace("\n", " ")
-        raise SnaplabError(
-            both(f"{path} is not valid YAML: {why}", f"{path}은(는) 올바른 YAML이 아닙니다: {why}"),
-            ExitCode.LAB_INVALID,
-        ) from None
+        raise not_yaml(path, e, ExitCode.LAB_INVALID) from None
     return doc
 
 
