@@ -360,8 +360,14 @@ def handed(
     """The evidence with the result it starts and the commands its hints name: gather's,
     and class grading's, which reads every learner's daemon at once (classroom/evidence.py)."""
     snapshot = evidence.history.chosen_snapshot() or lab.snapshot
+    gap = reopened(evidence.history.entries)
     base = LabResult(
-        lab.id, session.backend, session.instance, session.project, snapshot, notes=notes
+        lab.id,
+        session.backend,
+        session.instance,
+        session.project,
+        snapshot,
+        notes=[*notes, gap] if gap else notes,
     )
     fill = placeholders(lab, session.backend, session.instance, snapshot)
     commands = {
@@ -374,6 +380,23 @@ NO_RECORDER = both(
     "no event recorder is running for this lab: steps done while none ran leave no evidence",
     "이 실습의 이벤트 기록기가 실행 중이 아닙니다. 기록기 없이 한 단계는 증거가 남지 않습니다",
 )
+
+
+def reopened(entries: list[Entry]) -> Text | None:
+    """The recorder began listening more than once since the lab started: the daemon
+    restarted, or closed the stream of a listener that fell behind, and what happened
+    before it listened again left no evidence. The learner is told when, so a step they
+    did then and see failing is done again, not doubted."""
+    heard = [e for e in entries if e.kind == "recorder" and e.note == "listening"]
+    if len(heard) < 2:
+        return None
+    at = heard[-1].when.astimezone().strftime("%H:%M:%S")
+    return both(
+        f"the event recorder lost the daemon's event stream and listened again at {at}: a "
+        "command typed just before may have left no evidence; do again a step you did then",
+        f"이벤트 기록기가 데몬의 이벤트 스트림을 잃었다가 {at}에 다시 듣기 시작했습니다. 그 "
+        "직전에 입력한 명령은 증거가 남지 않았을 수 있으니, 그때 한 단계는 다시 하세요",
+    )
 
 
 def not_started(lab: Lab) -> SnaplabError:

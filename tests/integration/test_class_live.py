@@ -241,6 +241,9 @@ def test_the_page_hears_the_class_through_a_daemon_restart_and_a_recorder_restar
     out = str(Path(live.env["HOME"]) / "book")
     r = snaplab("class", "grade", str(live.roster), "--out", out, env=live.env, timeout=300)
     assert "restarted" in r.out + r.err, r.out + r.err  # `class grade` starts it again
+    book = json.loads((Path(out) / "gradebook.json").read_text())
+    notes = {x["id"]: " ".join(x["notes"]) for x in book["learners"]}
+    assert "listened again" in notes["lee"], notes  # the stream's gap, said with its time
     live.act("park", *SNAP[live.backend], "ubuntu-test", "다시-시작-후")
     assert until(lambda: score(live, "park") == "2/14"), score(live, "park")
 
