@@ -215,9 +215,9 @@ class Feed:
         recorder's socket `check`: the class's recorder would then grade while it should be
         hearing the class's events, and every learner's event would wait behind everyone's
         grades (seen: p95 7.5 s from the daemon's event to the page, 50 learners at once)."""
-        from snaplab.classroom import grading
+        from snaplab.classroom import evidence, grading
 
-        graded = grading.grade_langs(self.lab, rows, self.langs, grading.READS, self.timeout)
+        graded = grading.grade_langs(self.lab, rows, self.langs, evidence.READS, self.timeout)
         return {r.id: by_lang for r, by_lang in zip(rows, graded, strict=True)}
 
     # -- reading -----------------------------------------------------------------------------

@@ -11,7 +11,6 @@ any thread.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -32,14 +31,6 @@ from snaplab.lab.model import Lab
 
 # exit codes that mean "we never reached this learner's daemon as ourselves"
 UNREACHABLE_CODES = {ExitCode.DAEMON_DOWN, ExitCode.PERMISSION}
-
-
-def default_jobs() -> int:
-    """The reads wait on the daemon more than they compute: two at a time per core."""
-    return min(16, 2 * (os.cpu_count() or 1))
-
-
-READS = evidence.READS  # requests at once when grading, unless --jobs says
 
 
 class ClassCollector(Collector):

@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             type=int,
             default=None,
             metavar="N",
-            help="learners handled at once (default: two per CPU core)",
+            help="learners handled at once (default: 16: each waits on the daemon)",
         )
         v.add_argument("--json", action="store_true", help="machine-readable output")
         v.set_defaults(run=verb_run)
@@ -135,13 +135,13 @@ def _load(args: argparse.Namespace) -> tuple[Any, Roster]:
 
 
 def _jobs(args: argparse.Namespace) -> int:
-    from snaplab.classroom.grading import default_jobs
+    from snaplab.classroom.evidence import READS
 
     if args.jobs is not None and args.jobs < 1:
         raise SnaplabError(
             both("--jobs must be 1 or more", "--jobs는 1 이상이어야 합니다"), ExitCode.USAGE
         )
-    return args.jobs or default_jobs()
+    return args.jobs or READS
 
 
 TALLY = {
@@ -263,12 +263,12 @@ def run_teardown(args: argparse.Namespace) -> ClassResult:
 
 
 def run_grade(args: argparse.Namespace) -> ClassGrade:
-    from snaplab.classroom import grade, grading
+    from snaplab.classroom import grade
 
     lab, roster = _load(args)
     lang = detect(getattr(args, "lang", None))
     out = args.out or Path(f"gradebook-{roster.name}")
-    jobs = _jobs(args) if args.jobs is not None else grading.READS
+    jobs = _jobs(args)
     if not (args.timeout > 0 and math.isfinite(args.timeout)):
         raise SnaplabError(
             both(

@@ -154,18 +154,6 @@ def _start(lab: Lab, session: Session, conn: Connection, record: bool) -> str:
     if inst is None:
         there_before(lab, session, {"": conn.client, **others})
         try:
-            conn.client.api.images.aliases[ALIAS].get()
-        except NotFound:
-            raise SnaplabError(
-                both(
-                    f"the lab image {ALIAS} is missing: run `sudo snaplab host setup --backend "
-                    f"{conn.backend.name}`",
-                    f"실습 이미지 {ALIAS}이(가) 없습니다: `sudo snaplab host setup --backend "
-                    f"{conn.backend.name}`을 실행하세요",
-                ),
-                ExitCode.NOT_FOUND,
-            ) from None
-        try:
             inst = conn.client.instances.create(
                 {
                     "name": session.instance,
@@ -179,21 +167,22 @@ def _start(lab: Lab, session: Session, conn: Connection, record: bool) -> str:
             other = get_instance(conn, session.instance)
             if other is not None and owner.mine(other.config, session.instance, session):
                 raise start_running(lab, session) from None
+            image_missing(conn)
             raise
         made = True
+    begun = made or not any(
+        e.kind == "start" and e.created_at == inst.created_at for e in session.entries()
+    )
     if inst.status != "Running":
         try:
-            inst.start(wait=True)
+            inst.start(wait=True)  # pylxd reads the instance again after: its status is fresh
         except LXDAPIException:
             inst.sync()
             if inst.status != "Running":  # running now: another start started it, all is well
                 if busy(conn, session.instance):
                     raise start_running(lab, session) from None
                 raise
-    inst.sync()
-    if made or not any(
-        e.kind == "start" and e.created_at == inst.created_at for e in session.entries()
-    ):
+    if begun:
         session.append(
             Entry(
                 t=now(),
@@ -210,6 +199,23 @@ def _start(lab: Lab, session: Session, conn: Connection, record: bool) -> str:
             recorder.spawn(session, record_for(lab, conn.backend, session.url))
         remember(session)
     return f"{cli} exec {session.instance} bash"
+
+
+def image_missing(conn: Connection) -> None:
+    """Why a create failed, when it is the lab's image that is not there: asked only then,
+    not before every create (a request per learner when a class is set up)."""
+    try:
+        conn.client.api.images.aliases[ALIAS].get()
+    except NotFound:
+        raise SnaplabError(
+            both(
+                f"the lab image {ALIAS} is missing: run `sudo snaplab host setup --backend "
+                f"{conn.backend.name}`",
+                f"실습 이미지 {ALIAS}이(가) 없습니다: `sudo snaplab host setup --backend "
+                f"{conn.backend.name}`을 실행하세요",
+            ),
+            ExitCode.NOT_FOUND,
+        ) from None
 
 
 def observe(lab: Lab, session: Session, conn: Connection, mark: str = "") -> Live:

@@ -167,7 +167,3 @@ def test_any_other_exception_is_failed_not_fatal():
         FAILED,
         "grading failed: ValueError: bad journal line",
     )
-
-
-def test_default_jobs_is_bounded():
-    assert 2 <= grading.default_jobs() <= 16
