@@ -60,12 +60,25 @@ class Connection:
         return str(self.client.host_info["environment"].get("server_version", "?"))
 
 
+def proxies(target: Target) -> dict[str, str]:
+    """The environment's proxies for this daemon, read once: requests would read them again
+    at every request by walking os.environ, which fails with a KeyError when another thread
+    removes a variable meanwhile. pytest does, for each check (PYTEST_CURRENT_TEST), while a
+    class's reads run beside its checks. A unix socket has no proxy."""
+    import requests.utils
+
+    return dict(requests.utils.get_environ_proxies(target.url)) if target.url else {}
+
+
 def connect(target: Target) -> Connection:
     backend = get_backend(target.backend)
     module, name = TRANSPORTS[target.scheme].rsplit(".", 1)
     opener: Any = getattr(importlib.import_module(module), name)
     client = opener(backend, target)
-    client.api.session.params = {**(client.api.session.params or {}), OWN_QUERY: "1"}
+    session = client.api.session
+    session.params = {**(session.params or {}), OWN_QUERY: "1"}
+    session.proxies = proxies(target)
+    session.trust_env = False
     conn = Connection(client, backend, target)
     if conn.server != backend.name:
         raise SnaplabError(
