@@ -2,9 +2,9 @@
 
 For each size, one class in projects on this host (learners `l001`…, class
 `bench-<run>-<backend>-<n>`): `snaplab class setup` timed once, two learners
-then solve the lab, `snaplab class grade` timed GRADE_N times (the first run's
-gradebook must grade the two solved in full and the rest at 0), and `snaplab
-class teardown` timed once, straight after, so only one class loads the host at
+then solve the lab, `snaplab class grade` timed once cold (after COLD_WAIT_S without a grade; its
+gradebook must grade the two solved in full and the rest at 0) and then GRADE_N
+times one after another, and `snaplab class teardown` timed once, straight after, so only one class loads the host at
 a time. A class that was set up is on the bench's cleanup list until its
 teardown ran, so a failure or Ctrl-C tears it down too. Per learner = seconds /
 learners; "per learner @max / @min" is how the cost grows with the class.
@@ -22,12 +22,19 @@ import json
 import os
 import resource
 import socket
+import time
 from typing import Any
 
 SIZES = (10, 50, 200)
 BACKENDS = ("lxd",)  # the issue's figures are one LXD host's; Incus is tested, not benched
 SOLVED = 2  # learners who finish the lab before grading; the rest have done nothing
 GRADE_N = 3
+# LXD's file server in a container (the files API's, which grading asks whether the lab's
+# file is there) exits after 10 to 15 s without a request, and starting it again costs the
+# daemon about 0.1 s a container: a grade that comes that long after the last one is cold.
+# An instructor's grades are minutes apart, so one cold grade is measured apart, after this
+# wait, before the GRADE_N that follow one another.
+COLD_WAIT_S = 16.0
 SETUP_TARGET_S = 60.0  # the issue: 200 learners set up in under 60 s ...
 GRADE_TARGET_S = 3.0  # ... and graded in under 3 s (median)
 TARGET_SIZE = 200
@@ -77,14 +84,16 @@ def one_class(b: Any, backend: str, n: int, stats: Any, say: Any, broken: Any) -
     solved = min(SOLVED, n)
     for i in range(1, solved + 1):
         b.snap("solve", LAB, "--backend", backend, "--project", f"{name}-l{i:03d}")
+    argv = ["class", "grade", path, "--name", name, "--out", out, "--json"]
+    say(f"{backend}: class of {n}: {COLD_WAIT_S:g} s idle, then a cold grade")
+    time.sleep(COLD_WAIT_S)
+    cold_s, done = b.snap(*argv, ok=(0, 1))
+    graded_as_set_up(done.stdout, solved, n, broken)
     grades = []
     for i in range(GRADE_N):
         say(f"{backend}: class of {n}: grade {i + 1}/{GRADE_N}")
-        argv = ["class", "grade", path, "--name", name, "--out", out, "--json"]
-        seconds, done = b.snap(*argv, ok=(0, 1))
+        seconds, _ = b.snap(*argv, ok=(0, 1))
         grades.append(seconds)
-        if i == 0:
-            graded_as_set_up(done.stdout, solved, n, broken)
     say(f"{backend}: class of {n}: teardown")
     teardown_s, _ = b.snap(*teardown)
     b.classes.remove(teardown)
@@ -94,6 +103,7 @@ def one_class(b: Any, backend: str, n: int, stats: Any, say: Any, broken: Any) -
         "setup": round(setup_s, 2),
         "setup_cpu": {k: round(v, 2) for k, v in cpu.items()},
         "grade": grade,
+        "grade_cold": round(cold_s, 3),
         "teardown": round(teardown_s, 2),
         "per_learner": {
             "setup": round(setup_s / n, 4),
@@ -143,6 +153,12 @@ def measure(
                 s["grade"]["median"],
                 GRADE_TARGET_S,
             ),
+            goal(
+                f"cold grade of {TARGET_SIZE} < {GRADE_TARGET_S:g} s (after "
+                f"{COLD_WAIT_S:g} s idle; the issue names the median, this is the usual case)",
+                s["grade_cold"],
+                GRADE_TARGET_S,
+            ),
         ]
     return {
         "sizes": {str(n): r for n, r in by_size.items()},
@@ -155,7 +171,8 @@ def measure(
 def render(results: dict[str, Any], fmt: Any, table: Any, targets: Any) -> list[str]:
     out = [
         "5. a class on this host, one project per learner (2 solved, the rest idle): `class setup`",
-        "   once, `class grade` median [min–max] of 3, `class teardown` once; seconds, and per",
+        "   once, `class grade` once cold (after 16 s idle) and then median [min–max] of 3 in a",
+        "   row, `class teardown` once; seconds, and per",
         "   learner (seconds / learners); growth = per learner at the largest class / at the",
         "   smallest (1.00: the cost per learner does not grow with the class); setup cpu =",
         "   CPU seconds of the daemon + snaplab during setup (other load inflates it less; the",
@@ -169,6 +186,7 @@ def render(results: dict[str, Any], fmt: Any, table: Any, targets: Any) -> list[
             "/learner",
             "setup cpu (daemon+snaplab)",
             "/learner",
+            "grade cold",
             "grade",
             "/learner",
             "teardown",
@@ -188,6 +206,7 @@ def render(results: dict[str, Any], fmt: Any, table: Any, targets: Any) -> list[
                     f"{per['setup']:.3f}",
                     f"{s['setup_cpu']['daemon']:.1f}+{s['setup_cpu']['snaplab']:.1f}",
                     f"{per['setup_cpu']:.3f}",
+                    f"{s.get('grade_cold', 0):.2f}",
                     fmt(s["grade"]),
                     f"{per['grade']:.3f}",
                     f"{s['teardown']:.2f}",

@@ -45,6 +45,7 @@ def test_render_names_every_size_and_the_growth():
         "setup": 2.0,
         "setup_cpu": {"daemon": 1.0, "snaplab": 0.5},
         "grade": {"median": 1.0, "min": 0.9, "max": 1.1},
+        "grade_cold": 4.5,
         "teardown": 3.0,
         "per_learner": {"setup": 0.2, "setup_cpu": 0.15, "grade": 0.1, "teardown": 0.3},
     }
@@ -60,6 +61,6 @@ def test_render_names_every_size_and_the_growth():
         return "\n".join(" ".join(r) for r in rows)
 
     out = "\n".join(classes.render(results, lambda s: f"{s['median']:.3f}", table, lambda r: []))
-    assert "lxd 10 2.00 0.200 1.0+0.5 0.150 1.000 0.100 3.00 0.300" in out
+    assert "lxd 10 2.00 0.200 1.0+0.5 0.150 4.50 1.000 0.100 3.00 0.300" in out
     assert "lxd 50 " in out
     assert "growth per learner: setup 1.0×" in out
