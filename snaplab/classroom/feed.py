@@ -54,11 +54,10 @@ class Feed:
         self,
         lab: Lab,
         roster: Roster,
-        langs: tuple[str, ...],
         stuck_after: float,
         timeout: float = 30.0,
     ) -> None:
-        self.lab, self.roster, self.langs, self.timeout = lab, roster, langs, timeout
+        self.lab, self.roster, self.timeout = lab, roster, timeout
         steps = [Step(s.id, s.title, s.points) for s in lab.steps]
         people = [Learner(r.id, r.name, daemon(r)) for r in roster.learners]
         self.state = ClassState(roster.name, lab.id, steps, people, stuck_after)
@@ -201,24 +200,24 @@ class Feed:
             self.grades += 1
             with self.lock:
                 self.grading = 0
-                for learner_id, by_lang in results.items():
+                for learner_id, result in results.items():
                     since = batch.get(learner_id)
-                    if self.state.graded(by_lang, since):
+                    if self.state.graded(result, since):
                         news: Message = {"kind": "learner", "id": learner_id}
                         if since is not None:  # the event this grade is news about
                             news["graded_since"] = since.isoformat()
                         self._publish(news)
 
-    def grade(self, rows: list[Row]) -> dict[str, dict[str, LearnerResult]]:
-        """Each learner's grade in each language the views use, in one pass: `class grade`'s
+    def grade(self, rows: list[Row]) -> dict[str, LearnerResult]:
+        """Each learner's grade (in both languages), in one pass: `class grade`'s
         own (snaplab/classroom/grading.py), which is safe on this thread. Not by the
         recorder's socket `check`: the class's recorder would then grade while it should be
         hearing the class's events, and every learner's event would wait behind everyone's
         grades (seen: p95 7.5 s from the daemon's event to the page, 50 learners at once)."""
         from snaplab.classroom import evidence, grading
 
-        graded = grading.grade_langs(self.lab, rows, self.langs, evidence.READS, self.timeout)
-        return {r.id: by_lang for r, by_lang in zip(rows, graded, strict=True)}
+        graded = grading.grade_all(self.lab, rows, evidence.READS, self.timeout)
+        return {r.id: result for r, result in zip(rows, graded, strict=True)}
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -43,7 +43,7 @@ class ClassGrade:
         for r in self.book.learners:
             score = f"{r.score}/{r.max_score}" if r.score is not None else "-"
             status = LABELS[lang].get(r.status, r.status)
-            lines.append(f"  {r.id:16} {score:>7}  {status:11} {r.reason}")
+            lines.append(f"  {r.id:16} {score:>7}  {status:11} {r.reason.get(lang)}")
         c = self.book.counts()
         lines.append(
             (
@@ -107,7 +107,7 @@ def grade_class(
     progress: Callable[[LearnerResult], None],
 ) -> ClassGrade:
     notes = restart_recorders(lab, roster)
-    results = grading.grade_all(lab, learners, lang, jobs, timeout, progress)
+    results = grading.grade_all(lab, learners, jobs, timeout, progress)
     steps = [{"id": s.id, "title": s.title.get(lang), "max_points": s.points} for s in lab.steps]
     book = Gradebook(roster.name, lab.id, steps, results, lang, gradebook.now())
     if old is not None:

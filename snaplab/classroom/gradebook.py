@@ -1,8 +1,9 @@
-"""A class's results as plain, language-resolved data, written in four formats.
+"""A class's results: each learner's graded lab (lab/results.py), written in four formats.
 
-Results are resolved to one language when graded so the gradebook round-trips
-through JSON: a rerun with `--only` reads the book back, merges the fresh
-learners into it and rewrites every format from that one source.
+A learner's result keeps both languages; each format renders the book in its language
+(`Gradebook.rows`), and gradebook.json is that rendering. A rerun with `--only` reads the
+book back (its texts then in the book's one language), merges the fresh learners into it
+and rewrites every format from that one source.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import csv
 import io
 import json
 import xml.etree.ElementTree as ET
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,8 @@ import jinja2
 
 from snaplab import junit
 from snaplab.errors import ExitCode, SnaplabError
-from snaplab.i18n import Text
-from snaplab.lab.results import FAIL, PASS, PENDING, LabResult, iso
+from snaplab.i18n import Text, same
+from snaplab.lab.results import FAIL, PASS, PENDING, LabResult, StepResult, iso
 
 GRADED, FAILED, UNREACHABLE = "graded", "failed", "unreachable"
 
@@ -51,6 +52,7 @@ LABELS: dict[str, dict[str, str]] = {
 
 WHO = ("id", "name", "target", "project", "backend", "instance")  # who a row is, in CSV order
 MARKS = {PASS: "✓", FAIL: "✗", PENDING: "·"}
+NOTHING = same("")
 
 
 def now() -> str:
@@ -66,19 +68,11 @@ def minutes(started: str, proven: str) -> float | None:
 
 
 @dataclass
-class StepRow:
-    id: str
-    status: str  # pass | fail | pending
-    points: int
-    max_points: int
-    message: str
-    hint: str = ""
-    proven: str = ""  # RFC 3339 UTC; "" when not proven (or graded before times were kept)
-    minutes: float | None = None  # from the learner's start to `proven`
-
-
-@dataclass
 class LearnerResult:
+    """One learner of the class and their graded lab (the one result model, LabResult), or
+    why they could not be graded. The texts stay in both languages until a view renders
+    them, so the dashboard shows each learner in the reader's language from one grade."""
+
     id: str
     name: str
     target: str
@@ -86,54 +80,92 @@ class LearnerResult:
     backend: str
     instance: str
     status: str  # graded | failed | unreachable
-    reason: str = ""  # why not graded; empty when graded
-    score: int | None = None  # None, never 0, when we could not grade: 0 is a mark
-    max_score: int | None = None
-    steps: list[StepRow] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    reason: Text = NOTHING  # why not graded; empty when graded
+    result: LabResult | None = None  # when graded
     seconds: float = 0.0
     graded_at: str = ""  # RFC 3339 UTC
-    snapshot: str = ""  # the snapshot name as the learner typed it (any name will do)
-    started: str = ""  # RFC 3339 UTC: when `start` began the lab, the steps' minutes count from
+
+    @property
+    def steps(self) -> list[StepResult]:
+        return self.result.steps if self.result else []
+
+    @property
+    def score(self) -> int | None:
+        """None, never 0, when we could not grade: 0 is a mark."""
+        return self.result.score if self.result and self.status == GRADED else None
+
+    @property
+    def max_score(self) -> int | None:
+        return self.result.max_score if self.result and self.status == GRADED else None
 
     @property
     def complete(self) -> bool:
         return self.status == GRADED and all(s.status == PASS for s in self.steps)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> LearnerResult:
-        return cls(**{**d, "steps": [StepRow(**s) for s in d.get("steps", [])]})
-
-    @classmethod
-    def from_lab(
-        cls, learner: dict[str, str], result: LabResult, lang: str, seconds: float
-    ) -> LearnerResult:
+    def render(self, lang: str) -> dict[str, Any]:
+        """The gradebook's row in one language: gradebook.json's shape, and each step's
+        minutes from the learner's start."""
+        r = self.result
+        started = r.started if r else ""
         steps = [
-            StepRow(
-                s.id, s.status, s.points, s.max_points, s.message.get(lang),
-                s.hint.get(lang) if s.hint else "", s.proven, minutes(result.started, s.proven),
-            )
-            for s in result.steps
+            {
+                "id": s.id, "status": s.status, "points": s.points, "max_points": s.max_points,
+                "message": s.message.get(lang), "hint": s.hint.get(lang) if s.hint else "",
+                "proven": s.proven, "minutes": minutes(started, s.proven),
+            }
+            for s in self.steps
         ]  # fmt: skip
+        return {
+            **{k: getattr(self, k) for k in WHO},
+            "status": self.status,
+            "reason": self.reason.get(lang),
+            "score": self.score,
+            "max_score": self.max_score,
+            "complete": self.complete,
+            "steps": steps,
+            "notes": [n.get(lang) for n in r.notes] if r else [],
+            "seconds": self.seconds,
+            "graded_at": self.graded_at,
+            "snapshot": r.snapshot if r else "",
+            "started": started,
+        }
+
+    @classmethod
+    def from_row(cls, d: dict[str, Any]) -> LearnerResult:
+        """A row of gradebook.json back, for an `--only` run to merge into: its texts are in
+        the book's one language, and stay so."""
+        result = None
+        if d["status"] == GRADED:
+            steps = [
+                StepResult(
+                    s["id"], same(s["id"]), s["status"], int(s["points"]), int(s["max_points"]),
+                    same(s["message"]), same(s["hint"]) if s.get("hint") else None,
+                    s.get("proven", ""),
+                )
+                for s in d.get("steps", [])
+            ]  # fmt: skip
+            result = LabResult(
+                "", d["backend"], d["instance"], d["project"], d.get("snapshot", ""), steps,
+                [same(n) for n in d.get("notes", [])], d.get("started", ""),
+            )  # fmt: skip
         return cls(
-            *_who(learner),
-            status=GRADED,
-            score=result.score,
-            max_score=result.max_score,
-            steps=steps,
-            notes=[n.get(lang) for n in result.notes],
-            seconds=round(seconds, 3),
-            graded_at=now(),
-            snapshot=result.snapshot,
-            started=result.started,
+            *_who(d),
+            status=d["status"],
+            reason=same(d.get("reason", "")),
+            result=result,
+            seconds=float(d.get("seconds", 0.0)),
+            graded_at=d.get("graded_at", ""),
+        )
+
+    @classmethod
+    def graded(cls, learner: dict[str, str], result: LabResult, seconds: float) -> LearnerResult:
+        return cls(
+            *_who(learner), status=GRADED, result=result, seconds=round(seconds, 3), graded_at=now()
         )
 
     @classmethod
     def not_graded(
-        cls, learner: dict[str, str], status: str, reason: str, seconds: float
+        cls, learner: dict[str, str], status: str, reason: Text, seconds: float
     ) -> LearnerResult:
         if status not in (FAILED, UNREACHABLE):
             raise ValueError(f"not_graded needs {FAILED!r} or {UNREACHABLE!r}, not {status!r}")
@@ -161,12 +193,24 @@ class Gradebook:
     def max_score(self) -> int:
         return sum(int(s["max_points"]) for s in self.steps)
 
+    def rows(self) -> list[dict[str, Any]]:
+        """Every learner in the book's language: what each format writes."""
+        return [r.render(self.lang) for r in self.learners]
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """gradebook.json: the book rendered in its language."""
+        return {
+            "class_name": self.class_name,
+            "lab": self.lab,
+            "steps": self.steps,
+            "learners": self.rows(),
+            "lang": self.lang,
+            "generated_at": self.generated_at,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Gradebook:
-        return cls(**{**d, "learners": [LearnerResult.from_dict(x) for x in d["learners"]]})
+        return cls(**{**d, "learners": [LearnerResult.from_row(x) for x in d["learners"]]})
 
     def merge(self, fresh: list[LearnerResult]) -> Gradebook:
         """Replace only the regraded learners, so a `--only` rerun never loses anyone else's mark."""
@@ -192,15 +236,17 @@ def to_csv(book: Gradebook) -> str:
     w.writerow(
         [*WHO, "status", "reason", *ids, "total", "max", "started", *(f"{i} min" for i in ids)]
     )
-    for r in book.learners:
-        by_id = {s.id: s for s in r.steps}
-        graded = r.status == GRADED
-        cells = [by_id[i].points if i in by_id else "" for i in ids] if graded else [""] * len(ids)
-        times = [_cell(by_id[i].minutes if i in by_id else None) for i in ids]
-        total = r.score if r.score is not None else ""
-        max_ = r.max_score if r.max_score is not None else book.max_score
-        row = [r.status, r.reason, *cells, total, max_, r.started, *times]
-        w.writerow([getattr(r, k) for k in WHO] + row)
+    for r in book.rows():
+        by_id = {s["id"]: s for s in r["steps"]}
+        graded = r["status"] == GRADED
+        cells = (
+            [by_id[i]["points"] if i in by_id else "" for i in ids] if graded else [""] * len(ids)
+        )
+        times = [_cell(by_id[i]["minutes"] if i in by_id else None) for i in ids]
+        total = r["score"] if r["score"] is not None else ""
+        max_ = r["max_score"] if r["max_score"] is not None else book.max_score
+        row = [r["status"], r["reason"], *cells, total, max_, r["started"], *times]
+        w.writerow([r[k] for k in WHO] + row)
     return out.getvalue()
 
 
@@ -211,29 +257,30 @@ def _cell(value: float | None) -> str:
 def to_junit(book: Gradebook) -> str:
     return junit.render(
         junit.suites(
-            f"snaplab.{book.class_name}.{book.lab}", [_suite(book.lab, r) for r in book.learners]
+            f"snaplab.{book.class_name}.{book.lab}", [_suite(book.lab, r) for r in book.rows()]
         )
     )
 
 
-def _suite(lab: str, r: LearnerResult) -> ET.Element:
-    """One learner's suite: their steps, or one error saying why they were not graded."""
-    graded = r.status == GRADED
-    count = junit.counts([s.status for s in r.steps])
+def _suite(lab: str, r: dict[str, Any]) -> ET.Element:
+    """One learner's suite (a row, see LearnerResult.render): their steps, or one error
+    saying why they were not graded."""
+    graded = r["status"] == GRADED
+    count = junit.counts([s["status"] for s in r["steps"]])
     suite = junit.suite(
-        [(key, getattr(r, key)) for key in (*WHO[1:], "snapshot", "score", "max_score")],
-        name=r.id,
+        [(key, r[key]) for key in (*WHO[1:], "snapshot", "score", "max_score")],
+        name=r["id"],
         tests=count["tests"] if graded else "1",
         failures=count["failures"],
         errors=str(int(not graded)),
         skipped=count["skipped"],
-        time=f"{r.seconds:.3f}",
-        timestamp=r.graded_at,
+        time=f"{r['seconds']:.3f}",
+        timestamp=r["graded_at"],
     )
     if not graded:
-        junit.error(suite, lab, "grading", r.status, r.reason)
-    for s in r.steps if graded else []:
-        junit.case(suite, lab, s.id, s.status, s.message, s.hint)
+        junit.error(suite, lab, "grading", r["status"], r["reason"])
+    for s in r["steps"] if graded else []:
+        junit.case(suite, lab, s["id"], s["status"], s["message"], s["hint"])
     return suite
 
 
@@ -243,7 +290,7 @@ def to_html(book: Gradebook) -> str:
         autoescape=True,
         undefined=jinja2.StrictUndefined,  # a missing label fails loudly, never renders blank
     )
-    rows = [(r, {s.id: s for s in r.steps}) for r in book.learners]
+    rows = [(r, {s["id"]: s for s in r["steps"]}) for r in book.rows()]
     return env.get_template("report.html.j2").render(
         book=book,
         rows=rows,

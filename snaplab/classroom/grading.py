@@ -24,7 +24,7 @@ from snaplab.classroom import evidence
 from snaplab.classroom.gradebook import FAILED, UNREACHABLE, LearnerResult
 from snaplab.classroom.roster import Learner
 from snaplab.errors import ExitCode, SnaplabError
-from snaplab.i18n import both
+from snaplab.i18n import Text, as_text, both
 from snaplab.lab.graded import Class, Graded, outcome, seed_class
 from snaplab.lab.grader import Collector, results
 from snaplab.lab.model import Lab
@@ -65,25 +65,13 @@ def run_class(lab: Lab, learners: list[Learner], found: dict[str, Any]) -> dict[
 def grade_all(
     lab: Lab,
     learners: list[Learner],
-    lang: str,
     jobs: int,
     timeout: float,
-    progress: Callable[[LearnerResult], None],
+    progress: Callable[[LearnerResult], None] = lambda r: None,
 ) -> list[LearnerResult]:
-    """Results in roster order; `progress` is called on this thread as each one is made.
-    `timeout`: seconds each request to a daemon may take; `jobs`: requests at once."""
-    out = []
-    for by_lang in grade_langs(lab, learners, (lang,), jobs, timeout):
-        progress(by_lang[lang])
-        out.append(by_lang[lang])
-    return out
-
-
-def grade_langs(
-    lab: Lab, learners: list[Learner], langs: tuple[str, ...], jobs: int, timeout: float
-) -> list[dict[str, LearnerResult]]:
-    """One pass, each learner's result in each of `langs` (a dashboard shows both): in roster
-    order, as a generator, so `grade_all` reports each as it is made."""
+    """One pass; results in roster order, in both languages (a dashboard shows each reader
+    their own). `progress` is called on this thread as each one is made. `timeout`: seconds
+    each request to a daemon may take; `jobs`: requests at once."""
     began = time.monotonic()
     reading = evidence.start(lab, learners, timeout, max(1, jobs))
     outcomes = run_class(lab, learners, reading)  # each learner's checks as their read ends
@@ -97,43 +85,37 @@ def grade_langs(
                 lab, outcomes[learner.id], got.params, got.commands, got.chain.failures
             )
             got.base.stamp(got.chain.begun, got.chain.proofs)  # when each step was proven
-            out.append({g: LearnerResult.from_lab(who, got.base, g, share) for g in langs})
+            r = LearnerResult.graded(who, got.base, share)
         else:
-            out.append(
-                {
-                    g: LearnerResult.not_graded(who, *why_not(got, learner, g, timeout), share)
-                    for g in langs
-                }
-            )
+            r = LearnerResult.not_graded(who, *why_not(got, learner, timeout), share)
+        progress(r)
+        out.append(r)
     return out
 
 
-def grade_one(lab: Lab, learner: Learner, lang: str, timeout: float) -> LearnerResult:
-    return grade_all(lab, [learner], lang, 1, timeout, lambda r: None)[0]
+def grade_one(lab: Lab, learner: Learner, timeout: float) -> LearnerResult:
+    return grade_all(lab, [learner], 1, timeout)[0]
 
 
-def why_not(error: BaseException, learner: Learner, lang: str, timeout: float) -> tuple[str, str]:
+def why_not(error: BaseException, learner: Learner, timeout: float) -> tuple[str, Text]:
     """The status and the one-line reason of a learner who could not be graded."""
     if isinstance(error, SnaplabError):
         if error.code == ExitCode.NOT_FOUND and not _project_exists(learner):
-            return FAILED, _missing_project(learner, lang)
-        return UNREACHABLE if error.code in UNREACHABLE_CODES else FAILED, error.render(lang)
+            return FAILED, _missing_project(learner)
+        return UNREACHABLE if error.code in UNREACHABLE_CODES else FAILED, as_text(error.message)
     if isinstance(error, LXDAPIException):
-        refused = both(f"the daemon refused: {error}", f"데몬이 요청을 거부했습니다: {error}")
-        return FAILED, refused.get(lang)
+        return FAILED, both(f"the daemon refused: {error}", f"데몬이 요청을 거부했습니다: {error}")
     if isinstance(error, requests.Timeout):
-        late = both(
+        return UNREACHABLE, both(
             f"not graded within {timeout:g} s (the host is slow or not answering)",
             f"{timeout:g}초 안에 채점되지 않았습니다 (호스트가 느리거나 응답하지 않습니다)",
         )
-        return UNREACHABLE, late.get(lang)
     if isinstance(error, requests.ConnectionError):
-        lost = both(
+        return UNREACHABLE, both(
             f"the daemon stopped answering: {error}", f"데몬이 응답하지 않게 되었습니다: {error}"
         )
-        return UNREACHABLE, lost.get(lang)
     why = f"{type(error).__name__}: {error}"
-    return FAILED, both(f"grading failed: {why}", f"채점하지 못했습니다: {why}").get(lang)
+    return FAILED, both(f"grading failed: {why}", f"채점하지 못했습니다: {why}")
 
 
 def _project_exists(learner: Learner) -> bool:
@@ -152,13 +134,10 @@ def _project_exists(learner: Learner) -> bool:
         return True
 
 
-def _missing_project(learner: Learner, lang: str) -> str:
-    if lang == "ko":
-        return (
-            f"프로젝트 {learner.project}이(가) 없습니다: `snaplab class setup`으로 만들거나 "
-            "명단의 project 값을 고치세요"
-        )
-    return (
+def _missing_project(learner: Learner) -> Text:
+    return both(
         f"project {learner.project} does not exist: create it with `snaplab class setup` "
-        "or fix the roster's project"
+        "or fix the roster's project",
+        f"프로젝트 {learner.project}이(가) 없습니다: `snaplab class setup`으로 만들거나 "
+        "명단의 project 값을 고치세요",
     )

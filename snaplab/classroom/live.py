@@ -81,7 +81,7 @@ class Learner:
     name: str
     daemon: str  # the backend, and where: "lxd", "incus @ https://host:8443"
     began: datetime | None = None  # the lab's start on their container (journal's start entry)
-    result: dict[str, LearnerResult] = field(default_factory=dict)  # lang -> latest grade
+    result: LearnerResult | None = None  # the latest grade
     state: str = WAITING  # waiting | graded | failed | unreachable
     reason: Text = field(default_factory=lambda: both("", ""))
     timeline: list[tuple[datetime, Text]] = field(default_factory=list)
@@ -91,7 +91,7 @@ class Learner:
     version: int = 0  # bumped on every change: a view redraws only what moved
 
     def passed(self) -> list[str]:
-        r = next(iter(self.result.values()), None)
+        r = self.result
         if r is None or r.status != GRADED:
             return []
         return [s.id for s in r.steps if s.status == "pass"]
@@ -142,17 +142,16 @@ class ClassState:
         x.version += 1
         return True
 
-    def graded(self, results: dict[str, LearnerResult], since: datetime | None) -> bool:
-        """A fresh grade of one learner, in each language asked. `since`: the time of the
-        earliest event this grade is news about; a step first seen passing now was proven
-        then (or at the time the grade itself says, once it says one). True if it changed."""
-        first = next(iter(results.values()))
-        x = self.learners[first.id]
+    def graded(self, result: LearnerResult, since: datetime | None) -> bool:
+        """A fresh grade of one learner. `since`: the time of the earliest event this grade
+        is news about; a step first seen passing now was proven then (or at the time the
+        grade itself says, once it says one). True if it changed."""
+        x = self.learners[result.id]
         before = (x.state, _marks(x.result), x.proven.copy())
-        x.result = dict(results)
-        if first.status == GRADED:
+        x.result = result
+        if result.status == GRADED:
             x.state, x.reason = GRADED, both("", "")
-            for s in first.steps:
+            for s in result.steps:
                 if s.status == "pass" and s.id not in x.proven:
                     own = getattr(s, "proven", "")  # the grade's own time, where it has one
                     at = parse_time(own) if own else since or x.last or x.began
@@ -161,11 +160,7 @@ class ClassState:
                 elif s.status != "pass":
                     x.proven.pop(s.id, None)  # undone (a restore, a delete): proven again later
         else:
-            x.state = first.status
-            x.reason = both(
-                results.get("en", first).reason,
-                results.get("ko", first).reason,
-            )
+            x.state, x.reason = result.status, result.reason
         changed = before != (x.state, _marks(x.result), x.proven)
         if changed:
             x.version += 1
@@ -185,7 +180,7 @@ class ClassState:
     def row(self, learner_id: str, now: datetime, lang: str, median: float) -> dict[str, Any]:
         """One learner as the class page shows them, in `lang`; times in ISO 8601 UTC."""
         x = self.learners[learner_id]
-        r = x.result.get(lang) or next(iter(x.result.values()), None)
+        r = x.result
         graded = x.state == GRADED and r is not None
         passed = set(x.passed())
         current = next((i for i, s in enumerate(self.steps) if s.id not in passed), None)
@@ -235,7 +230,7 @@ class ClassState:
     def learner(self, learner_id: str, now: datetime, lang: str) -> dict[str, Any]:
         """A learner's page: their row, checklist with the hint as `check` shows it, timeline."""
         x = self.learners[learner_id]
-        r = x.result.get(lang) or next(iter(x.result.values()), None)
+        r = x.result
         checklist = []
         for i, s in enumerate(self.steps):
             got = next((g for g in r.steps if g.id == s.id), None) if r else None
@@ -247,8 +242,8 @@ class ClassState:
                     "status": got.status if got else "",
                     "points": got.points if got else None,
                     "max_points": s.points,
-                    "message": got.message if got else "",
-                    "hint": got.hint if got and got.status == "fail" else "",
+                    "message": got.message.get(lang) if got else "",
+                    "hint": got.hint.get(lang) if got and got.hint and got.status == "fail" else "",
                     "proven": iso(x.proven[s.id]) if s.id in x.proven else "",
                 }
             )
@@ -256,7 +251,9 @@ class ClassState:
             **self.row(learner_id, now, lang, self.median_done()),
             "began": iso(x.began) if x.began else "",
             "checklist": checklist,
-            "notes": list(r.notes) if r and x.state == GRADED else [],
+            "notes": [n.get(lang) for n in r.result.notes]
+            if r and r.result and x.state == GRADED
+            else [],
             "timeline": [{"t": iso(t), "what": w.get(lang)} for t, w in reversed(x.timeline)],
         }
 
@@ -267,8 +264,8 @@ class ClassState:
         rows = self.rows(now, lang)
         for row in rows:
             x = self.learners[row["id"]]
-            r = x.result.get(lang) or next(iter(x.result.values()), None)
-            book = r.to_dict() if r else {"id": x.id, "name": x.name, "status": x.state}
+            r = x.result
+            book = r.render(lang) if r else {"id": x.id, "name": x.name, "status": x.state}
             if x.state != GRADED:  # never a stale or zero score for one we cannot grade now
                 book = {**book, "status": x.state, "score": None, "reason": row["reason"]}
             learners.append({**book, "live": row})
@@ -303,8 +300,7 @@ def help_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=key)
 
 
-def _marks(results: dict[str, LearnerResult]) -> tuple:
-    r = next(iter(results.values()), None)
+def _marks(r: LearnerResult | None) -> tuple:
     if r is None:
         return ()
     return (r.status, r.score, tuple((s.id, s.status, s.message) for s in r.steps))

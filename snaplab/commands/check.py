@@ -23,7 +23,7 @@ class CheckResult:
         return ExitCode.OK if self.result.complete else ExitCode.NOT_PASSING
 
     def to_dict(self) -> dict:
-        return self.result.to_dict(self.lang)
+        return self.result.render(self.lang)
 
     def render(self, lang: str) -> str:
         r = self.result

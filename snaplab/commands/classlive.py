@@ -120,7 +120,7 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def feed(args: argparse.Namespace, langs: tuple[str, ...]) -> Feed:
+def feed(args: argparse.Namespace) -> Feed:
     """The class's live feed, not yet started: every input checked."""
     from snaplab.classroom import roster
     from snaplab.classroom.feed import Feed
@@ -147,7 +147,7 @@ def feed(args: argparse.Namespace, langs: tuple[str, ...]) -> Feed:
             ),
             ExitCode.NOT_FOUND,
         )
-    return Feed(lab, klass, langs, stuck, args.timeout)
+    return Feed(lab, klass, stuck, args.timeout)
 
 
 @dataclass
@@ -168,7 +168,7 @@ def run_serve(args: argparse.Namespace) -> Stopped:
     from snaplab.classroom import web
 
     fixed = args.lang if getattr(args, "lang", None) in LANGS else None
-    live = feed(args, (fixed,) if fixed else LANGS)
+    live = feed(args)
     host, port = address(args.listen)
     sock = bind(host, port)
     token = web.new_token()
@@ -204,7 +204,7 @@ def run_watch(args: argparse.Namespace) -> Stopped:
     from snaplab.classroom.terminal import table
 
     lang = detect(getattr(args, "lang", None))
-    live = feed(args, (lang,))
+    live = feed(args)
     news = threading.Event()
     live.subscribe(lambda _message: news.set())
     live.start()

@@ -294,6 +294,7 @@ def run_grade(args: argparse.Namespace) -> ClassGrade:
         args.timeout,
         lambda r: progress.add(
             r.status,
-            f"{r.id}: " + (f"{r.score}/{r.max_score}" if r.score is not None else r.reason),
+            f"{r.id}: "
+            + (f"{r.score}/{r.max_score}" if r.score is not None else r.reason.get(lang)),
         ),
     )

@@ -36,6 +36,6 @@ def run(args: argparse.Namespace) -> CheckResult:
         args.junit.write_text(result.to_junit(lang), encoding="utf-8")
     if args.json_file:
         args.json_file.write_text(
-            json.dumps(result.to_dict(lang), ensure_ascii=False, indent=2), encoding="utf-8"
+            json.dumps(result.render(lang), ensure_ascii=False, indent=2), encoding="utf-8"
         )
     return CheckResult(result, lang)

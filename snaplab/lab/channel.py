@@ -52,7 +52,7 @@ from typing import Any
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text
 from snaplab.lab.journal import Entry, Session, now
-from snaplab.lab.results import LabResult, from_wire, to_wire
+from snaplab.lab.results import LabResult
 
 NAME = "recorder.sock"
 VERSION = 1
@@ -158,7 +158,7 @@ def check(session: Session, timeout: float = CHECK_TIMEOUT) -> LabResult | None:
     if reply.get("ok") is not True:
         return None
     try:
-        return from_wire(reply["result"])
+        return LabResult.from_dict(reply["result"])
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
 
@@ -336,7 +336,7 @@ class Server:
             except Exception as e:  # noqa: BLE001 - the client grades in-process and says it
                 _log(f"check: {type(e).__name__}: {e}")
                 return {"ok": False, "fallback": f"{type(e).__name__}: {e}"}
-        return {"ok": True, "result": to_wire(result)}
+        return {"ok": True, "result": result.to_dict()}
 
     def _lab(self, lab_id: str) -> Any:
         """The lab, parsed and validated once while its lab.yaml stays as it is (a `check`

@@ -1,4 +1,11 @@
-"""Grading results as plain data: what `check` prints, `grade` exports, and the class gradebook reuses."""
+"""A graded lab as plain data: the one result model of `check`, `grade`, `watch`, `solve`,
+the class gradebook and the dashboard.
+
+Its texts keep both languages, so one grade serves any reader: `to_dict` is the wire
+format (the recorder hands it to `check`), and each view renders one language: `render`
+(JSON), `to_junit`, `check`'s text (commands/check.py), and the class's CSV, JSON, JUnit
+and HTML (classroom/gradebook.py), which hold one LabResult per learner.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +17,7 @@ from typing import Any
 from snaplab.i18n import Text
 from snaplab.status import FAIL, PASS, PENDING
 
-__all__ = [
-    "FAIL", "PASS", "PENDING", "LabResult", "StepResult", "from_wire", "iso", "to_wire",
-]  # fmt: skip
+__all__ = ["FAIL", "PASS", "PENDING", "LabResult", "StepResult", "iso"]
 
 
 def iso(when: datetime | None) -> str:
@@ -20,6 +25,14 @@ def iso(when: datetime | None) -> str:
     if when is None:
         return ""
     return when.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _text(t: Text | None) -> dict[str, str] | None:
+    return {"en": t.en, "ko": t.ko} if t is not None else None
+
+
+def _untext(d: dict[str, str]) -> Text:
+    return Text(d["en"], d["ko"])
 
 
 @dataclass
@@ -33,7 +46,36 @@ class StepResult:
     hint: Text | None = None  # only on the first unfinished step
     proven: str = ""  # when its evidence happened (RFC 3339 UTC); "" unless it passed
 
-    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
+        """In both languages: what the recorder hands `check` over its socket."""
+        return {
+            "id": self.id,
+            "title": _text(self.title),
+            "status": self.status,
+            "points": self.points,
+            "max_points": self.max_points,
+            "message": _text(self.message),
+            "hint": _text(self.hint),
+            "proven": self.proven,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> StepResult:
+        if d["status"] not in (PASS, FAIL, PENDING):
+            raise ValueError(f"unknown step status {d['status']!r}")
+        return cls(
+            str(d["id"]),
+            _untext(d["title"]),
+            str(d["status"]),
+            int(d["points"]),
+            int(d["max_points"]),
+            _untext(d["message"]),
+            _untext(d["hint"]) if d["hint"] else None,
+            str(d.get("proven", "")),
+        )
+
+    def render(self, lang: str) -> dict[str, Any]:
+        """In one language: what `check --json` prints."""
         d: dict[str, Any] = {
             "id": self.id,
             "title": self.title.get(lang),
@@ -50,6 +92,10 @@ class StepResult:
 
 @dataclass
 class LabResult:
+    """One learner's lab, graded: the one result model. `to_dict` is the wire format (both
+    languages, so a client renders in its own); `render` and `to_junit` are one language's
+    views of it, and the class gradebook keeps one per learner (classroom/gradebook.py)."""
+
     lab: str
     backend: str
     instance: str
@@ -78,19 +124,42 @@ class LabResult:
     def complete(self) -> bool:
         return all(s.status == PASS for s in self.steps)
 
-    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+    def _who(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("lab", "backend", "instance", "project", "snapshot")}
+
+    def to_dict(self) -> dict[str, Any]:
         return {
-            "lab": self.lab,
-            "backend": self.backend,
-            "instance": self.instance,
-            "project": self.project,
-            "snapshot": self.snapshot,
+            **self._who(),
+            "started": self.started,
+            "notes": [_text(n) for n in self.notes],
+            "steps": [s.to_dict() for s in self.steps],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LabResult:
+        """The inverse of to_dict; a dict not shaped so raises KeyError, TypeError or
+        ValueError. The times may be missing: a recorder started before they existed still
+        answers."""
+        return cls(
+            str(d["lab"]),
+            str(d["backend"]),
+            str(d["instance"]),
+            str(d["project"]),
+            str(d["snapshot"]),
+            [StepResult.from_dict(s) for s in d["steps"]],
+            [_untext(n) for n in d["notes"]],
+            str(d.get("started", "")),
+        )
+
+    def render(self, lang: str) -> dict[str, Any]:
+        return {
+            **self._who(),
             "started": self.started,
             "score": self.score,
             "max_score": self.max_score,
             "complete": self.complete,
             "notes": [n.get(lang) for n in self.notes],
-            "steps": [s.to_dict(lang) for s in self.steps],
+            "steps": [s.render(lang) for s in self.steps],
         }
 
     def to_junit(self, lang: str = "en") -> str:
@@ -109,70 +178,3 @@ class LabResult:
             points = f"{s.points}/{s.max_points}"
             junit.case(suite, self.lab, s.id, s.status, s.message.get(lang), hint, points)
         return junit.render(suite)
-
-
-# The whole result in both languages, for the recorder to hand `check` over its socket:
-# the client then renders, and exports JSON, exactly as if it had graded in-process.
-
-
-def _text(t: Text | None) -> dict[str, str] | None:
-    return {"en": t.en, "ko": t.ko} if t is not None else None
-
-
-def _untext(d: dict[str, str]) -> Text:
-    return Text(d["en"], d["ko"])
-
-
-def to_wire(r: LabResult) -> dict[str, Any]:
-    return {
-        "lab": r.lab,
-        "backend": r.backend,
-        "instance": r.instance,
-        "project": r.project,
-        "snapshot": r.snapshot,
-        "started": r.started,
-        "notes": [_text(n) for n in r.notes],
-        "steps": [
-            {
-                "id": s.id,
-                "title": _text(s.title),
-                "status": s.status,
-                "points": s.points,
-                "max_points": s.max_points,
-                "message": _text(s.message),
-                "hint": _text(s.hint),
-                "proven": s.proven,
-            }
-            for s in r.steps
-        ],
-    }
-
-
-def from_wire(d: dict[str, Any]) -> LabResult:
-    """The inverse of to_wire; a reply not shaped so raises KeyError, TypeError or ValueError.
-    The times may be missing: a recorder started before they existed still answers."""
-    steps = [
-        StepResult(
-            str(s["id"]),
-            _untext(s["title"]),
-            str(s["status"]),
-            int(s["points"]),
-            int(s["max_points"]),
-            _untext(s["message"]),
-            _untext(s["hint"]) if s["hint"] else None,
-            str(s.get("proven", "")),
-        )
-        for s in d["steps"]
-    ]
-    if any(s.status not in (PASS, FAIL, PENDING) for s in steps):
-        raise ValueError("unknown step status")
-    return LabResult(
-        str(d["lab"]),
-        str(d["backend"]),
-        str(d["instance"]),
-        str(d["project"]),
-        str(d["snapshot"]),
-        steps,
-        [_untext(n) for n in d["notes"]],
-        str(d.get("started", "")),
-    )

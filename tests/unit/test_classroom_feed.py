@@ -10,6 +10,7 @@ from pathlib import Path
 from snaplab.classroom import roster
 from snaplab.classroom.feed import Feed
 from snaplab.classroom.gradebook import LearnerResult
+from snaplab.i18n import same
 from snaplab.lab.journal import Entry
 from snaplab.lab.model import load
 
@@ -18,7 +19,7 @@ def feed(tmp_path: Path) -> Feed:
     path = tmp_path / "ko101.csv"
     path.write_text("id,name,target\nkim,A,local\nlee,B,local\npark,C,local\n", encoding="utf-8")
     lab = load("snapshots")
-    return Feed(lab, roster.load(path, instance=lab.instance), ("en",), 300)
+    return Feed(lab, roster.load(path, instance=lab.instance), 300)
 
 
 def event(second: int) -> Entry:
@@ -39,7 +40,7 @@ def test_events_during_a_grade_are_one_more_batch_of_just_those_learners(tmp_pat
         release.wait(5)
         in_flight.pop()
         return {
-            r.id: {"en": LearnerResult.not_graded(r.to_dict(), "failed", "stub", 0)} for r in rows
+            r.id: LearnerResult.not_graded(r.to_dict(), "failed", same("stub"), 0) for r in rows
         }
 
     f.grade = grade  # type: ignore[method-assign]

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from snaplab.classroom.gradebook import LearnerResult, StepRow
+from snaplab.classroom.gradebook import LearnerResult
 from snaplab.classroom.live import ClassState, Learner, Step, help_order, words
-from snaplab.i18n import both
+from snaplab.i18n import both, same
 from snaplab.lab.journal import Entry
+from snaplab.lab.results import LabResult, StepResult
 
 T0 = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 STEPS = [Step(f"s{i}", both(f"step {i}", f"단계 {i}"), 2) for i in range(1, 6)]
@@ -27,15 +28,19 @@ def state(*ids: str, stuck_after: float = 300) -> ClassState:
     return s
 
 
-def grade(learner: str, passed: int, lang: str = "en") -> dict[str, LearnerResult]:
+def grade(learner: str, passed: int) -> LearnerResult:
     steps = [
-        StepRow(s.id, "pass" if n < passed else "fail" if n == passed else "pending",
-                2 if n < passed else 0, 2, f"msg {n} {lang}", f"hint {n} {lang}" if n == passed else "")
+        StepResult(s.id, s.title, "pass" if n < passed else "fail" if n == passed else "pending",
+                   2 if n < passed else 0, 2, both(f"msg {n} en", f"msg {n} ko"),
+                   both(f"hint {n} en", f"hint {n} ko") if n == passed else None)
         for n, s in enumerate(STEPS)
     ]  # fmt: skip
-    r = LearnerResult(learner, learner, status="graded", score=2 * passed, max_score=10,
-                      steps=steps, **WHO)  # fmt: skip
-    return {lang: r}
+    result = LabResult("snapshots", "lxd", "ubuntu-test", "p", "before", steps)
+    return LearnerResult(learner, learner, status="graded", result=result, **WHO)
+
+
+def down(learner: str) -> LearnerResult:
+    return LearnerResult(learner, learner, status="unreachable", reason=same("host down"), **WHO)
 
 
 def snap(t: float, name: str = "before") -> Entry:
@@ -136,8 +141,7 @@ def test_a_finished_learner_is_never_stuck():
 def test_unreachable_is_never_zero_and_never_stuck():
     s = state("kim", "lee", stuck_after=1)
     s.graded(grade("kim", 3), since=T0)
-    down = LearnerResult("lee", "lee", status="unreachable", reason="host down", **WHO)
-    s.graded({"en": down}, since=None)
+    s.graded(down("lee"), since=None)
     row = s.row("lee", T0 + timedelta(hours=1), "en", s.median_done())
     assert row["state"] == "unreachable" and row["score"] == "" and row["points"] is None
     assert not row["stuck"] and row["reason"] == "host down"
@@ -150,8 +154,7 @@ def test_unreachable_is_never_zero_and_never_stuck():
 def test_a_learner_once_graded_then_unreachable_shows_no_stale_score():
     s = state("kim")
     s.graded(grade("kim", 3), since=T0)
-    down = LearnerResult("kim", "kim", status="unreachable", reason="host down", **WHO)
-    s.graded({"en": down}, since=None)
+    s.graded(down("kim"), since=None)
     row = s.row("kim", T0, "en", 0)
     assert row["score"] == "" and row["state_label"] == "unreachable"
     assert s.funnel() == [0, 0, 0, 0, 0]
@@ -169,7 +172,9 @@ def test_snapshot_has_the_gradebook_shape_plus_live_fields():
 
 def test_korean_rows_use_the_korean_grade_and_titles():
     s = state("kim")
-    s.graded({**grade("kim", 1, "en"), **grade("kim", 1, "ko")}, since=T0)
+    s.graded(grade("kim", 1), since=T0)
     page = s.learner("kim", T0, "ko")
     assert page["step_title"] == "단계 2" and page["checklist"][1]["hint"] == "hint 1 ko"
+    assert page["checklist"][0]["message"] == "msg 0 ko"
+    assert s.learner("kim", T0, "en")["checklist"][1]["hint"] == "hint 1 en"
     assert page["state_label"] == "채점됨"

@@ -34,7 +34,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Feed
     path = tmp_path_factory.mktemp("class") / "ko101.csv"
     path.write_text("id,name,target\nkim,김민지,local\nlee,이서준,local\n", encoding="utf-8")
     lab = load("snapshots")
-    feed = Feed(lab, roster.load(path, instance=lab.instance), ("en", "ko"), 300)
+    feed = Feed(lab, roster.load(path, instance=lab.instance), 300)
     feed.state.began("kim", [Entry(t="2026-12-06T09:00:00Z", kind="start")])
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

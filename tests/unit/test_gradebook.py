@@ -20,7 +20,7 @@ from snaplab.classroom.gradebook import (
     write,
 )
 from snaplab.errors import ExitCode, SnaplabError
-from snaplab.i18n import Text
+from snaplab.i18n import Text, same
 from snaplab.lab.results import LabResult, StepResult
 
 STEPS = [
@@ -73,36 +73,48 @@ def lab_result() -> LabResult:
     return r
 
 
+CRASHED = Text("check crashed: boom", "검사가 멈췄습니다: boom")
+
+
 def book(lang: str = "en") -> Gradebook:
     return Gradebook(
         class_name="os-2025",
         lab="snapshots",
         steps=[dict(s) for s in STEPS],
         learners=[
-            LearnerResult.from_lab(learner("s01", "<b>Kim</b>"), lab_result(), lang, 1.23456),
-            LearnerResult.not_graded(learner("s02", "김민준"), FAILED, "check crashed: boom", 0.5),
-            LearnerResult.not_graded(learner("s03", "Lee"), UNREACHABLE, "host down", 3.0),
+            LearnerResult.graded(learner("s01", "<b>Kim</b>"), lab_result(), 1.23456),
+            LearnerResult.not_graded(learner("s02", "김민준"), FAILED, CRASHED, 0.5),
+            LearnerResult.not_graded(learner("s03", "Lee"), UNREACHABLE, same("host down"), 3.0),
         ],
         lang=lang,
         generated_at="2025-05-01T09:00:00Z",
     )
 
 
-def test_from_lab_resolves_the_language_and_keeps_the_score():
-    r = LearnerResult.from_lab(learner("s01", "Kim"), lab_result(), "ko", 1.23456)
-    assert r.status == GRADED and r.reason == ""
-    assert (r.score, r.max_score) == (2, 10)
-    assert [s.message for s in r.steps] == ["생성됨", "파일 없음", "나중에"]
-    assert r.steps[1].hint == "touch를 실행하세요" and r.steps[0].hint == ""
-    assert r.notes == ["참고"] and r.seconds == 1.235
-    assert r.graded_at.endswith("Z") and r.project == "lab-s01"
+def test_a_graded_learner_keeps_both_languages_and_renders_one():
+    r = LearnerResult.graded(learner("s01", "Kim"), lab_result(), 1.23456)
+    assert r.status == GRADED and (r.score, r.max_score) == (2, 10)
+    assert r.steps[0].message == Text("taken", "생성됨")
+    row = r.render("ko")
+    assert row["reason"] == "" and (row["score"], row["max_score"]) == (2, 10)
+    assert [s["message"] for s in row["steps"]] == ["생성됨", "파일 없음", "나중에"]
+    assert row["steps"][1]["hint"] == "touch를 실행하세요" and row["steps"][0]["hint"] == ""
+    assert row["notes"] == ["참고"] and row["seconds"] == 1.235
+    assert row["graded_at"].endswith("Z") and row["project"] == "lab-s01"
+    assert row["snapshot"] == "ubuntu-test-1" and not row["complete"]
+    assert r.render("en")["steps"][1]["hint"] == "run touch"
+
+
+def test_a_reason_is_in_the_language_of_the_book(tmp_path: Path):
+    assert book("ko").rows()[1]["reason"] == CRASHED.ko
+    assert book("en").rows()[1]["reason"] == CRASHED.en
 
 
 def test_not_graded_has_no_score_and_refuses_a_graded_status():
-    r = LearnerResult.not_graded(learner("s03", "Lee"), UNREACHABLE, "host down", 3.0)
+    r = LearnerResult.not_graded(learner("s03", "Lee"), UNREACHABLE, same("host down"), 3.0)
     assert r.score is None and r.max_score is None and r.steps == []
     with pytest.raises(ValueError):
-        LearnerResult.not_graded(learner("s03", "Lee"), GRADED, "", 0.0)
+        LearnerResult.not_graded(learner("s03", "Lee"), GRADED, same(""), 0.0)
 
 
 def test_counts_a_learner_complete_only_when_every_step_passes():
@@ -111,7 +123,7 @@ def test_counts_a_learner_complete_only_when_every_step_passes():
     done = lab_result()
     for s in done.steps:
         s.status, s.points = "pass", s.max_points
-    b.learners.append(LearnerResult.from_lab(learner("s04", "Park"), done, "en", 1.0))
+    b.learners.append(LearnerResult.graded(learner("s04", "Park"), done, 1.0))
     assert b.counts() == {"graded": 2, "failed": 1, "unreachable": 1, "complete": 1}
 
 
@@ -148,9 +160,11 @@ def test_csv_leaves_the_not_graded_empty_not_zero(tmp_path: Path):
 
 
 def test_a_proven_step_keeps_its_time_and_minutes_from_the_start():
-    r = LearnerResult.from_lab(learner("s01", "Kim"), lab_result(), "en", 1.0)
-    assert r.started == START
-    assert [(s.proven, s.minutes) for s in r.steps] == [(TAKEN, 12.5), ("", None), ("", None)]
+    row = LearnerResult.graded(learner("s01", "Kim"), lab_result(), 1.0).render("en")
+    assert row["started"] == START
+    assert [(s["proven"], s["minutes"]) for s in row["steps"]] == [
+        (TAKEN, 12.5), ("", None), ("", None)
+    ]  # fmt: skip
 
 
 def test_json_says_when_each_step_was_proven(tmp_path: Path):
@@ -169,8 +183,11 @@ def test_a_book_written_before_times_were_kept_still_reads(tmp_path: Path):
             del s["proven"], s["minutes"]
     (tmp_path / FILES["json"]).write_text(json.dumps(old), encoding="utf-8")
     b = read(tmp_path)
-    assert b is not None and b.learners[0].started == "" and b.learners[0].score == 2
-    assert all(s.proven == "" and s.minutes is None for s in b.learners[0].steps)
+    assert b is not None and b.learners[0].score == 2
+    kim = b.rows()[0]
+    assert kim["started"] == "" and all(
+        s["proven"] == "" and s["minutes"] is None for s in kim["steps"]
+    )
     write(b, tmp_path)  # a `--only` rerun rewrites every format from it
     kim = next(csv.DictReader((tmp_path / FILES["csv"]).open(encoding="utf-8-sig", newline="")))
     assert kim["total"] == "2" and kim["snapshot-taken min"] == ""
@@ -181,8 +198,11 @@ def test_json_round_trips(tmp_path: Path):
     write(b, tmp_path)
     text = (tmp_path / FILES["json"]).read_text(encoding="utf-8")
     assert "김민준" in text  # ensure_ascii=False
-    assert Gradebook.from_dict(json.loads(text)) == b
-    assert read(tmp_path) == b
+    again = read(tmp_path)
+    assert again is not None and again.to_dict() == b.to_dict()
+    assert Gradebook.from_dict(json.loads(text)).to_dict() == json.loads(text)
+    write(again, tmp_path)  # a `--only` rerun writes the same book from it
+    assert (tmp_path / FILES["json"]).read_text(encoding="utf-8") == text
 
 
 def test_junit_has_a_suite_per_learner_and_an_error_for_the_not_graded(tmp_path: Path):
@@ -248,13 +268,13 @@ def test_html_speaks_korean(tmp_path: Path):
 
 def test_merge_replaces_only_the_fresh_learner(tmp_path: Path):
     old = book()
-    before = {r.id: json.dumps(r.to_dict(), ensure_ascii=False) for r in old.learners}
-    fresh = LearnerResult.from_lab(learner("s03", "Lee"), lab_result(), "en", 2.0)
-    new = old.merge([fresh, LearnerResult.not_graded(learner("s04", "Park"), FAILED, "x", 0)])
+    before = {r.id: json.dumps(r.render("en"), ensure_ascii=False) for r in old.learners}
+    fresh = LearnerResult.graded(learner("s03", "Lee"), lab_result(), 2.0)
+    new = old.merge([fresh, LearnerResult.not_graded(learner("s04", "Park"), FAILED, same("x"), 0)])
     assert [r.id for r in new.learners] == ["s01", "s02", "s03", "s04"]
     assert new.learners[2] == fresh and new.learners[2].status == GRADED
     for r in new.learners[:2]:
-        assert json.dumps(r.to_dict(), ensure_ascii=False) == before[r.id]
+        assert json.dumps(r.render("en"), ensure_ascii=False) == before[r.id]
     assert [r.status for r in old.learners] == [GRADED, FAILED, UNREACHABLE]  # old untouched
     assert new.generated_at != old.generated_at
     assert new.counts() == {"graded": 2, "failed": 2, "unreachable": 0, "complete": 0}

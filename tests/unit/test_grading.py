@@ -44,7 +44,7 @@ def project_lookups(monkeypatch):
 def assert_not_graded(r, status: str) -> None:
     assert r.status == status
     assert r.score is None and r.max_score is None and r.steps == []
-    assert r.reason and "\n" not in r.reason
+    assert r.reason.en and r.reason.ko and "\n" not in r.reason.en + r.reason.ko
     assert r.graded_at.endswith("Z")
 
 
@@ -67,39 +67,37 @@ def a_class(monkeypatch):
 def test_one_pass_grades_each_learner_on_their_own_evidence(monkeypatch, project_lookups):
     lxd, learners = a_class(monkeypatch)
     landed = []
-    results = grading.grade_all(LAB, learners, "en", 4, 5, landed.append)
+    results = grading.grade_all(LAB, learners, 4, 5, landed.append)
 
     assert [r.id for r in results] == ["kim", "lee", "idle", "far"] and landed == results
     kim, lee, idle, far = results
     assert kim.status == GRADED and kim.score == TAKEN and kim.max_score == MAX
     assert [s.status for s in kim.steps[:3]] == [PASS, FAIL, PENDING]
-    assert kim.snapshot == "snap" and kim.reason == ""
-    assert kim.started and kim.steps[0].proven and not kim.steps[1].proven  # checkpoint times
+    assert kim.result.snapshot == "snap" and not kim.reason
+    assert kim.result.started and kim.steps[0].proven and not kim.steps[1].proven  # times
     assert lee.status == GRADED and lee.score == 0
     assert [s.status for s in lee.steps[:2]] == [FAIL, PENDING] and lee.steps[0].hint
     assert_not_graded(idle, FAILED)
-    assert "has not been started" in idle.reason
+    assert "has not been started" in idle.reason.en
     assert_not_graded(far, UNREACHABLE)
-    assert far.reason == "Incus is not running"  # never a zero
+    assert far.reason.en == "Incus is not running"  # never a zero
     assert project_lookups.asked == ["h1t-idle"]  # asked only where something was not found
     assert len([a for a in lxd.asked if a[0] == "/1.0/instances"]) == 1  # one for the class
 
 
-def test_the_result_is_in_the_asked_language(monkeypatch):
+def test_one_grade_holds_both_languages(monkeypatch):
     _, learners = a_class(monkeypatch)
-    en = grading.grade_all(LAB, learners, "en", 2, 5, lambda r: None)
-    ko = grading.grade_all(LAB, learners, "ko", 2, 5, lambda r: None)
-    assert ko[0].steps[1].message != en[0].steps[1].message
-    assert ko[3].reason == "Incus가 실행 중이 아닙니다"
+    kim, _, _, far = grading.grade_all(LAB, learners, 2, 5)
+    assert kim.render("ko")["steps"][1]["message"] == kim.steps[1].message.ko
+    assert kim.steps[1].message.ko != kim.steps[1].message.en
+    assert far.render("ko")["reason"] == "Incus가 실행 중이 아닙니다"
 
 
 def test_no_signal_is_used_and_any_thread_may_grade(monkeypatch):
     _, learners = a_class(monkeypatch)
     before = signal.getsignal(signal.SIGALRM)
     out: list = []
-    worker = threading.Thread(
-        target=lambda: out.extend(grading.grade_all(LAB, learners, "en", 2, 5, lambda r: None))
-    )
+    worker = threading.Thread(target=lambda: out.extend(grading.grade_all(LAB, learners, 2, 5)))
     worker.start()
     worker.join(60)
     assert [r.status for r in out] == [GRADED, GRADED, FAILED, UNREACHABLE]
@@ -109,25 +107,26 @@ def test_no_signal_is_used_and_any_thread_may_grade(monkeypatch):
 
 def test_grade_one_is_a_class_of_one(monkeypatch):
     _, learners = a_class(monkeypatch)
-    r = grading.grade_one(LAB, learners[0], "en", timeout=5)
+    r = grading.grade_one(LAB, learners[0], timeout=5)
     assert r.status == GRADED and r.score == TAKEN
 
 
 def test_missing_project_names_the_project(monkeypatch, project_lookups):
     _, learners = a_class(monkeypatch)
     project_lookups.answer["exists"] = False
-    r = grading.grade_all(LAB, learners[2:3], "en", 1, 5, lambda r: None)[0]
+    r = grading.grade_all(LAB, learners[2:3], 1, 5)[0]
     assert_not_graded(r, FAILED)
-    assert "project h1t-idle does not exist" in r.reason and "snaplab class setup" in r.reason
-    ko = grading.grade_all(LAB, learners[2:3], "ko", 1, 5, lambda r: None)[0]
-    assert ko.reason.startswith("프로젝트 h1t-idle이(가) 없습니다")
+    assert "project h1t-idle does not exist" in r.reason.en
+    assert "snaplab class setup" in r.reason.en
+    assert r.reason.ko.startswith("프로젝트 h1t-idle이(가) 없습니다")
 
 
 # -- why a learner was not graded ------------------------------------------------------
 
 
 def why(error: BaseException, lang: str = "en") -> tuple[str, str]:
-    return grading.why_not(error, learner("kim"), lang, 0.3)
+    status, reason = grading.why_not(error, learner("kim"), 0.3)
+    return status, reason.get(lang)
 
 
 def test_daemon_down_and_permission_are_unreachable_with_the_errors_words():

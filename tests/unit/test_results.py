@@ -6,9 +6,11 @@ import json
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
+
 from snaplab.lab.grader import results
 from snaplab.lab.model import load
-from snaplab.lab.results import LabResult, from_wire, to_wire
+from snaplab.lab.results import LabResult
 
 LAB = load("snapshots")
 FILL = {"instance": "ubuntu-test", "snapshot": "ubuntu-test-1"}
@@ -38,7 +40,7 @@ def test_a_pass_after_a_failure_keeps_its_points():
 
 def test_json_and_junit_agree():
     r = graded({s.id for s in LAB.steps} - {"snapshot-deleted", "delete-refused"})
-    d = r.to_dict("ko")
+    d = r.render("ko")
     json.dumps(d, ensure_ascii=False)
     suite = ET.fromstring(r.to_junit("ko"))
     cases = {c.get("name"): c for c in suite.iter("testcase")}
@@ -78,11 +80,29 @@ def test_the_wire_carries_the_times_and_reads_a_reply_without_them():
         datetime(2025, 5, 1, 8, 0, tzinfo=UTC),
         {"snapshot-taken": datetime(2025, 5, 1, 8, 2, tzinfo=UTC)},
     )
-    wire = json.loads(json.dumps(to_wire(r)))
-    assert from_wire(wire) == r and from_wire(wire).steps[0].proven == "2025-05-01T08:02:00Z"
+    wire = json.loads(json.dumps(r.to_dict()))
+    back = LabResult.from_dict(wire)
+    assert back == r and back.steps[0].proven == "2025-05-01T08:02:00Z"
     del wire["started"]  # a recorder started by an older snaplab answers so
     for s in wire["steps"]:
         del s["proven"]
-    old = from_wire(wire)
+    old = LabResult.from_dict(wire)
     assert old.started == "" and all(s.proven == "" for s in old.steps)
     assert old.score == r.score
+
+
+def test_the_wire_holds_both_languages_and_a_view_holds_one():
+    r = graded({"snapshot-taken"})
+    wire = r.to_dict()
+    assert set(wire["steps"][0]["message"]) == {"en", "ko"}
+    assert wire["steps"][1]["hint"]["ko"] == r.steps[1].hint.ko
+    ko = r.render("ko")
+    assert ko["steps"][1]["message"] == r.steps[1].message.ko and "hint" not in ko["steps"][0]
+    assert (ko["score"], ko["max_score"], ko["complete"]) == (r.score, 14, False)
+
+
+def test_a_reply_with_an_unknown_status_is_refused():
+    wire = graded(set()).to_dict()
+    wire["steps"][0]["status"] = "maybe"
+    with pytest.raises(ValueError):
+        LabResult.from_dict(wire)
