@@ -179,7 +179,15 @@ def learner_evidence(lab: Lab, learner: Learner, daemon: Daemon, timeout: float)
     evidence, base, commands = handed(
         lab, session, Evidence(host, live, history, daemon.others), notes
     )
+    base.member = member(inst)
     return Graded(lab, evidence, base, commands)
+
+
+def member(inst: dict[str, Any]) -> str:
+    """The cluster member an instance is on: the instructor goes there to help. A daemon
+    that is no cluster says "none" (LXD 5.0 and Incus 6.0 alike)."""
+    location = str(inst.get("location") or "")
+    return "" if location in ("", "none") else location
 
 
 Found = Graded | BaseException  # a learner's evidence, or why there is none

@@ -127,6 +127,7 @@ class LearnerResult:
             "seconds": self.seconds,
             "graded_at": self.graded_at,
             "snapshot": r.snapshot if r else "",
+            "member": r.member if r else "",
             "started": started,
         }
 
@@ -146,7 +147,7 @@ class LearnerResult:
             ]  # fmt: skip
             result = LabResult(
                 "", d["backend"], d["instance"], d["project"], d.get("snapshot", ""), steps,
-                [same(n) for n in d.get("notes", [])], d.get("started", ""),
+                [same(n) for n in d.get("notes", [])], d.get("started", ""), d.get("member", ""),
             )  # fmt: skip
         return cls(
             *_who(d),

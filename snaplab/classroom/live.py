@@ -182,6 +182,7 @@ class ClassState:
         x = self.learners[learner_id]
         r = x.result
         graded = x.state == GRADED and r is not None
+        member = r.result.member if r and r.result else ""  # the cluster member, if any
         passed = set(x.passed())
         current = next((i for i, s in enumerate(self.steps) if s.id not in passed), None)
         since = max([x.began, *x.proven.values()], default=None) if x.began else None
@@ -194,7 +195,7 @@ class ClassState:
         return {
             "id": x.id,
             "name": x.name,
-            "daemon": x.daemon,
+            "daemon": f"{x.daemon} · {member}" if member else x.daemon,
             "state": x.state,
             "state_label": STATES[x.state].get(lang),
             "reason": x.reason.get(lang),

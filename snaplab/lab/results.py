@@ -104,6 +104,7 @@ class LabResult:
     steps: list[StepResult] = field(default_factory=list)
     notes: list[Text] = field(default_factory=list)
     started: str = ""  # when `start` began the lab on this instance (the journal's start entry)
+    member: str = ""  # the cluster member the instance is on; "" when the daemon is no cluster
 
     def stamp(self, begun: datetime | None, proofs: Mapping[str, datetime]) -> None:
         """Keep the times the checks proved each passed step at (order.Chain): an
@@ -125,7 +126,8 @@ class LabResult:
         return all(s.status == PASS for s in self.steps)
 
     def _who(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("lab", "backend", "instance", "project", "snapshot")}
+        keys = ("lab", "backend", "instance", "project", "snapshot", "member")
+        return {k: getattr(self, k) for k in keys}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -149,6 +151,7 @@ class LabResult:
             [StepResult.from_dict(s) for s in d["steps"]],
             [_untext(n) for n in d["notes"]],
             str(d.get("started", "")),
+            str(d.get("member", "")),
         )
 
     def render(self, lang: str) -> dict[str, Any]:

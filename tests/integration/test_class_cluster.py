@@ -296,6 +296,7 @@ def test_grade_through_the_endpoint_equals_check(cluster):
     assert s["score"] == FIRST.points and s["max_score"] == LAB.max_score, marks(s["steps"])
     assert s["steps"][0]["status"] == "pass"
     assert all(x["status"] != "pass" for x in s["steps"][1:]), marks(s["steps"])
+    assert (f["member"], s["member"]) == ("m2", "m1")  # where each container is
     for x, who in ((f, full), (s, snap)):
         assert (x["target"], x["instance"], x["project"]) == (c.url1, who.instance, "default")
         rc, report = check(c, who)

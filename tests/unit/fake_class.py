@@ -60,11 +60,14 @@ class Daemon:
     too_many: bool = False  # refuses all-projects for instances, as LXD 5.0.2 above 255
     asked: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)
 
-    def holds(self, who: Learner, snapshots: tuple[str, ...] = (), file: bool = False) -> None:
+    def holds(
+        self, who: Learner, snapshots: tuple[str, ...] = (), file: bool = False, on: str = "none"
+    ) -> None:
         self.instances.append(
             {
                 "name": who.instance,
                 "project": who.project,
+                "location": on,  # the cluster member; "none" when the daemon is no cluster
                 "created_at": CREATED,
                 "status": "Running",
                 "config": {},

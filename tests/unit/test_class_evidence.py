@@ -159,3 +159,18 @@ def test_a_check_waits_for_its_own_learner_only(monkeypatch):
     assert not klass.found["lee"].done()
     held.set()
     assert isinstance(klass.of("lee"), Graded)
+
+
+def test_the_learners_cluster_member_is_in_their_result(monkeypatch):
+    lxd = Daemon()
+    kim, lee = learner("kim"), learner("lee")
+    lxd.holds(kim, on="m2")
+    lxd.holds(lee)  # a daemon that is no cluster says "none"
+    started(kim)
+    started(lee)
+    wire(monkeypatch, {"lxd": lxd})
+    found = evidence.read(LAB, [kim, lee], timeout=5)
+    assert {i: g.base.member for i, g in found.items() if isinstance(g, Graded)} == {
+        "kim": "m2",
+        "lee": "",
+    }

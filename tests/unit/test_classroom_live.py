@@ -178,3 +178,14 @@ def test_korean_rows_use_the_korean_grade_and_titles():
     assert page["checklist"][0]["message"] == "msg 0 ko"
     assert s.learner("kim", T0, "en")["checklist"][1]["hint"] == "hint 1 en"
     assert page["state_label"] == "채점됨"
+
+
+def test_a_learner_on_a_cluster_member_shows_where():
+    s = state("kim", "lee")
+    on_m2 = grade("kim", 1)
+    on_m2.result.member = "m2"
+    s.graded(on_m2, since=T0)
+    s.graded(grade("lee", 1), since=T0)
+    assert s.row("kim", T0, "en", 1)["daemon"] == "lxd · m2"
+    assert s.row("lee", T0, "en", 1)["daemon"] == "lxd"
+    assert s.snapshot(T0, "en")["learners"][0]["member"] == "m2"

@@ -76,18 +76,19 @@ def test_stamp_keeps_the_proof_times_of_passed_steps_only():
 
 def test_the_wire_carries_the_times_and_reads_a_reply_without_them():
     r = graded({"snapshot-taken"})
+    r.member = "m2"
     r.stamp(
         datetime(2025, 5, 1, 8, 0, tzinfo=UTC),
         {"snapshot-taken": datetime(2025, 5, 1, 8, 2, tzinfo=UTC)},
     )
     wire = json.loads(json.dumps(r.to_dict()))
     back = LabResult.from_dict(wire)
-    assert back == r and back.steps[0].proven == "2025-05-01T08:02:00Z"
-    del wire["started"]  # a recorder started by an older snaplab answers so
+    assert back == r and back.steps[0].proven == "2025-05-01T08:02:00Z" and back.member == "m2"
+    del wire["started"], wire["member"]  # a recorder started by an older snaplab answers so
     for s in wire["steps"]:
         del s["proven"]
     old = LabResult.from_dict(wire)
-    assert old.started == "" and all(s.proven == "" for s in old.steps)
+    assert old.started == "" and old.member == "" and all(s.proven == "" for s in old.steps)
     assert old.score == r.score
 
 
