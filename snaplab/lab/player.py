@@ -13,6 +13,7 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,15 @@ HUNG = 300  # seconds: no guide command takes near this long; a hung client is s
 
 
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")  # `LXD_DIR=/var/lib/lxd-snapshot lxc ...`
+
+# LXD 5.0.2 (Debian 12's) now and then answers a plain `lxc stop` with "Failed shutting down
+# instance, status is Running: shutting down the container failed" while the container is
+# halting as asked: liblxc's wait for init's exit gives up when a signal interrupts it (its
+# poll is not restarted), and LXD reads the status at once. The container stops all the
+# same, a moment later. LXD 5.0.3 no longer waits in liblxc (its commit 5dea55bb13). A person
+# sees it stop with `lxc list`; so does this, rather than call the step failed.
+STOP_RACE = "shutting down the container failed"
+STOPPED_WITHIN = 30.0  # seconds: busybox's init takes about 2 s to halt
 
 
 @dataclass(frozen=True)
@@ -134,7 +144,10 @@ class Player:
         """With `journal`, wait for the recorder to log the command there, as it would have
         long before a person typed the next command. Raises TimeoutExpired if it hangs."""
         before = pacing.count_events(journal) if journal else 0
-        done = self._run(self.argv(line, quoted), shell_input(stdin))
+        argv = self.argv(line, quoted)
+        done = self._run(argv, shell_input(stdin))
+        if done.returncode != 0 and STOP_RACE in done.stderr and self._stopped_anyway(line):
+            done = subprocess.CompletedProcess(argv, 0, done.stdout, "")
         caught = pacing.caught_up(journal, before, timeout=self.wait) if journal else True
         return Typed(done.returncode, done.stdout, done.stderr, caught)
 
@@ -146,6 +159,25 @@ class Player:
         done = self.type(line.text if text is None else text, line.stdin, journal, cmd.quoted)
         keep(line, done)
         return done
+
+    def _stopped_anyway(self, line: str) -> bool:
+        """After STOP_RACE: whether the container `line` stopped reaches Stopped all the same."""
+        words = line.split()
+        if "stop" not in words[1:]:
+            return False
+        at = words.index("stop", 1)
+        names = [w for w in words[at + 1 :] if not w.startswith("-")]
+        if len(names) != 1:
+            return False
+        listing = " ".join([*words[:at], "list", "-c", "ns", "-f", "csv"])  # same client, env
+        deadline = time.monotonic() + STOPPED_WITHIN
+        while time.monotonic() < deadline:
+            listed = self._run(self.argv(listing), None)
+            rows = [r.split(",") for r in listed.stdout.splitlines()]
+            if any(r[:2] == [names[0], "STOPPED"] for r in rows):
+                return True
+            time.sleep(0.2)
+        return False
 
     def _run(self, argv: list[str], stdin: str | None) -> subprocess.CompletedProcess:
         """The 5.0 `lxc exec` client now and then hangs after its command has ended (the

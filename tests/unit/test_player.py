@@ -137,3 +137,36 @@ def test_a_heredoc_is_shown_as_a_shell_reads_it_and_typed_with_the_labs_names():
     assert not line.command.shell  # its exit status is judged: a refused sudo fails the step
     done = Player().type("cat", line.stdin)
     assert done.stdout.splitlines() == list(line.stdin)
+
+
+def fake_client(tmp_path: Path, listed: str) -> Path:
+    """A client whose `stop` fails as LXD 5.0.2's sometimes does, and whose `list` says
+    `listed` (a fake for the player's own logic: no daemon is claimed to work here)."""
+    client = tmp_path / "fakelxc"
+    client.write_text(
+        "#!/bin/sh\n"
+        f'echo "$@" >> {tmp_path}/asked\n'
+        'case "$1 $3" in\n'
+        '  "--project stop") echo "Error: Failed shutting down instance, status is Running: '
+        'shutting down the container failed" >&2; exit 1;;\n'
+        f'  "--project list") printf "other,RUNNING\\n{listed}\\n";;\n'
+        "esac\n"
+    )
+    client.chmod(0o755)
+    return client
+
+
+def test_a_stop_lxd_says_failed_that_stops_anyway_is_done(tmp_path):
+    client = fake_client(tmp_path, "c1,STOPPED")
+    done = Player(project="p").type(f"{client} stop c1")
+    assert done.returncode == 0 and done.stderr == ""
+    assert (tmp_path / "asked").read_text().splitlines()[-1] == "--project p list -c ns -f csv"
+
+
+def test_a_stop_that_never_stops_stays_failed(tmp_path, monkeypatch):
+    monkeypatch.setattr("snaplab.lab.player.STOPPED_WITHIN", 0.5)
+    client = fake_client(tmp_path, "c1,RUNNING")
+    done = Player(project="p").type(f"{client} stop c1")
+    assert done.returncode == 1 and "shutting down the container failed" in done.stderr
+    # and any other failure is the command's own
+    assert Player(project="p").type(f"{client} stop").returncode == 1
