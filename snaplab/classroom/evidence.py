@@ -5,12 +5,18 @@
 daemon is asked for every project's instances and their snapshots at once (`listing`), and
 each learner's `Live` is cut from that answer. What only the container can tell (the lab's
 `record.files`) is read through the files API, a few at a time: no exec, so no event in
-anyone's journal, and it works on a stopped container too. Every request carries its own time limit: no signal, so this runs on
-any thread.
+anyone's journal, and it works on a stopped container too. Every request carries its own
+time limit: no signal, so this runs on any thread.
+
+As `check` does, each learner's read carries a mark for their recorder to write down, and
+their journal is read once it has: then it holds every command the daemon had heard of by
+then. A recorder still behind when the class's SETTLE_S have passed leaves a note instead.
 """
 
 from __future__ import annotations
 
+import secrets
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,13 +26,25 @@ from pylxd.exceptions import LXDAPIException, NotFound
 
 from snaplab import instance as api
 from snaplab.classroom.roster import Learner
+from snaplab.i18n import both
 from snaplab.lab import recorder
 from snaplab.lab.clients import daemon_clients
+from snaplab.lab.entries import MARK
 from snaplab.lab.graded import Graded, outcome
 from snaplab.lab.grader import Evidence
 from snaplab.lab.history import History, Live
+from snaplab.lab.journal import now
 from snaplab.lab.model import Lab
-from snaplab.lab.runner import NO_RECORDER, PROTECT, gone, handed, not_started, observed
+from snaplab.lab.runner import (
+    NO_RECORDER,
+    PROTECT,
+    gone,
+    handed,
+    marks_heard,
+    not_started,
+    observed,
+    settle,
+)
 from snaplab.transports import Connection, Target, connect
 
 Where = tuple[str, str | None]  # a daemon: its backend and URL (None: this machine's socket)
@@ -118,13 +136,16 @@ def read_daemon(lab: Lab, where: Where, learners: list[Learner], timeout: float)
     return Daemon(conn, listing(conn, {x.project for x in learners}, timeout), others)
 
 
-def look(conn: Connection, learner: Learner, path: str, timeout: float) -> bool | None:
+def look(
+    conn: Connection, learner: Learner, path: str, timeout: float, mark: str = ""
+) -> bool | None:
     """Is the file there? Asked twice (a container stopping or starting as we ask may reset
     the daemon's file server), then "could not tell", as `check` has it."""
     files = node(conn, f"/1.0/instances/{learner.instance}/files", learner.project, timeout)
+    extra = {MARK: mark} if mark else {}
     for _ in range(2):
         try:
-            api.ask_files(files, path, "HEAD", timeout)  # a HEAD: nothing read, no fifo waited on
+            api.ask_files(files, path, "HEAD", timeout, **extra)  # nothing read, no fifo waited on
             return True
         except NotFound:
             return False
@@ -155,27 +176,54 @@ def container(learner: Learner, timeout: float) -> Any:
     return get_host(learner.instance, conn.client)
 
 
-def learner_evidence(lab: Lab, learner: Learner, daemon: Daemon, timeout: float) -> Graded:
-    """What `check` would hand this learner's checks, from the daemon's one answer."""
+SETTLE_S = 3.0  # a class's grade waits this long at most for its recorders, as `check` does
+
+LAGGING = both(
+    "the event recorder had not written down all the daemon told it when this grade was "
+    "made: a step done in the last seconds may not count yet; grade again in a moment",
+    "이 채점 때 이벤트 기록기가 데몬이 알린 내용을 아직 다 적지 못했습니다: 방금 한 단계는 "
+    "아직 반영되지 않았을 수 있으니 잠시 후 다시 채점하세요",
+)
+
+
+def learner_evidence(
+    lab: Lab, learner: Learner, daemon: Daemon, timeout: float, settle_by: float = 0.0
+) -> Graded:
+    """What `check` would hand this learner's checks, from the daemon's one answer.
+    `settle_by`: the monotonic time until which their recorder may be waited for."""
     session = learner.session(lab.id)
-    entries = session.entries()
-    if not any(e.kind == "start" for e in entries):
+    if not any(e.kind == "start" for e in session.entries()):
         raise not_started(lab)
     inst = daemon.instances.get((learner.project, learner.instance))
     if inst is None:
         raise gone(lab, session)
+    recorded = recorder.alive(session)
+    mark = secrets.token_hex(8) if recorded and marks_heard(session) else ""
+    since = now()
+    files = {p: look(daemon.conn, learner, p, timeout, mark if i == 0 else "")
+             for i, p in enumerate(lab.record.files)}  # fmt: skip
+    if mark and not lab.record.files:  # nothing to look at: the mark rides on a read of its own
+        get(
+            daemon.conn,
+            f"/1.0/instances/{learner.instance}",
+            learner.project,
+            timeout,
+            **{MARK: mark},
+        )
     live = Live(
         exists=True,
         created_at=inst.get("created_at", ""),
         status=inst.get("status", ""),
         protected=(inst.get("config") or {}).get(PROTECT) == "true",
         snapshots={s["name"]: s.get("created_at", "") for s in inst.get("snapshots") or []},
-        files={p: look(daemon.conn, learner, p, timeout) for p in lab.record.files},
+        files=files,
     )
+    notes = [] if recorded else [NO_RECORDER]
+    if mark and not settle(session, mark, since, max(0.0, settle_by - time.monotonic())):
+        notes.append(LAGGING)
     observed(session, live)
     history = History(session.entries(), live)
     host = Later(lambda: container(learner, timeout))
-    notes = [] if recorder.alive(session) else [NO_RECORDER]
     evidence, base, commands = handed(
         lab, session, Evidence(host, live, history, daemon.others), notes
     )
@@ -216,10 +264,12 @@ def start(
     # their files after: looked at while the daemon renders its list (5 ms an instance on
     # LXD 5.0.2, one after the other), they slowed it more than they gained (4.0 s, not 3.5)
     daemons = {w: pool.submit(read_daemon, lab, w, m, timeout) for w, m in groups.items()}
+    settle_by = time.monotonic() + SETTLE_S  # for the whole class: one lagging recorder
+    # delays the grade by SETTLE_S at most, not by that much for each of its learners
 
     def one(learner: Learner) -> Graded:
         daemon = daemons[(learner.backend, learner.url)].result()  # its error is theirs too
-        return learner_evidence(lab, learner, daemon, timeout)
+        return learner_evidence(lab, learner, daemon, timeout, settle_by)
 
     found = {learner.id: pool.submit(one, learner) for learner in learners}
     pool.shutdown(wait=False)  # the reads go on; the pool's threads end with the last

@@ -293,15 +293,17 @@ def marks_heard(session: Session) -> bool:
 def settle(session: Session, mark: str, since: str, timeout: float = 3.0) -> bool:
     """Wait until the recorder has written check's mark down: then it has written all the
     daemon told it before (the request log and the events come on one stream, in order).
-    An older recorder's marker is check's own exec, written at or after `since`."""
+    An older recorder's marker is check's own exec, written at or after `since`. Looked
+    for once at least, whatever the `timeout`."""
     start = Entry(t=since, kind="observe").when
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         for e in reversed(session.entries()):
             if (e.kind == MARKED and e.note == mark) or (e.own and e.when >= start):
                 return True
+        if time.monotonic() >= deadline:
+            return False
         time.sleep(0.005)
-    return False
 
 
 def check(lab: Lab, session: Session, restart_recorder: bool = True) -> LabResult:

@@ -101,6 +101,9 @@ def test_a_class_graded_in_one_pass(backend, tmp_path, monkeypatch):
         for who, row in rows.items():  # the same verdict, step by step, as plain pytest's
             for step, check in zip(row["steps"], step_checks(found, who), strict=True):
                 assert (step["status"] == "pass") == (check == "passed"), (who, step["id"])
+            # each learner read once their recorder wrote the grade's mark: nothing behind
+            assert row["notes"] == [], row["notes"]
+        assert any(e.kind == "mark" for e in kim.entries())  # the class recorder wrote it
     finally:
         snaplab("class", "teardown", str(roster), env=env, timeout=600)
 

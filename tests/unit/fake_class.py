@@ -7,6 +7,7 @@ request it is sent is kept, so a test can count them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -17,6 +18,7 @@ from pylxd.exceptions import LXDAPIException, NotFound
 from snaplab.backends import get_backend
 from snaplab.classroom import evidence
 from snaplab.classroom.roster import Learner
+from snaplab.lab.entries import MARK
 from snaplab.lab.journal import Entry
 from snaplab.lab.model import load
 
@@ -59,6 +61,8 @@ class Daemon:
     all_projects: bool = True  # False: refuses `all-projects`, as a restricted certificate may
     too_many: bool = False  # refuses all-projects for instances, as LXD 5.0.2 above 255
     asked: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)
+    # the recorder hearing a request's mark (project, word): as the request log tells it
+    heard: Callable[[str | None, str], None] | None = None
 
     def holds(
         self, who: Learner, snapshots: tuple[str, ...] = (), file: bool = False, on: str = "none"
@@ -79,6 +83,8 @@ class Daemon:
 
     def get(self, path: str, project: str | None, params: dict[str, Any]) -> Any:
         self.asked.append((path, project, dict(params)))
+        if self.heard and params.get(MARK):
+            self.heard(project, params[MARK])
         every = "all-projects" in params
         if every and not self.all_projects:
             raise LXDAPIException(response(403, "not authorized"))
@@ -136,6 +142,8 @@ def wire(monkeypatch: Any, daemons: dict[str, Daemon | BaseException]) -> None:
     monkeypatch.setattr(
         evidence.api,
         "ask_files",
-        lambda files, path, method, timeout=None: files.get(params={"path": path}),
+        lambda files, path, method, timeout=None, **extra: files.get(
+            params={"path": path, **extra}
+        ),
     )
     monkeypatch.setattr(evidence.recorder, "alive", lambda session: True)

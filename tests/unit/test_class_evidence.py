@@ -6,8 +6,10 @@ import pytest
 
 from snaplab.classroom import evidence
 from snaplab.errors import ExitCode, SnaplabError
+from snaplab.lab.entries import MARK, MARKED
 from snaplab.lab.graded import Graded
-from tests.unit.fake_class import FILE, LAB, Daemon, learner, started, wire
+from snaplab.lab.journal import Entry
+from tests.unit.fake_class import FILE, LAB, Daemon, at, learner, started, wire
 
 
 @pytest.fixture(autouse=True)
@@ -148,10 +150,10 @@ def test_a_check_waits_for_its_own_learner_only(monkeypatch):
     held = threading.Event()
     read = evidence.learner_evidence
 
-    def slow(lab, who, daemon, timeout):
+    def slow(lab, who, daemon, timeout, settle_by):
         if who.id == "lee":
             assert held.wait(5)
-        return read(lab, who, daemon, timeout)
+        return read(lab, who, daemon, timeout, settle_by)
 
     monkeypatch.setattr(evidence, "learner_evidence", slow)
     klass = Class(LAB, [kim, lee], evidence.start(LAB, [kim, lee], timeout=5))
@@ -174,3 +176,70 @@ def test_the_learners_cluster_member_is_in_their_result(monkeypatch):
         "kim": "m2",
         "lee": "",
     }
+
+
+def recording(monkeypatch) -> None:
+    """Each learner's recorder is running, and writes a read's mark down (or would)."""
+    monkeypatch.setattr(evidence.recorder, "alive", lambda session: True)
+    monkeypatch.setattr(evidence, "marks_heard", lambda session: True)
+
+
+def test_a_learner_is_read_once_their_recorder_wrote_the_grades_mark(monkeypatch):
+    lxd = Daemon()
+    kim = learner("kim")
+    lxd.holds(kim, ("late",))
+    started(kim)
+    session = kim.session(LAB.id)
+
+    def heard(project, word):  # a command typed just before, then the grade's own mark
+        assert project == kim.project
+        session.append(
+            Entry(t=at(5), kind="event", action="instance-snapshot-created", snapshot="late")
+        )
+        session.append(Entry(t=at(6), kind=MARKED, note=word))
+
+    lxd.heard = heard
+    recording(monkeypatch)
+    wire(monkeypatch, {"lxd": lxd})
+    graded = evidence.read(LAB, [kim], timeout=5)["kim"]
+    assert isinstance(graded, Graded)
+    assert "late" in [e.snapshot for e in graded.evidence.history.entries]
+    assert evidence.LAGGING not in graded.base.notes
+    marked = [a for a in lxd.asked if a[2].get(MARK)]  # the mark rides on the file's look
+    assert [(path, project) for path, project, _ in marked] == [
+        ("/1.0/instances/ubuntu-test/files", kim.project)
+    ]
+
+
+def test_a_recorder_behind_leaves_a_note_and_the_class_waits_for_it_once(monkeypatch):
+    lxd = Daemon()
+    kim, lee = learner("kim"), learner("lee")
+    for who in (kim, lee):
+        lxd.holds(who)
+        started(who)
+    recording(monkeypatch)  # running, but never writes the mark down
+    wire(monkeypatch, {"lxd": lxd})
+    monkeypatch.setattr(evidence, "SETTLE_S", 0.2)
+    waits = []
+
+    def settle(session, mark, since, timeout):
+        waits.append(timeout)
+        return real(session, mark, since, timeout)
+
+    real = evidence.settle
+    monkeypatch.setattr(evidence, "settle", settle)
+    found = evidence.read(LAB, [kim, lee], timeout=5)
+    assert all(evidence.LAGGING in g.base.notes for g in found.values())
+    # one deadline for the class: no learner waits longer than SETTLE_S from the start
+    assert len(waits) == 2 and all(0 <= w <= 0.2 for w in waits)
+
+
+def test_no_recorder_no_mark_and_no_wait(monkeypatch):
+    lxd = Daemon()
+    kim = learner("kim")
+    lxd.holds(kim)
+    started(kim)
+    wire(monkeypatch, {"lxd": lxd})
+    graded = evidence.read(LAB, [kim], timeout=5)["kim"]
+    assert not any(a[2].get(MARK) for a in lxd.asked)
+    assert evidence.LAGGING not in graded.base.notes
