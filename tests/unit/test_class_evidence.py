@@ -17,6 +17,17 @@ def state(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
 
 
+def two_started(monkeypatch) -> tuple:
+    """kim and lee, each with a started lab and their container on one fake LXD."""
+    lxd = Daemon()
+    kim, lee = learner("kim"), learner("lee")
+    for who in (kim, lee):
+        lxd.holds(who)
+        started(who)
+    wire(monkeypatch, {"lxd": lxd})
+    return kim, lee
+
+
 def listings(daemon: Daemon) -> list:
     return [a for a in daemon.asked if not a[0].endswith("/files")]
 
@@ -141,12 +152,7 @@ def test_a_check_waits_for_its_own_learner_only(monkeypatch):
 
     from snaplab.lab.graded import Class
 
-    lxd = Daemon()
-    kim, lee = learner("kim"), learner("lee")
-    for who in (kim, lee):
-        lxd.holds(who)
-        started(who)
-    wire(monkeypatch, {"lxd": lxd})
+    kim, lee = two_started(monkeypatch)
     held = threading.Event()
     read = evidence.learner_evidence
 
@@ -212,13 +218,8 @@ def test_a_learner_is_read_once_their_recorder_wrote_the_grades_mark(monkeypatch
 
 
 def test_a_recorder_behind_leaves_a_note_and_the_class_waits_for_it_once(monkeypatch):
-    lxd = Daemon()
-    kim, lee = learner("kim"), learner("lee")
-    for who in (kim, lee):
-        lxd.holds(who)
-        started(who)
+    kim, lee = two_started(monkeypatch)
     recording(monkeypatch)  # running, but never writes the mark down
-    wire(monkeypatch, {"lxd": lxd})
     monkeypatch.setattr(evidence, "SETTLE_S", 0.2)
     waits = []
 
