@@ -133,7 +133,10 @@ def test_a_heredoc_is_shown_as_a_shell_reads_it_and_typed_with_the_labs_names():
     line = next(x for x in script(automating, "lxd", "c1", "s1") if x.command.heredoc)
     assert line.shown[0] == "sudo tee /usr/local/sbin/refreshcontainers.sh <<'EOF'"
     assert line.shown[-1] == "EOF" and line.shown[1:-1] == line.stdin
-    assert "lxc copy --refresh $x lxd-snapshot:$x -c boot.autostart=false" in line.stdin[-2]
+    assert (
+        "lxc copy --refresh $x lxd-snapshot:$x -c boot.autostart=false --mode=relay"
+        in line.stdin[-2]
+    )
     assert not line.command.shell  # its exit status is judged: a refused sudo fails the step
     done = Player().type("cat", line.stdin)
     assert done.stdout.splitlines() == list(line.stdin)
