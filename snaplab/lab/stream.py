@@ -105,7 +105,9 @@ def _work(
             tasks = Tasks(record, session)
             continue
         try:
-            if own is None:
+            # a client only to probe: a request log's line needs none, and a class recorder's
+            # 200 sessions all connecting at the class's first grade (its marks) held it 4 s
+            if own is None and event.get("type") != "logging":
                 own = connect(Target(session.backend, session.url, session.project)).client
             entry = entry_for(event, session, own, record, tasks, early)
             # a session handed to another recorder (or finished) is not ours to write

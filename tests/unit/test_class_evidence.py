@@ -154,14 +154,14 @@ def test_a_check_waits_for_its_own_learner_only(monkeypatch):
 
     kim, lee = two_started(monkeypatch)
     held = threading.Event()
-    read = evidence.learner_evidence
+    read = evidence.looked_at
 
-    def slow(lab, who, daemon, timeout, settle_by):
+    def slow(lab, who, daemon, timeout):
         if who.id == "lee":
             assert held.wait(5)
-        return read(lab, who, daemon, timeout, settle_by)
+        return read(lab, who, daemon, timeout)
 
-    monkeypatch.setattr(evidence, "learner_evidence", slow)
+    monkeypatch.setattr(evidence, "looked_at", slow)
     klass = Class(LAB, [kim, lee], evidence.start(LAB, [kim, lee], timeout=5))
     assert isinstance(klass.of("kim"), Graded)  # while lee's read is held
     assert not klass.found["lee"].done()
