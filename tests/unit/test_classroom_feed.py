@@ -89,3 +89,26 @@ def test_an_event_heard_before_its_probe_is_shown_at_once_and_graded_once_writte
     f.heard("kim", [event(1)])  # written, probed
     assert len(heard) == 1  # not shown twice
     assert f.dirty["kim"] is not None and f.dirty["kim"].second == 1  # now graded
+
+
+def test_a_learner_not_graded_is_tried_again_with_no_event_of_theirs(tmp_path, monkeypatch):
+    monkeypatch.setattr("snaplab.classroom.feed.REGRADE", 0.05)
+    f = feed(tmp_path)
+    tries: list[list[str]] = []
+    again = threading.Event()
+
+    def grade(rows):  # type: ignore[no-untyped-def]
+        tries.append([r.id for r in rows])
+        if len(tries) == 2:
+            again.set()
+        return {
+            r.id: LearnerResult.not_graded(r.to_dict(), "unreachable", same("host down"), 0)
+            for r in rows
+        }
+
+    f.grade = grade  # type: ignore[method-assign]
+    threading.Thread(target=f._grade_loop, daemon=True).start()
+    f.heard("kim", [event(1)])
+    assert again.wait(5)  # kim again, though nothing more was heard of kim
+    f.stop()
+    assert tries[:2] == [["kim"], ["kim"]]
