@@ -194,6 +194,7 @@ class Looked:
     session: Session
     inst: dict[str, Any]
     live: Live
+    recorded: bool  # their recorder runs
     mark: str  # the word their recorder writes down once it has heard the read ("": none)
     since: str
 
@@ -205,7 +206,8 @@ def looked_at(lab: Lab, learner: Learner, daemon: Daemon, timeout: float) -> Loo
     inst = daemon.instances.get((learner.project, learner.instance))
     if inst is None:
         raise gone(lab, session)
-    mark = secrets.token_hex(8) if recorder.alive(session) and marks_heard(session) else ""
+    recorded = recorder.alive(session)
+    mark = secrets.token_hex(8) if recorded and marks_heard(session) else ""
     since = now()
     files = {p: look(daemon.conn, learner, p, timeout, mark if i == 0 else "")
              for i, p in enumerate(lab.record.files)}  # fmt: skip
@@ -220,7 +222,7 @@ def looked_at(lab: Lab, learner: Learner, daemon: Daemon, timeout: float) -> Loo
         snapshots={s["name"]: s.get("created_at", "") for s in inst.get("snapshots") or []},
         files=files,
     )
-    return Looked(session, inst, live, mark, since)
+    return Looked(session, inst, live, recorded, mark, since)
 
 
 def written(
@@ -230,7 +232,7 @@ def written(
     `settle_by`, a monotonic time, passed): then their journal holds every command the
     daemon had heard of when they were read."""
     session, live = looked.session, looked.live
-    notes = [] if recorder.alive(session) else [NO_RECORDER]
+    notes = [] if looked.recorded else [NO_RECORDER]
     wait = max(0.0, settle_by - time.monotonic())
     if looked.mark and not settle(session, looked.mark, looked.since, wait):
         notes.append(LAGGING)
