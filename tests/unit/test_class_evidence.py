@@ -17,6 +17,16 @@ def state(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
 
 
+def one_started(monkeypatch) -> tuple:
+    """kim, with a started lab and her container on a fake LXD: the daemon, and kim."""
+    lxd = Daemon()
+    kim = learner("kim")
+    lxd.holds(kim)
+    started(kim)
+    wire(monkeypatch, {"lxd": lxd})
+    return lxd, kim
+
+
 def two_started(monkeypatch) -> tuple:
     """kim and lee, each with a started lab and their container on one fake LXD."""
     lxd = Daemon()
@@ -133,11 +143,7 @@ def test_each_learner_who_cannot_be_read_says_why_and_stops_no_one(monkeypatch):
 
 
 def test_the_container_is_not_connected_until_a_check_asks(monkeypatch):
-    lxd = Daemon()
-    kim = learner("kim")
-    lxd.holds(kim)
-    started(kim)
-    wire(monkeypatch, {"lxd": lxd})
+    _, kim = one_started(monkeypatch)
     made = []
     monkeypatch.setattr(evidence, "container", lambda who, timeout: made.append(who) or who)
     host = evidence.read(LAB, [kim], timeout=5)["kim"].evidence.host
@@ -236,11 +242,7 @@ def test_a_recorder_behind_leaves_a_note_and_the_class_waits_for_it_once(monkeyp
 
 
 def test_no_recorder_no_mark_and_no_wait(monkeypatch):
-    lxd = Daemon()
-    kim = learner("kim")
-    lxd.holds(kim)
-    started(kim)
-    wire(monkeypatch, {"lxd": lxd})
+    lxd, kim = one_started(monkeypatch)
     graded = evidence.read(LAB, [kim], timeout=5)["kim"]
     assert not any(a[2].get(MARK) for a in lxd.asked)
     assert evidence.LAGGING not in graded.base.notes
