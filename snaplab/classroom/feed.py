@@ -37,9 +37,12 @@ if TYPE_CHECKING:
 
 RETRY = 3.0  # seconds between tries to subscribe to a recorder that did not answer
 # A learner who could not be graded (their host down, the daemon too busy to answer in time)
-# is graded again after this long, with no event of theirs needed: a host back up, or a daemon
-# past a storm, shows on the page by itself. Seen: 59 of 200 rows left blank after a storm.
+# is graded again after REGRADE s, then twice as long each time up to REGRADE_MAX, with no
+# event of theirs needed: a host back up, or a daemon past a storm, shows on the page by
+# itself (seen: 59 of 200 rows left blank after a storm). Such a try is a pass of its own,
+# never in a batch of learners with news: a host that is off may take --timeout to fail.
 REGRADE = 15.0
+REGRADE_MAX = 300.0
 Message = dict[str, Any]
 
 
@@ -69,7 +72,7 @@ class Feed:
         self.lock = threading.RLock()
         self.listeners: list[Callable[[Message], None]] = []
         self.dirty: dict[str, datetime | None] = {}  # learner -> earliest event not graded
-        self.again: dict[str, float] = {}  # learner not graded -> when to try (monotonic)
+        self.again: dict[str, tuple[float, float]] = {}  # not graded -> (when, how long after)
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.selector = selectors.DefaultSelector()
@@ -190,11 +193,11 @@ class Feed:
             self.wake.wait(self._until_again())
             self.wake.clear()
             with self.lock:
-                due = [i for i, at in self.again.items() if at <= time.monotonic()]
-                for learner_id in due:
-                    del self.again[learner_id]
-                    self.dirty.setdefault(learner_id, None)
-                batch, self.dirty = self.dirty, {}
+                if self.dirty:  # news first, each time
+                    batch, self.dirty = self.dirty, {}
+                else:
+                    at = time.monotonic()
+                    batch = {i: None for i, (due, _) in self.again.items() if due <= at}
                 self.grading = len(batch)
             if not batch or self.stopping.is_set():
                 continue
@@ -205,7 +208,8 @@ class Feed:
                 _warn(both(f"grading failed: {e}", f"채점하지 못했습니다: {e}"))
                 with self.lock:
                     self.grading = 0
-                    self.again.update(dict.fromkeys(batch, time.monotonic() + REGRADE))
+                    for learner_id in batch:
+                        self._later(learner_id)
                 continue
             self.grades += 1
             with self.lock:
@@ -214,7 +218,7 @@ class Feed:
                     if result.status == GRADED:
                         self.again.pop(learner_id, None)
                     else:
-                        self.again[learner_id] = time.monotonic() + REGRADE
+                        self._later(learner_id)
                     since = batch.get(learner_id)
                     if self.state.graded(result, since):
                         news: Message = {"kind": "learner", "id": learner_id}
@@ -222,12 +226,18 @@ class Feed:
                             news["graded_since"] = since.isoformat()
                         self._publish(news)
 
+    def _later(self, learner_id: str) -> None:
+        """Try this learner again: REGRADE s after the first miss, then twice as long."""
+        _, after = self.again.get(learner_id, (0.0, REGRADE / 2))
+        after = min(2 * after, REGRADE_MAX)
+        self.again[learner_id] = (time.monotonic() + after, after)
+
     def _until_again(self) -> float | None:
         """Seconds until the next learner is due to be tried again; None: nobody is."""
         with self.lock:
             if not self.again:
                 return None
-            return max(0.0, min(self.again.values()) - time.monotonic())
+            return max(0.0, min(due for due, _ in self.again.values()) - time.monotonic())
 
     def grade(self, rows: list[Row]) -> dict[str, LearnerResult]:
         """Each learner's grade (in both languages), in one pass: `class grade`'s

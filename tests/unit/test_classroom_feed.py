@@ -5,6 +5,7 @@ while one runs costs one more grade of just those learners."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 from snaplab.classroom import roster
@@ -13,6 +14,7 @@ from snaplab.classroom.gradebook import LearnerResult
 from snaplab.i18n import same
 from snaplab.lab.journal import Entry
 from snaplab.lab.model import load
+from snaplab.lab.results import LabResult
 
 
 def feed(tmp_path: Path) -> Feed:
@@ -20,6 +22,10 @@ def feed(tmp_path: Path) -> Feed:
     path.write_text("id,name,target\nkim,A,local\nlee,B,local\npark,C,local\n", encoding="utf-8")
     lab = load("snapshots")
     return Feed(lab, roster.load(path, instance=lab.instance), 300)
+
+
+def graded_lab() -> LabResult:
+    return LabResult("snapshots", "lxd", "ubuntu-test", "p", "s", [])
 
 
 def event(second: int) -> Entry:
@@ -112,3 +118,41 @@ def test_a_learner_not_graded_is_tried_again_with_no_event_of_theirs(tmp_path, m
     assert again.wait(5)  # kim again, though nothing more was heard of kim
     f.stop()
     assert tries[:2] == [["kim"], ["kim"]]
+
+
+def test_a_try_again_is_a_pass_of_its_own_after_the_news_and_backs_off(tmp_path, monkeypatch):
+    monkeypatch.setattr("snaplab.classroom.feed.REGRADE", 0.05)
+    monkeypatch.setattr("snaplab.classroom.feed.REGRADE_MAX", 0.1)
+    f = feed(tmp_path)
+    batches: list[list[str]] = []
+    first, release, third = threading.Event(), threading.Event(), threading.Event()
+
+    def grade(rows):  # type: ignore[no-untyped-def]
+        batches.append([r.id for r in rows])
+        if len(batches) == 1:
+            first.set()
+            release.wait(5)
+        if len(batches) == 3:
+            third.set()
+        return {
+            r.id: LearnerResult.not_graded(r.to_dict(), "unreachable", same("host down"), 0)
+            if r.id == "kim"
+            else LearnerResult.graded(r.to_dict(), graded_lab(), 0)
+            for r in rows
+        }
+
+    f.grade = grade  # type: ignore[method-assign]
+    threading.Thread(target=f._grade_loop, daemon=True).start()
+    f.heard("kim", [event(1)])
+    assert first.wait(5)
+    f.heard("lee", [event(2)])  # news while kim's pass runs
+    release.set()
+    assert third.wait(5)
+    for _ in range(500):  # the third pass's result is taken in after its grade returns
+        if f.again.get("kim", (0.0, 0.0))[1] == 0.1:
+            break
+        time.sleep(0.01)
+    f.stop()
+    # lee's news alone, then kim tried again alone: a host that is off never holds up news
+    assert batches[:3] == [["kim"], ["lee"], ["kim"]]
+    assert f.again["kim"][1] == 0.1 and "lee" not in f.again  # backed off, up to the most
