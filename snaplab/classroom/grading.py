@@ -93,10 +93,6 @@ def grade_all(
     return out
 
 
-def grade_one(lab: Lab, learner: Learner, timeout: float) -> LearnerResult:
-    return grade_all(lab, [learner], 1, timeout)[0]
-
-
 def why_not(error: BaseException, learner: Learner, timeout: float) -> tuple[str, Text]:
     """The status and the one-line reason of a learner who could not be graded."""
     if isinstance(error, SnaplabError):

@@ -105,12 +105,6 @@ def test_no_signal_is_used_and_any_thread_may_grade(monkeypatch):
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
-def test_grade_one_is_a_class_of_one(monkeypatch):
-    _, learners = a_class(monkeypatch)
-    r = grading.grade_one(LAB, learners[0], timeout=5)
-    assert r.status == GRADED and r.score == TAKEN
-
-
 def test_missing_project_names_the_project(monkeypatch, project_lookups):
     _, learners = a_class(monkeypatch)
     project_lookups.answer["exists"] = False
