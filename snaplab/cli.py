@@ -7,9 +7,11 @@ its `run(args)` returns a result with `to_dict()`, `render(lang)` and `code`.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import signal
 import sys
+import unicodedata
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -19,7 +21,8 @@ from snaplab.commands import modules
 from snaplab.commands.common import add_lang
 from snaplab.errors import ExitCode, SnaplabError
 
-EPILOG = """\
+EPILOG = i18n.helptext(
+    """\
 exit codes:
   0  success; every step or check passes
   1  some lab steps or doctor checks do not pass
@@ -34,8 +37,36 @@ exit codes:
   130 interrupted (Ctrl-C)
 
 A first session:  sudo snaplab host setup;  snaplab doctor;  snaplab start snapshots
-"""
-KOREAN = "한국어 메시지: --lang ko (또는 SNAPLAB_LANG=ko)"  # the one Korean line of --help
+""",
+    """\
+종료 코드:
+  0  성공: 모든 단계 또는 점검을 통과했습니다
+  1  통과하지 못한 실습 단계나 doctor 점검이 있습니다
+  2  사용법 오류: 알 수 없는 실습, 올바르지 않은 이름, 잘못된 옵션
+  3  데몬이 설치되지 않았거나, 실행 중이 아니거나, 응답하지 않습니다
+  4  권한: root가 필요한 곳에서 root가 아니거나, 소켓 사용 권한이 없습니다
+  5  찾을 수 없음: 실습 컨테이너나 실습 이미지가 없습니다
+  6  충돌: 같은 이름의 컨테이너가 있는데 snaplab이 만든 것이 아니거나,
+     다른 사용자의 `start`가 지금 만들고 있습니다(잠시 후 다시 시도하세요)
+  7  실습 파일이 스키마 검사를 통과하지 못했습니다
+  8  호스트 설정(또는 학습자의 class setup)을 끝내지 못했습니다
+  130 중단됨(Ctrl-C)
+
+처음 해 보기:  sudo snaplab host setup;  snaplab doctor;  snaplab start snapshots
+""",
+)
+# the other language's pointer, last in every --help
+POINTER = {
+    "en": "한국어 도움말과 메시지: --lang ko (또는 SNAPLAB_LANG=ko)",
+    "ko": "English help and messages: --lang en (or SNAPLAB_LANG=en)",
+}
+# argparse's own words, fixed when a parser is made (`_('options')`, `_('show this ...')`)
+ARGPARSE_KO = {
+    "positional arguments": "위치 인자",
+    "options": "옵션",
+    "show this help message and exit": "이 도움말을 보여 주고 끝냅니다",
+    "show program's version number and exit": "프로그램 버전을 보여 주고 끝냅니다",
+}
 
 
 class Parser(argparse.ArgumentParser):
@@ -44,6 +75,19 @@ class Parser(argparse.ArgumentParser):
     `main` prefixes "snaplab:", so the line names only the verb: argparse's own words
     stay English, behind a Korean lead.
     """
+
+    lang = "en"
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        formatter = super()._get_formatter()
+        if self.lang == "ko":  # argparse's "usage: " is asked for only as help is written
+            formatter.add_usage = functools.partial(  # type: ignore[method-assign]
+                formatter.add_usage, prefix="사용법: "
+            )
+            formatter._split_lines = _wrap_wide  # type: ignore[method-assign]
+            if not isinstance(formatter, argparse.RawDescriptionHelpFormatter):
+                formatter._fill_text = _fill_wide  # type: ignore[method-assign]
+        return formatter
 
     def error(self, message: str) -> Any:
         verb = self.prog.removeprefix("snaplab").strip()
@@ -55,6 +99,23 @@ class Parser(argparse.ArgumentParser):
             ),
             ExitCode.USAGE,
         )
+
+
+def _wrap_wide(text: str, width: int) -> list[str]:
+    """argparse wraps by characters; a Hangul syllable takes two columns of a terminal."""
+    lines: list[str] = []
+    line, used = "", 0
+    for word in text.split():
+        cols = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in word)
+        if line and used + 1 + cols > width:
+            lines.append(line)
+            line, used = "", 0
+        line, used = (f"{line} {word}", used + 1 + cols) if line else (word, cols)
+    return [*lines, line] if line else lines
+
+
+def _fill_wide(text: str, width: int, indent: str) -> str:
+    return "\n".join(indent + line for line in _wrap_wide(text, width - len(indent)))
 
 
 def _every_verb(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
@@ -90,27 +151,47 @@ def _verb_in(argv: Sequence[str]) -> str | None:
     return None
 
 
-def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
+def _in(lang: str, words: str | None) -> str | None:
+    if lang != "ko" or words is None:
+        return words
+    return words.ko if isinstance(words, i18n.HelpText) else ARGPARSE_KO.get(words, words)
+
+
+def _localize(parser: Parser, lang: str) -> None:
+    """Every help string in `lang`, and the pointer to the other language last."""
+    parser.lang = lang
+    parser.description = _in(lang, parser.description)
+    epilog = _in(lang, parser.epilog)
+    parser.epilog = f"{epilog}\n\n{POINTER[lang]}" if epilog else POINTER[lang]
+    for group in parser._action_groups:
+        group.title = _in(lang, group.title)
+    for action in parser._actions:
+        action.help = _in(lang, action.help)
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:  # the verbs' one-liners in the list
+                verb = action.choices[choice.dest]
+                verb.description = verb.description or choice.help  # and atop its own --help
+                choice.help = _in(lang, choice.help)
+
+
+def build_parser(verb: str | None = None, lang: str = "en") -> argparse.ArgumentParser:
     """Every verb, or only `verb` when it is known: its parse and its run need no other."""
     parser = Parser(
         prog="snaplab",
-        description="Learn and verify LXD/Incus container snapshots (chapter 8 of the LXD book).",
+        description=i18n.helptext(
+            "Learn and verify LXD/Incus container snapshots (chapter 8 of the LXD book).",
+            "LXD/Incus 컨테이너 스냅샷을 배우고 검증합니다(LXD 책 8장).",
+        ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"snaplab {__version__}")
-    parser.add_argument(
-        "--lang",
-        choices=i18n.LANGS,
-        help="language of messages (default: SNAPLAB_LANG or the locale)",
-    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in modules(verb):
         module.register(sub)
-    parser.epilog = f"{EPILOG}\n{KOREAN}\n"
-    for each in _every_verb(parser):  # --lang after any verb, and the Korean pointer in its help
+    for each in [parser, *_every_verb(parser)]:  # --lang after any verb too
         add_lang(each)
-        each.epilog = f"{each.epilog}\n\n{KOREAN}" if each.epilog else KOREAN
+        _localize(each, lang)  # type: ignore[arg-type]
     return parser
 
 
@@ -125,10 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     typed = sys.argv[1:] if argv is None else argv
     lang = i18n.detect(_lang_in(typed))
     try:
-        args = build_parser(_verb_in(typed)).parse_args(argv)
-        lang = i18n.detect(args.lang)
+        args = build_parser(_verb_in(typed), lang).parse_args(argv)
+        lang = i18n.detect(getattr(args, "lang", None))
         if not getattr(args, "run", None):
-            build_parser().print_help()
+            build_parser(lang=lang).print_help()
             return int(ExitCode.USAGE)
         result = args.run(args)
         if getattr(args, "json", False):

@@ -107,6 +107,25 @@ def both(en: str, ko: str) -> Text:
     return Text(en, ko)
 
 
+class HelpText(str):
+    """A `--help` string that carries its Korean.
+
+    argparse (and mypy) see the English str; `cli.build_parser` swaps in the Korean
+    once it knows the language, so a verb writes its help once, in both languages.
+    """
+
+    ko: str
+
+    def __new__(cls, en: str, ko: str) -> HelpText:
+        made = super().__new__(cls, en)
+        made.ko = ko
+        return made
+
+
+def helptext(en: str, ko: str) -> str:
+    return HelpText(en, ko)
+
+
 def same(words: str) -> Text:
     """What reads the same in both languages: a command, a path, the daemon's own words."""
     return Text(words, words)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
+from snaplab import i18n
 from snaplab.commands.common import add_lab, lab_session
 from snaplab.errors import ExitCode
 from snaplab.i18n import HINT
@@ -45,9 +46,16 @@ class CheckResult:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "check",
-        help="grade the steps done so far (PASS/FAIL/PENDING, with a hint)",
-        description="Grade each step from evidence read from the daemon and the container. "
-        "The first unfinished step gets a hint. Exit 0 when every step passes, 1 otherwise.",
+        help=i18n.helptext(
+            "grade the steps done so far (PASS/FAIL/PENDING, with a hint)",
+            "지금까지 한 단계를 채점(PASS/FAIL/PENDING, 힌트 포함)",
+        ),
+        description=i18n.helptext(
+            "Grade each step from evidence read from the daemon and the container. "
+            "The first unfinished step gets a hint. Exit 0 when every step passes, 1 otherwise.",
+            "데몬과 컨테이너에서 읽은 증거로 단계마다 채점합니다. 아직 마치지 않은 첫 단계에는 "
+            "힌트를 보여 줍니다. 모든 단계를 통과하면 종료 코드는 0, 아니면 1입니다.",
+        ),
     )
     add_lab(p)
     p.set_defaults(run=run)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from snaplab import i18n
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import LANGS, Text, both, detect
 
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
 
 LISTEN = "127.0.0.1:8765"
 STUCK = "5m"
-EXAMPLE = """\
+EXAMPLE = i18n.helptext(
+    """\
   snaplab class serve ko101.csv                    # http://127.0.0.1:8765/?token=...
   snaplab class serve ko101.csv --listen 0.0.0.0:8080 --stuck 10m   # on the projector
   snaplab class watch ko101.csv                    # the same table in this terminal
@@ -34,32 +36,75 @@ EXAMPLE = """\
 
 exit codes: 0 stopped; 2 bad roster or option; 5 the class was never set up;
 6 the port is taken.
-"""
+""",
+    """\
+  snaplab class serve ko101.csv                    # http://127.0.0.1:8765/?token=...
+  snaplab class serve ko101.csv --listen 0.0.0.0:8080 --stuck 10m   # 프로젝터용
+  snaplab class watch ko101.csv                    # 같은 표를 이 터미널에 표시
+  snaplab class watch ko101.csv --once             # 한 번 출력하고 끝냄
+
+종료 코드: 0 멈춤, 2 명단이나 옵션 오류, 5 수업이 준비된 적 없음,
+6 포트를 이미 다른 프로그램이 쓰고 있음.
+""",
+)
 
 
 def register(verbs: argparse._SubParsersAction, class_verb: Callable[..., Any]) -> None:
     """`class_verb` (commands/classroom.py) makes a verb with the roster's options."""
     for name, run, text in (
-        ("serve", run_serve, "a live web dashboard of the class (read-only, token-protected)"),
-        ("watch", run_watch, "the class's live table in this terminal"),
+        (
+            "serve",
+            run_serve,
+            i18n.helptext(
+                "a live web dashboard of the class (read-only, token-protected)",
+                "수업의 실시간 웹 대시보드(읽기 전용, 토큰으로 보호)",
+            ),
+        ),
+        (
+            "watch",
+            run_watch,
+            i18n.helptext(
+                "the class's live table in this terminal", "수업의 실시간 표를 이 터미널에 표시"
+            ),
+        ),
     ):
         v = class_verb(verbs, name, text, EXAMPLE)
         v.add_argument(
             "--stuck",
             default=STUCK,
             metavar="TIME",
-            help=f"mark a learner stuck after this long with no step proven (default: {STUCK}; "
-            "90s, 5m, 1h)",
+            help=i18n.helptext(
+                f"mark a learner stuck after this long with no step proven (default: {STUCK}; "
+                "90s, 5m, 1h)",
+                f"증명된 단계 없이 이 시간이 지나면 학습자를 막힘으로 표시 (기본값: {STUCK}; "
+                "90s, 5m, 1h)",
+            ),
         )
         v.add_argument(
-            "--timeout", type=float, default=30.0, help="seconds per grade (default: 30)"
+            "--timeout",
+            type=float,
+            default=30.0,
+            help=i18n.helptext(
+                "seconds per grade (default: 30)",
+                "채점 한 번에 허용하는 시간, 초 단위 (기본값: 30)",
+            ),
         )
         v.set_defaults(run=run)
     verbs.choices["serve"].add_argument(
-        "--listen", default=LISTEN, metavar="ADDR:PORT", help=f"where to serve (default: {LISTEN})"
+        "--listen",
+        default=LISTEN,
+        metavar="ADDR:PORT",
+        help=i18n.helptext(
+            f"where to serve (default: {LISTEN})", f"웹 페이지를 열 주소 (기본값: {LISTEN})"
+        ),
     )
     verbs.choices["watch"].add_argument(
-        "--once", action="store_true", help="print the table once, after the first grade, and exit"
+        "--once",
+        action="store_true",
+        help=i18n.helptext(
+            "print the table once, after the first grade, and exit",
+            "첫 채점이 끝나면 표를 한 번 출력하고 끝냄",
+        ),
     )
 
 

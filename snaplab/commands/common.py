@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from snaplab import i18n
-from snaplab.backends import NAMES
+from snaplab.backends import NAMES, PICKS
 from snaplab.transports import Target
 
 if TYPE_CHECKING:  # the lab engine pulls in pylxd and pytest: only verbs that need it pay
@@ -17,9 +17,18 @@ if TYPE_CHECKING:  # the lab engine pulls in pylxd and pytest: only verbs that n
 
 def add_target(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--backend", default="lxd", choices=NAMES, help="which daemon (default: lxd)"
+        "--backend",
+        default="lxd",
+        choices=NAMES,
+        help=i18n.helptext("which daemon (default: lxd)", "사용할 데몬 (기본값: lxd)"),
     )
-    parser.add_argument("--project", default="default", help="daemon project (default: default)")
+    parser.add_argument(
+        "--project",
+        default="default",
+        help=i18n.helptext(
+            "daemon project (default: default)", "데몬의 프로젝트 (기본값: default)"
+        ),
+    )
     add_remote(parser)
 
 
@@ -28,7 +37,10 @@ def add_remote(parser: argparse.ArgumentParser) -> None:
         "--remote",
         metavar="NAME",
         default=None,
-        help="a stored HTTPS remote (`snaplab remote add`) instead of the local socket",
+        help=i18n.helptext(
+            "a stored HTTPS remote (`snaplab remote add`) instead of the local socket",
+            "로컬 소켓 대신 쓸, 저장된 HTTPS 원격(`snaplab remote add`)",
+        ),
     )
 
 
@@ -57,25 +69,69 @@ def add_lang(parser: argparse.ArgumentParser) -> None:
         "--lang",
         choices=i18n.LANGS,
         default=argparse.SUPPRESS,
-        help="language of messages: ko or en (default: SNAPLAB_LANG or locale)",
+        help=i18n.helptext(
+            "language of help and messages: ko or en (default: SNAPLAB_LANG or the locale)",
+            "도움말과 메시지의 언어: ko 또는 en (기본값: SNAPLAB_LANG 또는 로케일)",
+        ),
     )
 
 
 def add_lab(parser: argparse.ArgumentParser, json_flag: bool = True) -> None:
-    parser.add_argument("lab", help="the lab's id, e.g. snapshots (`snaplab labs` lists them)")
+    parser.add_argument(
+        "lab",
+        help=i18n.helptext(
+            "the lab's id, e.g. snapshots (`snaplab labs` lists them)",
+            "실습의 id, 예: snapshots (목록은 `snaplab labs`로 볼 수 있음)",
+        ),
+    )
     parser.add_argument(
         "--backend",
         choices=NAMES,
         default=None,
-        help="lxd or incus (default: the one `start` used, else lxd)",
+        help=i18n.helptext(
+            "lxd or incus (default: the one `start` used, else lxd)",
+            "lxd 또는 incus (기본값: `start`에서 쓴 것, 없으면 lxd)",
+        ),
     )
     parser.add_argument(
-        "--instance", default=None, help="the lab container (default: the lab's, e.g. ubuntu-test)"
+        "--instance",
+        default=None,
+        help=i18n.helptext(
+            "the lab container (default: the lab's, e.g. ubuntu-test)",
+            "실습 컨테이너 (기본값: 실습에 정해진 것, 예: ubuntu-test)",
+        ),
     )
-    parser.add_argument("--project", default=None, help="daemon project (default: default)")
+    parser.add_argument(
+        "--project",
+        default=None,
+        help=i18n.helptext(
+            "daemon project (default: default)", "데몬의 프로젝트 (기본값: default)"
+        ),
+    )
     add_remote(parser)
     if json_flag:
-        parser.add_argument("--json", action="store_true", help="machine-readable output")
+        add_json(parser)
+
+
+def add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help=i18n.helptext("machine-readable output", "기계가 읽을 수 있는 출력(JSON)"),
+    )
+
+
+def add_backends(parser: argparse.ArgumentParser) -> None:
+    """--backend for the verbs that act on this machine's daemons, one or both."""
+    parser.add_argument(
+        "--backend",
+        default="all",
+        choices=PICKS,
+        help=i18n.helptext(
+            "which daemons: lxd, incus or all (default: all)",
+            "대상 데몬: lxd, incus 또는 all (기본값: all)",
+        ),
+    )
 
 
 def lab_session(args: argparse.Namespace) -> tuple[Lab, Session]:

@@ -7,8 +7,9 @@ import re
 import time
 from dataclasses import dataclass
 
-from snaplab.backends import PICKS, pick
-from snaplab.commands.common import add_remote, stored_remote, target
+from snaplab import i18n
+from snaplab.backends import pick
+from snaplab.commands.common import add_backends, add_remote, stored_remote, target
 from snaplab.doctor.results import Report, Status
 from snaplab.errors import ExitCode
 from snaplab.i18n import both
@@ -49,33 +50,63 @@ class DoctorResult:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "doctor",
-        help="check that this LXD/Incus host is fit for the labs",
-        description="Check the kernel, the daemon, socket permissions, storage, the default "
-        "profile and the lab image, then run the chapter in miniature on a throwaway "
-        "container and time its snapshot, its restore and the downtime a restore costs "
-        "(stop, restore, start). Exit 0 when the host is fit.",
-        epilog="Example: snaplab doctor --backend lxd --size 500M   (what a 500 MiB container "
-        "pays here)",
+        help=i18n.helptext(
+            "check that this LXD/Incus host is fit for the labs",
+            "이 LXD/Incus 호스트가 실습에 알맞은지 점검",
+        ),
+        description=i18n.helptext(
+            "Check the kernel, the daemon, socket permissions, storage, the default "
+            "profile and the lab image, then run the chapter in miniature on a throwaway "
+            "container and time its snapshot, its restore and the downtime a restore costs "
+            "(stop, restore, start). Exit 0 when the host is fit.",
+            "커널, 데몬, 소켓 권한, 스토리지, 기본 프로필, 실습 이미지를 점검한 뒤,\n"
+            "임시 컨테이너로 이 장을 축소해 실행하면서 스냅샷과 복원, 그리고 복원에\n"
+            "드는 중단 시간(중지, 복원, 시작)을 잽니다. 호스트가 실습에 알맞으면 종료\n"
+            "코드는 0입니다.",
+        ),
+        epilog=i18n.helptext(
+            "Example: snaplab doctor --backend lxd --size 500M   (what a 500 MiB container "
+            "pays here)",
+            "예: snaplab doctor --backend lxd --size 500M\n"
+            "    (500 MiB 컨테이너가 이 호스트에서 치르는 비용)",
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--backend", default="all", choices=PICKS)
-    p.add_argument("--project", default=None, help="daemon project (default: default)")
+    add_backends(p)
+    p.add_argument(
+        "--project",
+        default=None,
+        help=i18n.helptext(
+            "daemon project (default: default)", "데몬의 프로젝트 (기본값: default)"
+        ),
+    )
     add_remote(p)
     p.add_argument(
         "--size",
         type=size_mib,
         default=0,
         metavar="SIZE",
-        help="also time snapshot, restore and downtime of a throwaway container filled "
-        "to SIZE (e.g. 500M, 2G): what a container of yours would pay on this pool",
+        help=i18n.helptext(
+            "also time snapshot, restore and downtime of a throwaway container filled "
+            "to SIZE (e.g. 500M, 2G): what a container of yours would pay on this pool",
+            "SIZE만큼(예: 500M, 2G) 채운 임시 컨테이너로 스냅샷, 복원, 중단 시간도 측정: "
+            "여러분의 컨테이너가 이 풀에서 치를 비용",
+        ),
     )
     p.add_argument(
         "--pool",
         default=None,
         metavar="NAME",
-        help="launch the probes on this storage pool (default: the default profile's)",
+        help=i18n.helptext(
+            "launch the probes on this storage pool (default: the default profile's)",
+            "측정용 컨테이너를 띄울 스토리지 풀 (기본값: 기본 프로필의 풀)",
+        ),
     )
-    p.add_argument("--json", action="store_true", help="machine-readable report")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help=i18n.helptext("machine-readable report", "기계가 읽을 수 있는 보고서(JSON)"),
+    )
     p.set_defaults(run=run)
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from snaplab import i18n
+from snaplab.commands.common import add_json
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import both, detect
 from snaplab.lab.model import load
@@ -64,50 +66,89 @@ class CaptureResult:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "guides",
-        help="build the bilingual guide site, or capture the outputs it shows",
-        description="The guide pages are rendered from the labs; the outputs they show come "
-        "from real runs of the same commands.",
+        help=i18n.helptext(
+            "build the bilingual guide site, or capture the outputs it shows",
+            "두 언어로 된 가이드 사이트를 빌드하거나, 사이트에 나오는 출력을 캡처",
+        ),
+        description=i18n.helptext(
+            "The guide pages are rendered from the labs; the outputs they show come "
+            "from real runs of the same commands.",
+            "가이드 페이지는 실습 데이터로 만들어지고, 페이지에 나오는 출력은 같은 명령을 실제로 "
+            "실행한 결과입니다.",
+        ),
     )
     verbs = p.add_subparsers(dest="verb", metavar="VERB", parser_class=type(p))
     b = verbs.add_parser(
         "build",
-        help="render the pages from labs/ and guides/, then mkdocs build --strict",
-        description="Render every page (Korean and English) from the lab data, the templates "
-        "in guides/ and the outputs in guides/captured/, then build the site with "
-        "`mkdocs build --strict`: a broken link, a missing translation or a capture that no "
-        "longer matches the lab fails the build.",
+        help=i18n.helptext(
+            "render the pages from labs/ and guides/, then mkdocs build --strict",
+            "labs/와 guides/로 페이지를 만든 뒤 mkdocs build --strict 실행",
+        ),
+        description=i18n.helptext(
+            "Render every page (Korean and English) from the lab data, the templates "
+            "in guides/ and the outputs in guides/captured/, then build the site with "
+            "`mkdocs build --strict`: a broken link, a missing translation or a capture that no "
+            "longer matches the lab fails the build.",
+            "실습 데이터, guides/의 템플릿, guides/captured/의 출력으로 모든 페이지(한국어와 "
+            "영어)를 만든 뒤 `mkdocs build --strict`로 사이트를 빌드합니다. 깨진 링크, 빠진 "
+            "번역, 실습과 더는 맞지 않는 캡처가 있으면 빌드가 실패합니다.",
+        ),
     )
     b.add_argument(
-        "--out", type=Path, default=Path("build"), help="where docs/ and site/ go (default: build)"
+        "--out",
+        type=Path,
+        default=Path("build"),
+        help=i18n.helptext(
+            "where docs/ and site/ go (default: build)", "docs/와 site/를 둘 곳 (기본값: build)"
+        ),
     )
-    b.add_argument("--json", action="store_true")
+    add_json(b)
     b.set_defaults(run=run_build)
     c = verbs.add_parser(
         "capture",
-        help="run every guide block for real and store the outputs (root)",
-        description="Run every command block of every lab page in order, on LXD as lxdadmin "
-        "and on Incus as incusadmin, against a fresh lab container, in both languages, and "
-        "store stdout, stderr and exit codes under guides/captured/ (a pack's lab: in "
-        "that pack's guides/captured/); also the host page's `host setup --dry-run` and "
-        "`doctor`. Nothing is written unless every run proves its page (full marks, the "
-        "refused delete refused). With --lab, that lab's page only (after changing one lab, "
-        "or adding one): the other labs and the host page keep their files.",
+        help=i18n.helptext(
+            "run every guide block for real and store the outputs (root)",
+            "가이드의 모든 명령 블록을 실제로 실행하고 출력을 저장(root)",
+        ),
+        description=i18n.helptext(
+            "Run every command block of every lab page in order, on LXD as lxdadmin "
+            "and on Incus as incusadmin, against a fresh lab container, in both languages, and "
+            "store stdout, stderr and exit codes under guides/captured/ (a pack's lab: in "
+            "that pack's guides/captured/); also the host page's `host setup --dry-run` and "
+            "`doctor`. Nothing is written unless every run proves its page (full marks, the "
+            "refused delete refused). With --lab, that lab's page only (after changing one lab, "
+            "or adding one): the other labs and the host page keep their files.",
+            "모든 실습 페이지의 명령 블록을 새 실습 컨테이너에서 두 언어로 순서대로 실행하고"
+            "(LXD는 lxdadmin으로, Incus는 incusadmin으로), stdout, stderr, 종료 코드를 "
+            "guides/captured/에 저장합니다(팩의 실습은 그 팩의 guides/captured/에). 호스트 "
+            "페이지의 `host setup --dry-run`과 `doctor`도 저장합니다. 모든 실행이 자기 페이지를 "
+            "증명해야만(만점, 거부되어야 할 삭제는 거부됨) 파일을 씁니다. --lab을 주면 그 실습의 "
+            "페이지만 캡처하며(실습 하나를 고치거나 추가한 뒤), 다른 실습과 호스트 페이지의 "
+            "파일은 그대로 둡니다.",
+        ),
     )
     c.add_argument(
         "--lab",
         metavar="ID",
         default=None,
-        help="re-capture this lab's page only (default: every lab, and the host page)",
+        help=i18n.helptext(
+            "re-capture this lab's page only (default: every lab, and the host page)",
+            "이 실습의 페이지만 다시 캡처 (기본값: 모든 실습과 호스트 페이지)",
+        ),
     )
     c.add_argument(
         "--into",
         type=Path,
         default=None,
-        help="where to write every file (default: a pack's lab into its pack's "
-        "guides/captured, the built-in labs and the host page into guides/captured in the "
-        "checkout you run it from)",
+        help=i18n.helptext(
+            "where to write every file (default: a pack's lab into its pack's "
+            "guides/captured, the built-in labs and the host page into guides/captured in the "
+            "checkout you run it from)",
+            "모든 파일을 쓸 곳 (기본값: 팩의 실습은 그 팩의 guides/captured, 기본 제공 실습과 "
+            "호스트 페이지는 명령을 실행한 snaplab 체크아웃의 guides/captured)",
+        ),
     )
-    c.add_argument("--json", action="store_true")
+    add_json(c)
     c.set_defaults(run=run_capture)
 
 

@@ -10,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
-from snaplab.backends import BACKENDS, NAMES, PICKS, pick
+from snaplab import i18n
+from snaplab.backends import BACKENDS, NAMES, pick
+from snaplab.commands.common import add_backends, add_json
 from snaplab.daemons import DAEMONS
 from snaplab.daemons.snapshot_server import SNAPSHOT_SERVER
 from snaplab.errors import ExitCode, SnaplabError
@@ -93,65 +95,107 @@ def speaker(lang: str) -> Callable[[str | Text], None]:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "host",
-        help="set up or stop the LXD/Incus daemons on this machine (root)",
-        description="Make this Debian 12 machine a lab host, from nothing.",
+        help=i18n.helptext(
+            "set up or stop the LXD/Incus daemons on this machine (root)",
+            "이 컴퓨터의 LXD/Incus 데몬을 준비하거나 중지(root)",
+        ),
+        description=i18n.helptext(
+            "Make this Debian 12 machine a lab host, from nothing.",
+            "아무것도 없는 Debian 12 컴퓨터를 실습 호스트로 만듭니다.",
+        ),
     )
     verbs = p.add_subparsers(dest="verb", metavar="VERB", parser_class=type(p))
     s = verbs.add_parser(
         "setup",
-        help="install, start and initialise LXD and/or Incus, users and the lab image",
-        description="Install LXD 5.0 (Debian) and/or Incus 6.0 (bookworm-backports), start "
-        "the daemons, preseed a dir (or --storage btrfs) pool and a root disk, create the book's users "
-        "(lxdadmin, incusadmin) and import the offline lab image. Safe to run again: "
-        "steps already done are skipped and reported.",
+        help=i18n.helptext(
+            "install, start and initialise LXD and/or Incus, users and the lab image",
+            "LXD나 Incus(또는 둘 다)를 설치·시작·초기화하고 사용자와 실습 이미지를 준비",
+        ),
+        description=i18n.helptext(
+            "Install LXD 5.0 (Debian) and/or Incus 6.0 (bookworm-backports), start "
+            "the daemons, preseed a dir (or --storage btrfs) pool and a root disk, create the book's users "
+            "(lxdadmin, incusadmin) and import the offline lab image. Safe to run again: "
+            "steps already done are skipped and reported.",
+            "LXD 5.0(Debian)과 Incus 6.0(bookworm-backports) 중 하나나 둘 다를 설치하고, "
+            "데몬을 시작하고, dir 풀(또는 --storage btrfs 풀)과 루트 디스크를 preseed로 "
+            "설정하고, 책의 사용자(lxdadmin, incusadmin)를 만들고, 오프라인으로 만든 실습 "
+            "이미지를 가져옵니다. 다시 실행해도 안전합니다: 이미 된 단계는 건너뛰고 알려 줍니다.",
+        ),
     )
-    s.add_argument("--backend", default="all", choices=PICKS)
-    s.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    add_backends(s)
+    s.add_argument(
+        "--dry-run",
+        action="store_true",
+        help=i18n.helptext(
+            "print the plan, change nothing", "계획만 출력하고 아무것도 바꾸지 않음"
+        ),
+    )
     s.add_argument(
         "--bridge",
         action="store_true",
-        help="also create a managed bridge (off by default: no free subnet here)",
+        help=i18n.helptext(
+            "also create a managed bridge (off by default: no free subnet here)",
+            "관리형 브리지도 만듦(기본값은 만들지 않음: 이곳에는 빈 서브넷이 없음)",
+        ),
     )
     s.add_argument(
         "--image",
         metavar="busybox|debian|REMOTE:ALIAS",
         default="busybox",
-        help="the lab image: busybox (default, built offline in a second), debian (a Debian 12 "
-        "minbase with a real bash, built from Debian's packages with mmdebstrap), or a remote "
-        "image such as images:ubuntu/22.04 (needs an image server)",
+        help=i18n.helptext(
+            "the lab image: busybox (default, built offline in a second), debian (a Debian 12 "
+            "minbase with a real bash, built from Debian's packages with mmdebstrap), or a remote "
+            "image such as images:ubuntu/22.04 (needs an image server)",
+            "실습 이미지: busybox(기본값, 오프라인으로 1초 만에 만듦), debian(진짜 bash가 있는 "
+            "Debian 12 minbase, mmdebstrap으로 Debian 패키지에서 만듦), 또는 "
+            "images:ubuntu/22.04 같은 원격 이미지(이미지 서버 필요)",
+        ),
     )
     s.add_argument(
         "--storage",
         default="dir",
         choices=("dir", "btrfs", "zfs"),
-        help="the lab pool's driver: dir (default) copies the whole root filesystem on "
-        "every snapshot, btrfs (loop-backed) snapshots in place; zfs is refused here",
+        help=i18n.helptext(
+            "the lab pool's driver: dir (default) copies the whole root filesystem on "
+            "every snapshot, btrfs (loop-backed) snapshots in place; zfs is refused here",
+            "실습 풀의 드라이버: dir(기본값)은 스냅샷마다 루트 파일 시스템 전체를 복사하고, "
+            "btrfs(루프 파일 기반)는 그 자리에서 스냅샷을 만듦. zfs는 이곳에서 거부됨",
+        ),
     )
     s.add_argument(
         "--pool-size",
         default="4GiB",
         metavar="SIZE",
-        help="size of the btrfs pool's loop file (default 4GiB)",
+        help=i18n.helptext(
+            "size of the btrfs pool's loop file (default 4GiB)",
+            "btrfs 풀의 루프 파일 크기 (기본값 4GiB)",
+        ),
+    )
+    servers = "; ".join(
+        f"{b.env_dir}={SNAPSHOT_SERVER.home(b)}, {SNAPSHOT_SERVER.listen(b)}"
+        for b in BACKENDS.values()
     )
     s.add_argument(
         "--snapshot-server",
         action="store_true",
-        help="chapters 9 and 10: also start a second daemon per backend as the book's snapshot "
-        "server ("
-        + "; ".join(
-            f"{b.env_dir}={SNAPSHOT_SERVER.home(b)}, {SNAPSHOT_SERVER.listen(b)}"
-            for b in BACKENDS.values()
-        )
-        + "), let the primary listen on 127.0.0.1, and install and start cron",
+        help=i18n.helptext(
+            "chapters 9 and 10: also start a second daemon per backend as the book's snapshot "
+            f"server ({servers}), let the primary listen on 127.0.0.1, and install and start cron",
+            "9장과 10장용: 백엔드마다 두 번째 데몬을 책의 스냅샷 서버로 함께 시작하고"
+            f"({servers}), 기본 데몬이 127.0.0.1에서 듣게 하며, cron을 설치해 시작함",
+        ),
     )
-    s.add_argument("--json", action="store_true")
+    add_json(s)
     s.set_defaults(run=run_setup)
     t = verbs.add_parser(
         "stop",
-        help="stop the daemons (and snapshot servers, and cron) that snaplab started (never others)",
+        help=i18n.helptext(
+            "stop the daemons (and snapshot servers, and cron) that snaplab started (never others)",
+            "snaplab이 시작한 데몬(과 스냅샷 서버, cron)을 중지(다른 것은 건드리지 않음)",
+        ),
     )
-    t.add_argument("--backend", default="all", choices=PICKS)
-    t.add_argument("--json", action="store_true")
+    add_backends(t)
+    add_json(t)
     t.set_defaults(run=run_stop)
 
 

@@ -6,6 +6,8 @@ import argparse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from snaplab import i18n
+from snaplab.commands.common import add_json
 from snaplab.errors import ExitCode
 from snaplab.lab.model import Lab, lab_ids, load
 from snaplab.lab.packs import BUILT_IN
@@ -108,35 +110,74 @@ class LintResult:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "labs",
-        help="list the labs; make a new one (new), check one (lint)",
-        description="List the labs snaplab knows: its own, those in the folders of "
-        "SNAPLAB_PATH (DIR[:DIR...], each laid out as labs/<id>/lab.yaml and "
-        "checks/test_<id>.py), and installed packs (entry point group snaplab.labs).",
+        help=i18n.helptext(
+            "list the labs; make a new one (new), check one (lint)",
+            "실습 목록 보기, 새 실습 만들기(new), 실습 검사(lint)",
+        ),
+        description=i18n.helptext(
+            "List the labs snaplab knows: its own, those in the folders of "
+            "SNAPLAB_PATH (DIR[:DIR...], each laid out as labs/<id>/lab.yaml and "
+            "checks/test_<id>.py), and installed packs (entry point group snaplab.labs).",
+            "snaplab이 아는 실습을 나열합니다: 기본 제공 실습, SNAPLAB_PATH의 폴더"
+            "(DIR[:DIR...], 폴더마다 labs/<id>/lab.yaml과 checks/test_<id>.py 구조)에 있는 "
+            "실습, 설치된 팩(진입점 그룹 snaplab.labs)의 실습입니다.",
+        ),
     )
-    p.add_argument("--json", action="store_true")
+    add_json(p)
     p.set_defaults(run=run)
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     new = actions.add_parser(
         "new",
-        help="make a lab that works as made, to edit",
-        description="Write a two-step lab into a pack folder: labs/ID/lab.yaml, its checks "
-        "and its tests. As made, it lints clean, starts, and solve gives full marks on "
-        "both daemons. Nothing is overwritten.",
+        help=i18n.helptext(
+            "make a lab that works as made, to edit",
+            "고쳐 나갈 출발점으로, 만든 그대로 동작하는 실습 만들기",
+        ),
+        description=i18n.helptext(
+            "Write a two-step lab into a pack folder: labs/ID/lab.yaml, its checks "
+            "and its tests. As made, it lints clean, starts, and solve gives full marks on "
+            "both daemons. Nothing is overwritten.",
+            "팩 폴더에 두 단계짜리 실습을 씁니다: labs/ID/lab.yaml과 그 검사, 테스트입니다. "
+            "만든 그대로 lint를 통과하고, 시작할 수 있으며, 두 데몬 모두에서 solve로 만점을 "
+            "받습니다. 기존 파일은 덮어쓰지 않습니다.",
+        ),
     )
-    new.add_argument("id", metavar="ID", help="the new lab's id: lower-case letters, digits, -")
     new.add_argument(
-        "--dir", type=Path, default=Path("."), help="the pack folder (default: this one)"
+        "id",
+        metavar="ID",
+        help=i18n.helptext(
+            "the new lab's id: lower-case letters, digits, -",
+            "새 실습의 id: 영문 소문자, 숫자, -",
+        ),
     )
-    new.add_argument("--json", action="store_true")
+    new.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("."),
+        help=i18n.helptext("the pack folder (default: this one)", "팩 폴더 (기본값: 현재 폴더)"),
+    )
+    add_json(new)
     new.set_defaults(run=run_new)
     lint = actions.add_parser(
         "lint",
-        help="report every error of a lab at once (exit 7), touching no daemon",
-        description="Check a lab's file against the schema, its checks (one per step), and "
-        "the names its texts, commands and recorded requests use, and report them all.",
+        help=i18n.helptext(
+            "report every error of a lab at once (exit 7), touching no daemon",
+            "실습의 모든 오류를 한 번에 보고(종료 코드 7), 데몬에는 접근하지 않음",
+        ),
+        description=i18n.helptext(
+            "Check a lab's file against the schema, its checks (one per step), and "
+            "the names its texts, commands and recorded requests use, and report them all.",
+            "실습 파일을 스키마와 대조하고, 검사(단계마다 하나)와, 안내 문구·명령·기록할 "
+            "요청에 쓰인 이름을 확인하여 찾은 오류를 모두 보고합니다.",
+        ),
     )
-    lint.add_argument("id", metavar="ID", help="a lab snaplab knows (see SNAPLAB_PATH)")
-    lint.add_argument("--json", action="store_true")
+    lint.add_argument(
+        "id",
+        metavar="ID",
+        help=i18n.helptext(
+            "a lab snaplab knows (see SNAPLAB_PATH)", "snaplab이 아는 실습 (SNAPLAB_PATH 참고)"
+        ),
+    )
+    add_json(lint)
     lint.set_defaults(run=run_lint)
 
 

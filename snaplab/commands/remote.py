@@ -14,8 +14,9 @@ import socket
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from snaplab import remotes
+from snaplab import i18n, remotes
 from snaplab.backends import BACKENDS, NAMES, trust_commands
+from snaplab.commands.common import add_json
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, both, text
 from snaplab.lab.model import check_name
@@ -59,26 +60,76 @@ class RemoteResult:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "remote",
-        help="HTTPS remotes: add one with a trust token, list, remove",
-        description="Manage HTTPS remotes. `add` trusts this user's snaplab client certificate "
-        "on the server with a token from "
-        + " or ".join(f"`{b.trust_add}` ({b.title})" for b in BACKENDS.values())
-        + " and pins the server's certificate the token vouches for. "
-        "Other verbs then take --remote NAME.",
+        help=i18n.helptext(
+            "HTTPS remotes: add one with a trust token, list, remove",
+            "HTTPS 원격: 신뢰 토큰으로 추가, 목록 보기, 삭제",
+        ),
+        description=i18n.helptext(
+            "Manage HTTPS remotes. `add` trusts this user's snaplab client certificate "
+            "on the server with a token from "
+            + " or ".join(f"`{b.trust_add}` ({b.title})" for b in BACKENDS.values())
+            + " and pins the server's certificate the token vouches for. "
+            "Other verbs then take --remote NAME.",
+            "HTTPS 원격을 관리합니다. `add`는 서버에서 "
+            + " 또는 ".join(f"`{b.trust_add}`({b.title})" for b in BACKENDS.values())
+            + "로 만든 토큰으로 이 사용자의 snaplab 클라이언트 인증서를 서버가 신뢰하게 하고, "
+            "토큰이 보증하는 서버 인증서를 고정합니다. 그다음부터 다른 명령에 --remote NAME을 "
+            "줄 수 있습니다.",
+        ),
     )
     verbs = p.add_subparsers(dest="remote_verb", metavar="VERB", required=True)
-    a = verbs.add_parser("add", help="trust this client on a server and remember it")
-    a.add_argument("name", help="a name for the remote, e.g. classroom")
-    a.add_argument("url", help="https://HOST[:PORT] (port 8443 by default)")
-    a.add_argument("--token", required=True, help="the trust token the server printed")
-    a.add_argument("--backend", choices=NAMES, default=None, help="default: what the server is")
-    a.add_argument("--project", default="default", help="daemon project (default: default)")
+    a = verbs.add_parser(
+        "add",
+        help=i18n.helptext(
+            "trust this client on a server and remember it",
+            "서버가 이 클라이언트를 신뢰하게 하고 원격으로 저장",
+        ),
+    )
+    a.add_argument(
+        "name",
+        help=i18n.helptext("a name for the remote, e.g. classroom", "원격의 이름, 예: classroom"),
+    )
+    a.add_argument(
+        "url",
+        help=i18n.helptext(
+            "https://HOST[:PORT] (port 8443 by default)", "https://HOST[:PORT] (포트 기본값: 8443)"
+        ),
+    )
+    a.add_argument(
+        "--token",
+        required=True,
+        help=i18n.helptext("the trust token the server printed", "서버가 출력한 신뢰 토큰"),
+    )
+    a.add_argument(
+        "--backend",
+        choices=NAMES,
+        default=None,
+        help=i18n.helptext("default: what the server is", "기본값: 서버의 종류"),
+    )
+    a.add_argument(
+        "--project",
+        default="default",
+        help=i18n.helptext(
+            "daemon project (default: default)", "데몬의 프로젝트 (기본값: default)"
+        ),
+    )
     a.set_defaults(run=add)
-    ls = verbs.add_parser("list", help="the stored remotes")
-    ls.add_argument("--json", action="store_true")
+    ls = verbs.add_parser("list", help=i18n.helptext("the stored remotes", "저장된 원격 목록"))
+    add_json(ls)
     ls.set_defaults(run=list_)
-    rm = verbs.add_parser("remove", help="forget a remote and its pinned certificate")
-    rm.add_argument("name")
+    rm = verbs.add_parser(
+        "remove",
+        help=i18n.helptext(
+            "forget a remote and its pinned certificate", "저장된 원격과 고정된 인증서를 삭제"
+        ),
+    )
+    rm.add_argument(
+        "name",
+        help=i18n.helptext(
+            "the remote's name (`snaplab remote list`)",
+            "원격의 이름 (`snaplab remote list`로 확인)",
+        ),
+    )
     rm.set_defaults(run=remove)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from itertools import takewhile
 from typing import TYPE_CHECKING
 
-from snaplab import remotes
+from snaplab import i18n, remotes
 from snaplab.backends import get_backend
 from snaplab.commands.common import add_lab, lab_session, stored_remote
 from snaplab.errors import ExitCode, SnaplabError
@@ -54,15 +54,30 @@ class SolveResult:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "solve",
-        help="run the reference solution (the guide's commands, via lxc/incus)",
-        description="Run every step's commands exactly as the guide shows them, through the "
-        "real lxc or incus client, in order. Commands the guide expects to fail (the "
-        "chapter's warning) must fail with the expected message. With --remote, the client "
-        "drives that stored remote, with snaplab's client certificate and pinned server "
-        "certificate.",
+        help=i18n.helptext(
+            "run the reference solution (the guide's commands, via lxc/incus)",
+            "참조 풀이 실행(가이드의 명령을 lxc/incus로)",
+        ),
+        description=i18n.helptext(
+            "Run every step's commands exactly as the guide shows them, through the "
+            "real lxc or incus client, in order. Commands the guide expects to fail (the "
+            "chapter's warning) must fail with the expected message. With --remote, the client "
+            "drives that stored remote, with snaplab's client certificate and pinned server "
+            "certificate.",
+            "모든 단계의 명령을 가이드에 나온 그대로, 실제 lxc나 incus 클라이언트로 순서대로 "
+            "실행합니다. 가이드가 실패를 예상하는 명령(장의 경고)은 예상한 메시지로 실패해야 "
+            "합니다. --remote를 주면 클라이언트가 snaplab의 클라이언트 인증서와 고정된 서버 "
+            "인증서로 그 저장된 원격을 다룹니다.",
+        ),
     )
     add_lab(p)
-    p.add_argument("--snapshot", default=None, help="snapshot name (default: the lab's)")
+    p.add_argument(
+        "--snapshot",
+        default=None,
+        help=i18n.helptext(
+            "snapshot name (default: the lab's)", "스냅샷 이름 (기본값: 실습에 정해진 것)"
+        ),
+    )
     p.set_defaults(run=run)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
+from snaplab import i18n
 from snaplab.commands.common import add_lab, lab_session
 from snaplab.errors import ExitCode
 
@@ -43,11 +44,20 @@ class StartResult:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "start",
-        help="set up a lab: its container, labelled as snaplab's, and event recording",
-        description="Create and start the lab container from the lab image (or find the one "
-        "this lab made before), protect it from deletion, and start recording the daemon's "
-        "events as evidence. Safe to run again. A container of that name that snaplab did not "
-        "create is never touched.",
+        help=i18n.helptext(
+            "set up a lab: its container, labelled as snaplab's, and event recording",
+            "실습 준비: snaplab의 레이블을 붙인 실습 컨테이너와 이벤트 기록",
+        ),
+        description=i18n.helptext(
+            "Create and start the lab container from the lab image (or find the one "
+            "this lab made before), protect it from deletion, and start recording the daemon's "
+            "events as evidence. Safe to run again. A container of that name that snaplab did not "
+            "create is never touched.",
+            "실습 이미지로 실습 컨테이너를 만들어 시작하고(이 실습이 전에 만든 컨테이너가 있으면 "
+            "그것을 찾고), 삭제 보호를 걸고, 데몬의 이벤트를 증거로 기록하기 시작합니다. 다시 "
+            "실행해도 안전합니다. 같은 이름이라도 snaplab이 만들지 않은 컨테이너는 절대 건드리지 "
+            "않습니다.",
+        ),
     )
     add_lab(p)
     p.set_defaults(run=run)

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
+from snaplab import i18n
 from snaplab.commands.check import MARK, CheckResult
 from snaplab.commands.common import add_lab, lab_session
 from snaplab.errors import ExitCode, SnaplabError
@@ -158,12 +159,23 @@ def news(sub: Subscription) -> Entry | None:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "watch",
-        help="a live checklist: each step turns PASS as you do it (Ctrl-C to stop)",
-        description="Show the lab's steps and tick each one the moment the daemon's event "
-        "proves it, with the hint for the current step. Run it in a second terminal while "
-        "you work. Ends when every step passes (exit 0); Ctrl-C ends it (exit 130). "
-        "Without a terminal it prints one line per change (--json: a JSON object per change, "
-        "then the final grade as `check --json` prints it).",
+        help=i18n.helptext(
+            "a live checklist: each step turns PASS as you do it (Ctrl-C to stop)",
+            "실시간 체크리스트: 단계를 마칠 때마다 PASS로 바뀜(끝내려면 Ctrl-C)",
+        ),
+        description=i18n.helptext(
+            "Show the lab's steps and tick each one the moment the daemon's event "
+            "proves it, with the hint for the current step. Run it in a second terminal while "
+            "you work. Ends when every step passes (exit 0); Ctrl-C ends it (exit 130). "
+            "Without a terminal it prints one line per change (--json: a JSON object per change, "
+            "then the final grade as `check --json` prints it).",
+            "실습의 단계를 보여 주고, 데몬의 이벤트가 단계를 증명하는 즉시 그 단계를 표시하며, "
+            "지금 단계의 힌트도 함께 보여 줍니다. 실습하는 동안 두 번째 터미널에 띄워 두는 "
+            "명령입니다. 모든 단계를 통과하면 끝나고(종료 코드 0), Ctrl-C로도 끝낼 수 "
+            "있습니다(종료 코드 130). 터미널이 아니면 바뀔 때마다 한 줄씩 출력합니다(--json: "
+            "바뀔 때마다 JSON 객체 하나, 마지막에 `check --json`이 출력하는 것과 같은 최종 채점 "
+            "결과).",
+        ),
     )
     add_lab(p)
     p.set_defaults(run=run)

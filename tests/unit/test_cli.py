@@ -66,11 +66,50 @@ def test_the_lang_flag_beats_the_environment_even_for_usage_errors(cli):
 @pytest.mark.parametrize(
     "argv", [(), ("doctor",), ("host", "setup"), ("class", "grade"), ("remote", "add")]
 )
-def test_help_stays_english_with_one_korean_pointer(cli, argv):
-    r = cli(*argv, "--help")
-    assert r.rc == 0
-    assert "한국어 메시지: --lang ko (또는 SNAPLAB_LANG=ko)" in r.out
-    assert "--lang" in r.out
+def test_help_is_in_the_chosen_language_with_a_pointer_to_the_other(cli, argv):
+    en = cli(*argv, "--help", "--lang", "en")
+    assert en.rc == 0 and "usage:" in en.out and "options:" in en.out
+    assert "한국어 도움말과 메시지: --lang ko" in en.out
+    ko = cli(*argv, "--help", env={"SNAPLAB_LANG": "ko"})
+    assert ko.rc == 0 and "사용법:" in ko.out and "옵션:" in ko.out
+    assert "English help and messages: --lang en" in ko.out
+    assert "usage:" not in ko.out and "show this help" not in ko.out
+
+
+def _hangul(words: str) -> bool:
+    return any("\uac00" <= c <= "\ud7a3" for c in words)
+
+
+def test_every_help_string_of_every_verb_has_its_korean():
+    """A help string written as a plain str would stay English under --lang ko."""
+    from snaplab.cli import POINTER, _every_verb, build_parser
+
+    top = build_parser(lang="ko")
+    english = []
+    for parser in [top, *_every_verb(top)]:  # the pointer to English help is English
+        said = [parser.description, (parser.epilog or "").removesuffix(POINTER["ko"]).strip()]
+        for action in parser._actions:
+            said.append(action.help)
+            if action.option_strings and not action.help:  # a bare flag teaches nothing
+                english.append(f"{parser.prog}: {action.option_strings} has no help")
+            said += [c.help for c in getattr(action, "_choices_actions", [])]
+        english += [
+            f"{parser.prog}: {s[:50]}" for s in said if s and s != "==SUPPRESS==" and not _hangul(s)
+        ]
+    assert english == []
+
+
+def test_korean_help_wraps_by_terminal_columns():
+    """A Hangul syllable takes two columns: argparse's count of characters would overflow."""
+    import unicodedata
+
+    from snaplab.cli import _wrap_wide
+
+    text = "도움말과 메시지의 언어: ko 또는 en (기본값: SNAPLAB_LANG 또는 로케일) " * 3
+    lines = _wrap_wide(text, 40)
+    assert len(lines) > 2 and " ".join(lines) == " ".join(text.split())
+    for line in lines:
+        assert sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line) <= 40
 
 
 @pytest.mark.parametrize("lang, said", [("en", "did not answer"), ("ko", "응답하지 않습니다")])
