@@ -149,10 +149,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("_roster_learner", klass.learners, ids=ids, scope="module")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def _roster_learner() -> Any:
     """The learner whose evidence the lab fixtures give (`--lab-roster`); None: the session's."""
     return None
+
+
+@pytest.fixture(scope="module")
+def _evidence(request: pytest.FixtureRequest, _roster_learner: Any) -> Graded:
+    """What the module's checks grade (the session's, or their learner's): found once per
+    module and learner, and each lab fixture cut from it. Each fixture asking for `request`
+    itself cost pytest a fixture of its own per check: 0.2 s in a class of 200."""
+    return _graded(request, _roster_learner)
 
 
 def _learner_graded(request: pytest.FixtureRequest, learner: Any) -> Graded:
@@ -192,31 +200,31 @@ def _graded(request: pytest.FixtureRequest, learner: Any = None) -> Graded:
 
 
 @pytest.fixture
-def history(request: pytest.FixtureRequest, _roster_learner: Any) -> Any:
-    return _graded(request, _roster_learner).evidence.history
+def history(_evidence: Graded) -> Any:
+    return _evidence.evidence.history
 
 
 @pytest.fixture
-def container(request: pytest.FixtureRequest, _roster_learner: Any) -> Any:
-    return _graded(request, _roster_learner).evidence.host
+def container(_evidence: Graded) -> Any:
+    return _evidence.evidence.host
 
 
 @pytest.fixture
-def daemons(request: pytest.FixtureRequest, _roster_learner: Any) -> dict[str, Any]:
+def daemons(_evidence: Graded) -> dict[str, Any]:
     """The primary and the lab's other daemons (lab.yaml `resources: daemons`), by role, as
     pylxd clients."""
     from snaplab.errors import SnaplabError
 
     try:
-        return _graded(request, _roster_learner).daemons
+        return _evidence.daemons
     except SnaplabError as e:  # one line with its fix, as `start` says it
         pytest.fail(str(e), pytrace=False)
 
 
 @pytest.fixture
-def local(request: pytest.FixtureRequest, _roster_learner: Any) -> Any:
+def local(_evidence: Graded) -> Any:
     """This machine as a testinfra host, as the user who grades: their client, their files."""
-    return _graded(request, _roster_learner).local
+    return _evidence.local
 
 
 def reachable(backend: str, lang: str) -> None:
@@ -255,28 +263,28 @@ def lab_learner(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 @pytest.fixture
-def snapshot(request: pytest.FixtureRequest, _roster_learner: Any) -> str:
-    return _graded(request, _roster_learner).base.snapshot
+def snapshot(_evidence: Graded) -> str:
+    return _evidence.base.snapshot
 
 
 @pytest.fixture
-def params(request: pytest.FixtureRequest, _roster_learner: Any) -> SimpleNamespace:
-    return SimpleNamespace(**_graded(request, _roster_learner).params)
+def params(_evidence: Graded) -> SimpleNamespace:
+    return SimpleNamespace(**_evidence.params)
 
 
 @pytest.fixture
-def project(request: pytest.FixtureRequest, _roster_learner: Any) -> str:
-    return str(_graded(request, _roster_learner).base.project)
+def project(_evidence: Graded) -> str:
+    return str(_evidence.base.project)
 
 
 @pytest.fixture
-def step(request: pytest.FixtureRequest, _roster_learner: Any) -> Any:
+def step(request: pytest.FixtureRequest, _evidence: Graded) -> Any:
     from snaplab.lab.order import Step
 
     marker = request.node.get_closest_marker("step")
     if marker is None:
         raise pytest.UsageError(f"{request.node.nodeid} uses `step` but is not marked step(ID)")
-    graded = _graded(request, _roster_learner)
+    graded = _evidence
     sid = marker.args[0]
     found = Step(graded.chain, sid, next((s.reasons for s in graded.lab.steps if s.id == sid), {}))
     if not found.ready():  # a skipped or unproven step leaves every later one unproven
