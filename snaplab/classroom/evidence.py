@@ -2,7 +2,7 @@
 
 `check` asks its daemon about one container (snaplab/lab/runner.py `gather`): a class of
 200 asked that way is 200 connections and several requests and an exec each. Here each
-daemon is asked for every project's instances and their snapshots at once (`listing`), and
+daemon is asked for every project's instances and their snapshots at once (listing.py), and
 each learner's `Live` is cut from that answer. What only the container can tell (the lab's
 `record.files`) is read through the files API, a few at a time: no exec, so no event in
 anyone's journal, and it works on a stopped container too. Every request carries its own
@@ -24,7 +24,10 @@ from typing import Any
 
 from pylxd.exceptions import LXDAPIException, NotFound
 
+from snaplab import classroom
 from snaplab import instance as api
+from snaplab.classroom import listing
+from snaplab.classroom.listing import Where
 from snaplab.classroom.roster import Learner
 from snaplab.i18n import both
 from snaplab.lab import recorder
@@ -47,8 +50,6 @@ from snaplab.lab.runner import (
 )
 from snaplab.transports import Connection, Target, connect
 
-Where = tuple[str, str | None]  # a daemon: its backend and URL (None: this machine's socket)
-
 
 @dataclass
 class Daemon:
@@ -59,81 +60,11 @@ class Daemon:
     others: dict[str, Any] = field(default_factory=dict)
 
 
-def node(conn: Connection, path: str, project: str | None, timeout: float) -> Any:
-    """An API node in `project` (None: no project named, as `all-projects` wants), whose
-    requests give up after `timeout` seconds."""
-    base = conn.client.api
-    return type(base)(
-        base._api_endpoint + path.removeprefix("/1.0"),
-        session=base.session,
-        timeout=timeout,
-        project=project,
-    )
-
-
-def get(conn: Connection, path: str, project: str | None, timeout: float, **ask: Any) -> Any:
-    return node(conn, path, project, timeout).get(params=ask).json()["metadata"] or []
-
-
-def listing(conn: Connection, projects: set[str], timeout: float) -> dict[tuple[str, str], Any]:
-    """Every instance of the daemon, by (project, name), each with its `snapshots` (names;
-    `created_at` ""): one request for the instances, one per storage pool for the snapshots.
-
-    `GET /1.0/instances?recursion=2&all-projects=true` gives both at once (LXD 5.0.2 and
-    Incus 6.0.4 both answer it) but renders each instance's state too (processes, network,
-    disk), which no check reads: about 0.1 s an instance on LXD 5.0.2, 20 s for 200. So the
-    instances at recursion=1, and the snapshots as their storage volumes (`NAME/SNAPSHOT`),
-    the daemon's same records. A daemon that refuses `all-projects` for the instances (a
-    certificate restricted to some projects; LXD 5.0.2 holding more than 255 instances says
-    "too many parameters") is asked for each learner project's; one that refuses it for the
-    volumes too, for each project's instances with their snapshots (recursion=2)."""
-    try:
-        found = get(conn, "/1.0/instances", None, timeout, recursion=1, **ALL)
-    except LXDAPIException:
-        found = each_project(conn, projects, timeout, recursion=1)
-    try:
-        taken = snapshot_volumes(conn, timeout)
-    except LXDAPIException:
-        found = each_project(conn, projects, timeout, recursion=2)
-    else:
-        for i in found:
-            i["snapshots"] = taken.get((i.get("project") or "default", i["name"]), [])
-    return {(i.get("project") or "default", i["name"]): i for i in found}
-
-
-def each_project(conn: Connection, projects: set[str], timeout: float, recursion: int) -> list:
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        asked = [
-            pool.submit(get, conn, "/1.0/instances", p, timeout, recursion=recursion)
-            for p in sorted(projects)
-        ]
-        return [i for answer in asked for i in answer.result()]
-
-
-def snapshot_volumes(conn: Connection, timeout: float) -> dict[tuple[str, str], list]:
-    """Every instance's snapshots, by (project, instance), from each pool's volumes."""
-    taken: dict[tuple[str, str], list[dict[str, str]]] = {}
-    for pool in get(conn, "/1.0/storage-pools", None, timeout):
-        path = f"{pool}/volumes"
-        for v in get(conn, path, None, timeout, recursion=1, **ALL):
-            name, _, snapshot = v["name"].partition("/")
-            if snapshot and v.get("type") in ("container", "virtual-machine"):
-                at = (v.get("project") or "default", name)
-                taken.setdefault(at, []).append({"name": snapshot, "created_at": ""})
-    return taken
-
-
-ALL = {"all-projects": "true"}
-
-
-def read_daemon(lab: Lab, where: Where, learners: list[Learner], timeout: float) -> Daemon:
-    backend, url = where
-    # a remote host may trust us in the learners' project only: connect there
-    conn = connect(Target(backend, url, learners[0].project if url else "default"))
-    conn.client.api._timeout = timeout  # the lab's `daemons` and `container` ask through it
+def read_daemon(lab: Lab, where: Where, asked: Future) -> Daemon:
+    conn, instances = asked.result()
     # a remote host's other daemons are not this machine's to ask (as `check` has it)
-    others = daemon_clients(lab, conn.backend) if url is None else {}
-    return Daemon(conn, listing(conn, {x.project for x in learners}, timeout), others)
+    others = daemon_clients(lab, conn.backend) if where[1] is None else {}
+    return Daemon(conn, instances, others)
 
 
 def look(
@@ -141,7 +72,7 @@ def look(
 ) -> bool | None:
     """Is the file there? Asked twice (a container stopping or starting as we ask may reset
     the daemon's file server), then "could not tell", as `check` has it."""
-    files = node(conn, f"/1.0/instances/{learner.instance}/files", learner.project, timeout)
+    files = listing.node(conn, f"/1.0/instances/{learner.instance}/files", learner.project, timeout)
     extra = {MARK: mark} if mark else {}
     for _ in range(2):
         try:
@@ -213,7 +144,7 @@ def looked_at(lab: Lab, learner: Learner, daemon: Daemon, timeout: float) -> Loo
              for i, p in enumerate(lab.record.files)}  # fmt: skip
     if mark and not lab.record.files:  # nothing to look at: the mark rides on a read of its own
         path = f"/1.0/instances/{learner.instance}"
-        get(daemon.conn, path, learner.project, timeout, **{MARK: mark})
+        listing.get(daemon.conn, path, learner.project, timeout, **{MARK: mark})
     live = Live(
         exists=True,
         created_at=inst.get("created_at", ""),
@@ -256,29 +187,24 @@ def member(inst: dict[str, Any]) -> str:
 Found = Graded | BaseException  # a learner's evidence, or why there is none
 
 
-# Learners handled at once by every class verb, unless --jobs says: each waits on the daemon
-# (a file look starts a file server in their container; a setup, tar and forkstart) far more
-# than it computes here. At 200 learners on 2 cores, 16 at once set the class up in 45 s
-# against 63 s at 4, and the daemon used less CPU (54 s against 81 s): LXD re-balances its
-# containers' CPUs after each start, and starts close together share one re-balance.
-READS = 16
-
-
 def start(
-    lab: Lab, learners: list[Learner], timeout: float, jobs: int = READS
+    lab: Lab,
+    learners: list[Learner],
+    timeout: float,
+    jobs: int = classroom.READS,
+    asked: listing.Asked | None = None,
 ) -> dict[str, Future]:
-    """Each learner's evidence as it comes, by learner id: the daemons read at once, then
-    the learners' journals and files a few at a time, in roster order. The checks may run
-    meanwhile (`class grade` runs them learner by learner): each waits for its own learner
-    only, so reading the class and grading it overlap."""
-    groups: dict[Where, list[Learner]] = {}
-    for learner in learners:
-        groups.setdefault((learner.backend, learner.url), []).append(learner)
+    """Each learner's evidence as it comes, by learner id: the daemons read at once (or
+    `asked` already, by `listing.ask`), then the learners' journals and files a few at a
+    time, in roster order. The checks may run meanwhile (`class grade` runs them learner by
+    learner): each waits for its own learner only, so reading the class and grading it
+    overlap."""
+    asked = asked if asked is not None else listing.ask(learners, timeout)
     pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(learners))))
-    # the daemons first in the queue, so a learner's read never waits for one no thread runs;
-    # their files after: looked at while the daemon renders its list (5 ms an instance on
-    # LXD 5.0.2, one after the other), they slowed it more than they gained (4.0 s, not 3.5)
-    daemons = {w: pool.submit(read_daemon, lab, w, m, timeout) for w, m in groups.items()}
+    # each learner's files are looked at once their daemon has answered: looked at while
+    # the daemon renders its list (5 ms an instance on LXD 5.0.2, one after the other),
+    # they slowed it more than they gained (4.0 s, not 3.5)
+    daemons = {w: pool.submit(read_daemon, lab, w, f) for w, f in asked.items()}
     settle_by = time.monotonic() + SETTLE_S  # for the whole class: one lagging recorder
     # delays the grade by SETTLE_S at most, not by that much for each of its learners
 
@@ -301,6 +227,8 @@ def start(
     return found
 
 
-def read(lab: Lab, learners: list[Learner], timeout: float, jobs: int = READS) -> dict[str, Found]:
+def read(
+    lab: Lab, learners: list[Learner], timeout: float, jobs: int = classroom.READS
+) -> dict[str, Found]:
     """Each learner's evidence (or the error that stopped it), by learner id, all read."""
     return {k: outcome(f) for k, f in start(lab, learners, timeout, jobs).items()}

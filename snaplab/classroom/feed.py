@@ -24,6 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from snaplab import classroom
 from snaplab.classroom.gradebook import GRADED, LearnerResult
 from snaplab.classroom.live import ClassState, Learner, Step
 from snaplab.i18n import Text, both, detect
@@ -245,9 +246,9 @@ class Feed:
         recorder's socket `check`: the class's recorder would then grade while it should be
         hearing the class's events, and every learner's event would wait behind everyone's
         grades (seen: p95 7.5 s from the daemon's event to the page, 50 learners at once)."""
-        from snaplab.classroom import evidence, grading
+        from snaplab.classroom import grading
 
-        graded = grading.grade_all(self.lab, rows, evidence.READS, self.timeout)
+        graded = grading.grade_all(self.lab, rows, classroom.READS, self.timeout)
         return {r.id: result for r, result in zip(rows, graded, strict=True)}
 
     # -- reading -----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from snaplab.classroom import gradebook, grading, recording
+from snaplab.classroom import gradebook, grading, listing, recording
 from snaplab.classroom.gradebook import LABELS, Gradebook, LearnerResult
 from snaplab.classroom.roster import Learner, Roster
 from snaplab.errors import ExitCode, SnaplabError
@@ -105,9 +105,10 @@ def grade_class(
     jobs: int,
     timeout: float,
     progress: Callable[[LearnerResult], None],
+    asked: listing.Asked | None = None,
 ) -> ClassGrade:
     notes = restart_recorders(lab, roster)
-    results = grading.grade_all(lab, learners, jobs, timeout, progress)
+    results = grading.grade_all(lab, learners, jobs, timeout, progress, asked)
     steps = [{"id": s.id, "title": s.title.get(lang), "max_points": s.points} for s in lab.steps]
     book = Gradebook(roster.name, lab.id, steps, results, lang, gradebook.now())
     if old is not None:

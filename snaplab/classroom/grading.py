@@ -20,7 +20,7 @@ import pytest
 import requests
 from pylxd.exceptions import LXDAPIException
 
-from snaplab.classroom import evidence
+from snaplab.classroom import evidence, listing
 from snaplab.classroom.gradebook import FAILED, UNREACHABLE, LearnerResult
 from snaplab.classroom.roster import Learner
 from snaplab.errors import ExitCode, SnaplabError
@@ -68,12 +68,14 @@ def grade_all(
     jobs: int,
     timeout: float,
     progress: Callable[[LearnerResult], None] = lambda r: None,
+    asked: listing.Asked | None = None,
 ) -> list[LearnerResult]:
     """One pass; results in roster order, in both languages (a dashboard shows each reader
     their own). `progress` is called on this thread as each one is made. `timeout`: seconds
-    each request to a daemon may take; `jobs`: requests at once."""
+    each request to a daemon may take; `jobs`: requests at once; `asked`: these learners'
+    daemons, if already asked (`listing.ask`)."""
     began = time.monotonic()
-    reading = evidence.start(lab, learners, timeout, max(1, jobs))
+    reading = evidence.start(lab, learners, timeout, max(1, jobs), asked)
     outcomes = run_class(lab, learners, reading)  # each learner's checks as their read ends
     found = {learner.id: outcome(reading[learner.id]) for learner in learners}
     share = (time.monotonic() - began) / max(1, len(learners))  # the pass's time, shared

@@ -17,6 +17,7 @@ import re
 import threading
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,8 +45,9 @@ class Entry:
     note: str = ""
     name: str = ""  # the resource an event is about when not the lab instance (record.others)
 
-    @property
+    @cached_property
     def when(self) -> datetime:
+        """Parsed once: a grade sorts and filters a journal by it hundreds of times."""
         return parse_time(self.t)
 
     def to_json(self) -> str:

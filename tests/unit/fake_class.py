@@ -16,7 +16,7 @@ from typing import Any
 from pylxd.exceptions import LXDAPIException, NotFound
 
 from snaplab.backends import get_backend
-from snaplab.classroom import evidence
+from snaplab.classroom import evidence, listing
 from snaplab.classroom.roster import Learner
 from snaplab.lab.entries import MARK
 from snaplab.lab.journal import Entry
@@ -136,8 +136,8 @@ def wire(monkeypatch: Any, daemons: dict[str, Daemon | BaseException]) -> None:
             get=lambda params, **kw: conn.daemon.get(path, project, params)  # noqa: ARG005
         )
 
-    monkeypatch.setattr(evidence, "connect", connect)
-    monkeypatch.setattr(evidence, "node", node)
+    monkeypatch.setattr(listing, "connect", connect)
+    monkeypatch.setattr(listing, "node", node)
     # the file look's HEAD, answered as the fake answers a GET of that file
     monkeypatch.setattr(
         evidence.api,
