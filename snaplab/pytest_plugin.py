@@ -50,17 +50,51 @@ from snaplab.lab.graded import seed as seed  # `check` seeds the run (snaplab/la
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("snaplab", "snaplab lab checks")
-    group.addoption("--lab-backend", help="lxd or incus (default: the session `start` began)")
-    group.addoption("--lab-instance", help="the lab container (default: the session's)")
-    group.addoption("--lab-project", help="the project of the lab container")
-    group.addoption("--lab-remote", help="a stored HTTPS remote, as added by `snaplab remote add`")
-    group.addoption("--lab-lang", help="ko or en: the language of the lab's messages")
+    """`pytest --help` in the reader's language (SNAPLAB_LANG or the locale): help is
+    written before any option, --lab-lang included, is read."""
+    from snaplab.i18n import both, detect
+
+    lang = detect()
+
+    def say(en: str, ko: str) -> str:
+        return both(en, ko).get(lang)
+
+    group = parser.getgroup("snaplab", say("snaplab lab checks", "snaplab 실습 채점"))
+    group.addoption(
+        "--lab-backend",
+        help=say(
+            "lxd or incus (default: the session `start` began)",
+            "lxd 또는 incus (기본값: `start`로 시작한 세션의 것)",
+        ),
+    )
+    group.addoption(
+        "--lab-instance",
+        help=say("the lab container (default: the session's)", "실습 컨테이너 (기본값: 세션의 것)"),
+    )
+    group.addoption(
+        "--lab-project",
+        help=say("the project of the lab container", "실습 컨테이너의 프로젝트"),
+    )
+    group.addoption(
+        "--lab-remote",
+        help=say(
+            "a stored HTTPS remote, as added by `snaplab remote add`",
+            "`snaplab remote add`로 저장한 HTTPS 원격",
+        ),
+    )
+    group.addoption(
+        "--lab-lang",
+        help=say("ko or en: the language of the lab's messages", "ko 또는 en: 실습 메시지의 언어"),
+    )
     group.addoption(
         "--lab-roster",
         metavar="ROSTER",
-        help="grade every learner of this class roster (CSV or YAML, as `snaplab class` reads "
-        "it): each lab check runs once per learner, its test id naming them",
+        help=say(
+            "grade every learner of this class roster (CSV or YAML, as `snaplab class` reads "
+            "it): each lab check runs once per learner, its test id naming them",
+            "이 수업 명단(`snaplab class`가 읽는 CSV 또는 YAML)의 학습자를 모두 채점합니다: "
+            "각 실습 점검이 학습자마다 한 번씩 돌고, 테스트 id에 학습자가 나옵니다",
+        ),
     )
 
 
