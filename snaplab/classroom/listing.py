@@ -70,11 +70,18 @@ def listing(conn: Connection, projects: set[str], timeout: float) -> Instances:
     the daemon's same records. A daemon that refuses `all-projects` for the instances (a
     certificate restricted to some projects; LXD 5.0.2 holding more than 255 instances says
     "too many parameters") is asked for each learner project's; one that refuses it for the
-    volumes too, for each project's instances with their snapshots (recursion=2)."""
-    try:
-        found = get(conn, "/1.0/instances", None, timeout, recursion=1, **ALL)
-    except LXDAPIException:
+    volumes too, for each project's instances with their snapshots (recursion=2).
+
+    A few learners (the dashboard's grade of whoever just acted) are asked for by project:
+    the daemon renders every instance it lists, and their few, not the class's 200, keep
+    a score within a second of the command that changed it."""
+    if len(projects) <= FEW:
         found = each_project(conn, projects, timeout, recursion=1)
+    else:
+        try:
+            found = get(conn, "/1.0/instances", None, timeout, recursion=1, **ALL)
+        except LXDAPIException:
+            found = each_project(conn, projects, timeout, recursion=1)
     try:
         taken = snapshot_volumes(conn, timeout)
     except LXDAPIException:
@@ -108,3 +115,6 @@ def snapshot_volumes(conn: Connection, timeout: float) -> dict[tuple[str, str], 
 
 
 ALL = {"all-projects": "true"}
+# Projects asked for one by one rather than the daemon's whole list: about 6 ms each on
+# LXD 5.0.2 against 5 ms for each instance the whole list renders (1 s for a class of 200)
+FEW = 4

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from snaplab.classroom import evidence
+from snaplab.classroom import evidence, listing
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.lab.entries import MARK, MARKED
 from snaplab.lab.graded import Graded
@@ -15,6 +15,8 @@ from tests.unit.fake_class import FILE, LAB, Daemon, at, learner, started, wire
 @pytest.fixture(autouse=True)
 def state(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    # the two or three learners here stand for a class: read as a class is, in one listing
+    monkeypatch.setattr(listing, "FEW", 0)
 
 
 def one_started(monkeypatch) -> tuple:
@@ -71,6 +73,21 @@ def test_one_request_per_daemon_reads_every_learners_instance(monkeypatch):
     assert sorted(looks) == [
         ("/1.0/instances/ubuntu-test/files", p, {"path": FILE}) for p in ("h1t-kim", "h1t-lee")
     ]
+
+
+def test_a_few_learners_are_asked_for_by_their_projects_not_the_whole_list(monkeypatch):
+    """The dashboard grades whoever just acted: their projects, not the daemon's 200."""
+    monkeypatch.setattr(listing, "FEW", 2)
+    found = kim_and_lee(monkeypatch, Daemon())
+    lxd = found.pop("daemon")
+    asked = listings(lxd)
+    assert sorted(asked[:2]) == [
+        ("/1.0/instances", "h1t-kim", {"recursion": 1}),
+        ("/1.0/instances", "h1t-lee", {"recursion": 1}),
+    ]
+    assert ("/1.0/instances", None, {"recursion": 1, "all-projects": "true"}) not in asked
+    assert found["kim"].evidence.history.live.snapshots.keys() == {"snap"}
+    assert found["lee"].evidence.history.live.snapshots == {}
 
 
 def test_what_was_seen_goes_into_each_learners_own_journal(monkeypatch):

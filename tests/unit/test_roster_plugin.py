@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from snaplab.classroom import listing
 from tests.unit.fake_class import LAB, Daemon, learner, started, wire
 
 STEPS = [s.id for s in LAB.steps]
@@ -35,6 +36,7 @@ def run(*args: str) -> tuple[int, Reports]:
 @pytest.fixture
 def roster(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setattr(listing, "FEW", 0)  # kim and lee stand for a class: one listing
     path = tmp_path / "h1t.csv"
     path.write_text("id,name,target,project\nkim,Kim,local,h1t-kim\nlee,Lee,local,h1t-lee\n")
     return path
