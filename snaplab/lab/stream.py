@@ -20,7 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from snaplab.lab.entries import Tasks, concerns, entry_for, request_entry
+from snaplab.lab import entries
+from snaplab.lab.entries import Heard, Tasks, concerns, request_entry
 from snaplab.lab.journal import Entry, Session, now
 from snaplab.lab.model import Record
 from snaplab.lab.recorder import serves
@@ -32,21 +33,21 @@ def _quiet(session: Session, entry: Entry) -> None:
     pass
 
 
-RESET = {"type": "snaplab-reconnected"}  # a new stream: each session's Tasks start afresh
-
-
 class Fanout:
     """One queue and one thread per session, kept while the recorder lives.
 
-    A probe takes tens of milliseconds, so probes happen in order behind the queues,
-    and one learner's slow probe (the files API waits while a container is being
-    deleted) holds up no one else's events. An event goes only to the sessions of
-    the project it concerns (`entries.concerns`): a class has dozens of sessions,
-    and waking every thread for every event kept the stream's reader from the
-    processor until the daemon dropped it. The threads outlive a stream, so a
-    reconnect is at once, not after every queue has drained.
-    `notify` hears of each entry once it is written (`watch` listens on the socket), and
-    `heard` of an entry about to be probed, before it is written (a class's live page).
+    The reader hands each event only to the sessions of the project it concerns
+    (`entries.concerns`): a class has dozens of sessions, and waking every one for every
+    event kept the stream's reader from the processor until the daemon dropped it. For
+    those, it makes the entry as the event tells it (`entries.heard`: no request, so the
+    reader stays quick) and tells `heard` at once (an `lxc info` too, which needs no probe
+    but is written behind those before it), then queues it. A probe takes tens of
+    milliseconds, seconds under load, so probes happen in order behind the queues, one
+    thread per session: one learner's slow probe (the files API waits while a container
+    is being deleted) holds up no one else's entries, and their next command is heard
+    while it runs. `notify` hears of each entry once it is written (`watch` listens on the
+    socket). The threads outlive a stream, so a reconnect is at once, not after every
+    queue has drained.
     """
 
     def __init__(
@@ -56,12 +57,17 @@ class Fanout:
         notify: Notify = _quiet,
         heard: Notify = _quiet,
     ) -> None:
-        self.boxes: list[queue.Queue[dict[str, Any] | None]] = [queue.Queue() for _ in sessions]
-        self.by_project: dict[str, list[queue.Queue[dict[str, Any] | None]]] = {}
-        for session, box in zip(sessions, self.boxes, strict=True):
-            self.by_project.setdefault(session.project, []).append(box)
+        self.record = record
+        self.heard = heard
+        self.me = os.getpid()
+        self.sessions = sessions
+        self.boxes: list[queue.Queue[Heard | None]] = [queue.Queue() for _ in sessions]
+        self.tasks = [Tasks(record, s) for s in sessions]  # the reader's alone
+        self.by_project: dict[str, list[int]] = {}
+        for i, session in enumerate(sessions):
+            self.by_project.setdefault(session.project, []).append(i)
         self.workers = [
-            threading.Thread(target=_work, args=(s, box, record, notify, heard), daemon=True)
+            threading.Thread(target=_work, args=(s, box, record, notify), daemon=True)
             for s, box in zip(sessions, self.boxes, strict=True)
         ]
         for w in self.workers:
@@ -69,12 +75,23 @@ class Fanout:
 
     def put(self, event: dict[str, Any]) -> None:
         project = concerns(event)
-        for box in self.boxes if project is None else self.by_project.get(project, ()):
-            box.put(event)
+        every = range(len(self.sessions))
+        for i in every if project is None else self.by_project.get(project, ()):
+            session = self.sessions[i]
+            try:
+                found = entries.heard(event, session, self.record, self.tasks[i])
+            except Exception as e:  # noqa: BLE001 - one bad event must not stop the recording
+                print(f"{now()} recorder: {e}", file=sys.stderr, flush=True)
+                continue
+            if found is None:
+                continue
+            if serves(session, self.me):  # shown now; written in order, once probed
+                self.heard(session, found.entry)
+            self.boxes[i].put(found)
 
     def reconnected(self) -> None:
-        for box in self.boxes:
-            box.put(RESET)
+        """A new stream: each session's Tasks start afresh, so an end missed holds none open."""
+        self.tasks = [Tasks(self.record, s) for s in self.sessions]
 
     def close(self) -> None:
         for box in self.boxes:
@@ -83,35 +100,20 @@ class Fanout:
             w.join()
 
 
-def _work(
-    session: Session,
-    box: queue.Queue[dict[str, Any] | None],
-    record: Record,
-    notify: Notify,
-    heard: Notify,
-) -> None:
+def _work(session: Session, box: queue.Queue[Heard | None], record: Record, notify: Notify) -> None:
     from snaplab.transports import Target, connect
 
     me = os.getpid()
-
-    def early(entry: Entry) -> None:
-        if serves(session, me):
-            heard(session, entry)
-
     own: Any = None  # a client per thread: pylxd's session is not shared safely
-    tasks = Tasks(record, session)
-    while (event := box.get()) is not None:
-        if event is RESET:  # afresh at each reconnect: no end missed holds one open
-            tasks = Tasks(record, session)
-            continue
+    while (found := box.get()) is not None:
         try:
             # a client only to probe: a request log's line needs none, and a class recorder's
             # 200 sessions all connecting at the class's first grade (its marks) held it 4 s
-            if own is None and event.get("type") != "logging":
+            if own is None and found.probe:
                 own = connect(Target(session.backend, session.url, session.project)).client
-            entry = entry_for(event, session, own, record, tasks, early)
+            entry = found.probed(own, record)
             # a session handed to another recorder (or finished) is not ours to write
-            if entry and serves(session, me):
+            if serves(session, me):
                 session.append(entry)
                 notify(session, entry)
         except Exception as e:  # noqa: BLE001 - one bad event must not stop the recording

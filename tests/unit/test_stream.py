@@ -57,10 +57,10 @@ def test_a_request_without_a_project_is_the_default_projects():
 def test_fanout_wakes_only_the_sessions_an_event_concerns_and_resets_their_tasks(monkeypatch):
     seen: list[tuple[str, str, object]] = []  # the Tasks kept: ids could be reused
 
-    def found(event, session, client, record, tasks, early):
+    def found(event, session, record, tasks):
         seen.append((session.project, event["type"], tasks))
 
-    monkeypatch.setattr(stream, "entry_for", found)
+    monkeypatch.setattr(stream.entries, "heard", found)
     monkeypatch.setattr("snaplab.transports.connect", lambda target: SimpleNamespace(client=None))
     fanout = stream.Fanout([MINE, THEIRS], RECORD)
     fanout.put(EVENTS["lifecycle"])
@@ -88,6 +88,38 @@ def test_an_entry_is_told_early_before_its_probe_waits_on_the_daemon(monkeypatch
     entry = entry_for(EVENTS["lifecycle"], MINE, None, RECORD, early=early)
     assert told == ["early instance-snapshot-created", "probe"]
     assert entry is not None and entry.status == "Running"  # written as probed
+
+
+def test_a_learners_next_command_is_heard_while_their_last_probe_waits(tmp_path, monkeypatch):
+    """Heard as each event arrives, on the reader: not behind the session's probes, which
+    wait on the daemon (under a class's load, seconds). Written in order, as probed."""
+    import threading
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    monkeypatch.setattr(stream, "serves", lambda session, pid: True)
+    monkeypatch.setattr("snaplab.transports.connect", lambda target: SimpleNamespace(client=None))
+    daemon_answers = threading.Event()
+
+    def look(client, instance, record, action=""):
+        assert daemon_answers.wait(10)
+        return {"status": "Running"}
+
+    monkeypatch.setattr("snaplab.lab.entries.look", look)
+    heard: list[str] = []
+    fanout = stream.Fanout([MINE], RECORD, heard=lambda session, e: heard.append(e.action))
+    fanout.put(EVENTS["lifecycle"])
+    fanout.put(EVENTS["request"])  # `lxc info`: no probe of its own, but written behind one
+    fanout.put(in_project(lifecycle("instance-snapshot-created", "snap1", 2), MINE.project))
+    info = "info-requested"
+    assert heard == ["instance-snapshot-created", info, "instance-snapshot-created"]
+    daemon_answers.set()  # all three heard while the first probe still waits
+    fanout.close()
+    written = [(e.action, e.status) for e in MINE.entries() if e.kind == "event"]
+    assert written == [
+        ("instance-snapshot-created", "Running"),
+        (info, ""),
+        ("instance-snapshot-created", "Running"),
+    ]
 
 
 def test_a_subscriber_gathers_heard_events_apart_from_written_ones():
