@@ -12,6 +12,9 @@ learner types the chapter's commands at once, each the moment the previous one r
     (`graded_since`: the recorder has probed and written it, and the grade ran)
   - the server's CPU (utime + stime of its process, all threads, over wall time): at rest,
     with the class set up and graded and nobody typing, and during the storm
+  - a quiet class, before the storm: CALM learners take the chapter's first step one after
+    another, each alone; from the daemon's event to the row showing it, and to the row
+    graded with it (the score an instructor sees change in a class that is not all typing)
   - settle: from the storm's last command until no learner's grade is still to come
 
 Measured, never asserted: the bench reports the figures against the issue's targets.
@@ -35,6 +38,8 @@ LEARNERS = int(os.environ.get("DASHBOARD_N", "200"))
 REST_S = 10.0  # seconds of the server at rest
 QUIET_S = 10.0  # no message for this long after the storm: the page has settled
 SETTLE_MAX_S = float(os.environ.get("DASHBOARD_SETTLE_MAX", "600"))
+CALM = 5  # learners who take the first step alone, before the storm (which they then skip)
+CALM_WAIT_S = 30.0  # the longest one of them waits for their graded row
 COMMAND_TIMEOUT_S = 60.0  # a learner's command the daemon never answers (seen: exec, at 50)
 LATENCY_TARGET_S = 1.0  # the issue: p95 under 1 s
 REST_CPU_TARGET = 1.0  # percent
@@ -90,6 +95,26 @@ class Listener:
         return got
 
 
+def alone(listen: Listener, argv: list[str], daemon_time: Any) -> tuple[float | None, float | None]:
+    """One learner's command in a quiet class: seconds from the daemon's event to the row
+    that shows it, and to the row graded with it (None: not within CALM_WAIT_S)."""
+    subprocess.run(argv, capture_output=True, text=True, cwd="/tmp", timeout=COMMAND_TIMEOUT_S)
+    shown = graded = None
+    deadline = time.monotonic() + CALM_WAIT_S
+    while graded is None and time.monotonic() < deadline:
+        try:
+            arrived, event, data = listen.messages.get(timeout=1)
+        except queue.Empty:
+            continue
+        if event != "rows":
+            continue
+        if shown is None and data.get("event_t"):
+            shown = arrived - daemon_time(data["event_t"][0])
+        if data.get("graded_since"):
+            graded = arrived - daemon_time(data["graded_since"][0])
+    return shown, graded
+
+
 def measure(
     b: Any,
     backend: str,
@@ -137,12 +162,23 @@ def measure(
         rest = 100 * (cpu_seconds(serve.pid) - c0) / (time.monotonic() - t0)
         listen.drain(0.01, 1)
 
+        def argv_of(command: str, i: int) -> list[str]:
+            argv = command.format(i="ubuntu-test", s="ubuntu-test-1").split()
+            argv[1:1] = ["--project", f"{name}-l{i:03d}"]
+            return argv
+
+        say(f"{backend}: dashboard — a quiet class: {CALM} learners take the first step alone")
+        quiet = [
+            alone(listen, argv_of(chapter[0][0], i), daemon_time)
+            for i in range(1, min(CALM, n) + 1)
+        ]
+        listen.drain(1.0, 10)
+
         def learner(i: int) -> list[str]:
             project = f"{name}-l{i:03d}"
             failed = []
-            for command, stdin in chapter:
-                argv = command.format(i="ubuntu-test", s="ubuntu-test-1").split()
-                argv[1:1] = ["--project", project]
+            for command, stdin in chapter[1:] if i <= CALM else chapter:  # theirs was taken
+                argv = argv_of(command, i)
                 try:
                     done = subprocess.run(
                         argv, input=stdin, capture_output=True, text=True, cwd="/tmp",
@@ -215,6 +251,10 @@ def measure(
         ],
         "server_p50_p95": [round(percentile(server, 50), 3), round(percentile(server, 95), 3)],
         "graded_p50_p95": [round(percentile(graded, 50), 3), round(percentile(graded, 95), 3)],
+        "quiet": {
+            "shown": [None if s is None else round(s, 3) for s, _ in quiet],
+            "graded": [None if g is None else round(g, 3) for _, g in quiet],
+        },
         "cpu_rest_percent": round(rest, 2),
         "cpu_storm_percent": round(storm_cpu, 1),
         "settle_seconds": round(settled, 1),
@@ -277,6 +317,12 @@ def render(results: dict[str, Any], fmt: Any, table: Any) -> list[str]:
             g = r["graded_p50_p95"]
             out.append(
                 f"   {be}: daemon event → the row graded with it: p50 {g[0]} s, p95 {g[1]} s"
+            )
+        if "quiet" in r:
+            q = r["quiet"]
+            out.append(
+                f"   {be}: a quiet class, {len(q['shown'])} learners' first step each alone: "
+                f"event → row {q['shown']} s; → graded row {q['graded']} s"
             )
         if "final_scores" in r:
             out.append(f"   {be}: final scores on the page: {r['final_scores']}")
