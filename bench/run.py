@@ -20,8 +20,9 @@ so that drift on a shared host hits both alike.
      500 MiB) on dir and on a loop-backed btrfs pool, through `snaplab doctor --size`
      (bench/storage.py); --publish writes the figures and charts to guides/captured/
   7. dashboard: `snaplab class serve` while a class of $DASHBOARD_N (200) types the chapter
-     at once: event → SSE latency p50/p95, the server's CPU at rest and in the storm
-     (bench/dashboard.py; on the first backend only)
+     at once: event → SSE latency p50/p95, the server's CPU at rest and in the storm, and
+     first a quiet class, five learners each acting alone (bench/dashboard.py; on the first
+     backend only)
 
 Everything it creates is named bench-<run id>-… and removed at the end (Ctrl-C too);
 the lab state lives in a temporary XDG_STATE_HOME. Usage:
