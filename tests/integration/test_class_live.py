@@ -142,6 +142,7 @@ def test_a_learners_snapshot_changes_their_row_without_a_reload(live, browser): 
     assert cell(driver, FAR, "score") == "—"  # never a zero
     funnel = driver.find_elements("css selector", "#funnel div")
     assert funnel[0].text == "1"
+    assert fits(driver)
     SHOTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(SHOTS / f"class-live-{live.backend}.png"))
 
@@ -161,7 +162,14 @@ def test_the_korean_page_is_korean(live, browser):  # noqa: F811
     assert "이름" in head and "점수" in head and "마지막 활동" in head
     assert "컨테이너의 스냅샷 만들기" in cell(driver, "lee", "step")
     wait(driver, lambda d: "연결 불가" in cell(d, FAR, "status"), WAIT)
+    assert fits(driver)
     driver.save_screenshot(str(SHOTS / f"class-live-{live.backend}-ko.png"))
+
+
+def fits(driver) -> bool:
+    """No sideways scrolling: the page is for a projector, and a long reason is cut (whole
+    in its title), never pushing the status out of the window."""
+    return driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def _text(driver, css: str) -> str:
