@@ -135,6 +135,9 @@ def with_binaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str)
     for name in (b.cli, "daemon"):
         (bindir / name).write_text("#!/bin/sh\n")
         (bindir / name).chmod(0o755)
+    # testinfra asks `uname -s` which system this is before its first file look: a test that
+    # came first, on the real PATH, had it cached, so this one failed when run alone
+    (bindir / "uname").symlink_to(shutil.which("uname") or "/usr/bin/uname")
     monkeypatch.setenv("PATH", str(bindir))
     return replace(b, daemon=(str(bindir / "daemon"), *b.daemon[1:]))
 
