@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from snaplab.classroom import listing
 from tests.unit.fake_class import LAB, Daemon, learner, started, wire
 
 STEPS = [s.id for s in LAB.steps]
@@ -18,6 +17,7 @@ class Reports:
     def __init__(self) -> None:
         self.ids: list[str] = []
         self.outcomes: dict[str, str] = {}
+        self.said: dict[str, object] = {}  # each failed or skipped test's longrepr
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.ids = [item.nodeid.split("::")[-1] for item in session.items]
@@ -25,6 +25,7 @@ class Reports:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call" or report.outcome != "passed":
             self.outcomes.setdefault(report.nodeid.split("::")[-1], report.outcome)
+            self.said.setdefault(report.nodeid.split("::")[-1], report.longrepr)
 
 
 def run(*args: str) -> tuple[int, Reports]:
@@ -36,7 +37,6 @@ def run(*args: str) -> tuple[int, Reports]:
 @pytest.fixture
 def roster(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.setattr(listing, "FEW", 0)  # kim and lee stand for a class: one listing
     path = tmp_path / "h1t.csv"
     path.write_text("id,name,target,project\nkim,Kim,local,h1t-kim\nlee,Lee,local,h1t-lee\n")
     return path
@@ -71,7 +71,27 @@ def test_each_learner_is_graded_on_their_own_evidence(roster, monkeypatch):
     assert reports.outcomes["test_snapshot_taken[lee]"] == "failed"
     assert reports.outcomes["test_snapshot_listed[kim]"] == "failed"  # no `info` yet
     assert reports.outcomes["test_snapshot_listed[lee]"] == "skipped"  # its step 1 is not done
-    assert len([a for a in lxd.asked if a[0] == "/1.0/instances"]) == 1  # one read for all
+    listed = sorted(p for path, p, _ in lxd.asked if path == "/1.0/instances")
+    assert listed == ["h1t-kim", "h1t-lee"]  # each learner's project, once
+
+
+def test_a_failed_step_says_the_labs_words_and_a_later_one_is_skipped_at_its_check(
+    roster, monkeypatch
+):
+    """Neither report carries pytest's traceback: the lab's words, and the check's line."""
+    lxd = Daemon()
+    kim, lee = learner("kim"), learner("lee")
+    for who in (kim, lee):
+        lxd.holds(who)
+        started(who)
+    wire(monkeypatch, {"lxd": lxd})
+    _, reports = run("--lab-roster", str(roster))
+    said = str(reports.said["test_snapshot_taken[lee]"])
+    assert said.startswith("no snapshot of ubuntu-test was taken since the lab started\n")
+    assert "hint: " in said and "assert" not in said and "Traceback" not in said
+    path, line, why = reports.said["test_snapshot_listed[lee]"]  # type: ignore[misc]
+    assert path.endswith("checks/test_snapshots.py") and line > 0
+    assert why == "Skipped: snapshot-listed: an earlier step is not done"
 
 
 def test_a_bad_roster_is_one_usage_line(tmp_path):
