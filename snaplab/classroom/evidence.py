@@ -2,8 +2,8 @@
 
 `check` asks its daemon about one container (snaplab/lab/runner.py `gather`): a class of
 200 asked that way is 200 connections and several requests and an exec each. Here each
-daemon is asked for every project's instances and their snapshots at once (listing.py), and
-each learner's `Live` is cut from that answer. What only the container can tell (the lab's
+daemon is asked once for its snapshots and once for each learner project's instances, on
+one connection (listing.py), and each learner's `Live` is cut from those answers. What only the container can tell (the lab's
 `record.files`) is read through the files API, a few at a time: no exec, so no event in
 anyone's journal, and it works on a stopped container too. Every request carries its own
 time limit: no signal, so this runs on any thread.
@@ -56,7 +56,7 @@ class Daemon:
     """One daemon's answer: its instances by (project, name), and the lab's other daemons."""
 
     conn: Connection
-    instances: dict[tuple[str, str], dict[str, Any]]
+    instances: listing.Listed
     others: dict[str, Any] = field(default_factory=dict)
 
 
@@ -134,7 +134,7 @@ def looked_at(lab: Lab, learner: Learner, daemon: Daemon, timeout: float) -> Loo
     session = learner.session(lab.id)
     if not any(e.kind == "start" for e in session.entries()):
         raise not_started(lab)
-    inst = daemon.instances.get((learner.project, learner.instance))
+    inst = daemon.instances.get(learner.project, learner.instance)
     if inst is None:
         raise gone(lab, session)
     recorded = recorder.alive(session)

@@ -1,7 +1,7 @@
-"""A class without a daemon: learners' journals on disk and a fake daemon's one answer.
+"""A class without a daemon: learners' journals on disk and a fake daemon's answers.
 
 Pure logic for class grading's tests: the daemon is a list of instances (as `GET
-/1.0/instances?recursion=2&all-projects=true` gives them) and the files in each; every
+/1.0/instances?recursion=2` gives a project's) and the files in each; every
 request it is sent is kept, so a test can count them.
 """
 
@@ -59,7 +59,6 @@ class Daemon:
     instances: list[dict[str, Any]] = field(default_factory=list)
     files: set[tuple[str, str, str]] = field(default_factory=set)  # (project, instance, path)
     all_projects: bool = True  # False: refuses `all-projects`, as a restricted certificate may
-    too_many: bool = False  # refuses all-projects for instances, as LXD 5.0.2 above 255
     asked: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)
     # the recorder hearing a request's mark (project, word): as the request log tells it
     heard: Callable[[str | None, str], None] | None = None
@@ -89,9 +88,9 @@ class Daemon:
         if every and not self.all_projects:
             raise LXDAPIException(response(403, "not authorized"))
         if path == "/1.0/instances":
-            if every and self.too_many:
-                raise LXDAPIException(response(500, "too many parameters (273) max = 255"))
             found = [i for i in self.instances if every or i["project"] == project]
+            if not found and not every:  # a project holds at least its learner's container
+                raise NotFound(response(404, "Project not found"))
             if params["recursion"] == 1:  # no snapshots at recursion=1
                 found = [{k: v for k, v in i.items() if k != "snapshots"} for i in found]
             return answer(found)

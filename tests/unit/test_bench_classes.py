@@ -46,6 +46,7 @@ def test_render_names_every_size_and_the_growth():
         "setup_cpu": {"daemon": 1.0, "snaplab": 0.5},
         "grade": {"median": 1.0, "min": 0.9, "max": 1.1},
         "grade_cold": 4.5,
+        "plain_pytest": {"median": 1.5, "min": 1.4, "max": 1.6},
         "teardown": 3.0,
         "per_learner": {"setup": 0.2, "setup_cpu": 0.15, "grade": 0.1, "teardown": 0.3},
     }
@@ -61,6 +62,34 @@ def test_render_names_every_size_and_the_growth():
         return "\n".join(" ".join(r) for r in rows)
 
     out = "\n".join(classes.render(results, lambda s: f"{s['median']:.3f}", table, lambda r: []))
-    assert "lxd 10 2.00 0.200 1.0+0.5 0.150 4.50 1.000 0.100 3.00 0.300" in out
+    assert "lxd 10 2.00 0.200 1.0+0.5 0.150 4.50 1.000 0.100 1.500 3.00 0.300" in out
     assert "lxd 50 " in out
     assert "growth per learner: setup 1.0×" in out
+
+
+def junit(tmp_path: Path, cases: dict[str, list[str]]) -> str:
+    """A JUnit file of each learner's checks, one outcome each: pass, failure or skipped."""
+    body = "".join(
+        f'<testcase name="test_{n}[{who}]">' + ("" if o == "pass" else f"<{o}/>") + "</testcase>"
+        for who, outcomes in cases.items()
+        for n, o in enumerate(outcomes)
+    )
+    path = tmp_path / "plain.xml"
+    path.write_text(f"<testsuites><testsuite>{body}</testsuite></testsuites>")
+    return str(path)
+
+
+def test_plain_pytest_grading_as_set_up_passes(tmp_path):
+    done, idle = ["pass"] * 3, ["failure", "skipped", "skipped"]
+    classes.junit_as_set_up(junit(tmp_path, {"l001": done, "l002": idle}), 1, 2, Broken)
+
+
+@pytest.mark.parametrize(
+    "idle",
+    [["pass"] * 3, ["failure", "failure", "skipped"], ["skipped"] * 3, ["error", "skipped"], []],
+    ids=["passed", "two-failed", "none-failed", "an-error", "missing"],
+)
+def test_plain_pytest_not_grading_as_set_up_is_broken(tmp_path, idle):
+    cases = {"l001": ["pass"] * 3, "l002": idle} if idle else {"l001": ["pass"] * 3}
+    with pytest.raises(Broken):
+        classes.junit_as_set_up(junit(tmp_path, cases), 1, 2, Broken)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from snaplab.classroom import evidence, listing
+from snaplab.classroom import evidence
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.lab.entries import MARK, MARKED
 from snaplab.lab.graded import Graded
@@ -15,8 +15,6 @@ from tests.unit.fake_class import FILE, LAB, Daemon, at, learner, started, wire
 @pytest.fixture(autouse=True)
 def state(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
-    # the two or three learners here stand for a class: read as a class is, in one listing
-    monkeypatch.setattr(listing, "FEW", 0)
 
 
 def one_started(monkeypatch) -> tuple:
@@ -44,7 +42,7 @@ def listings(daemon: Daemon) -> list:
     return [a for a in daemon.asked if not a[0].endswith("/files")]
 
 
-def test_one_request_per_daemon_reads_every_learners_instance(monkeypatch):
+def test_each_daemon_is_asked_once_for_the_snapshots_and_once_for_each_learner(monkeypatch):
     lxd, incus = Daemon(), Daemon()
     kim, lee, park = learner("kim"), learner("lee"), learner("park", "incus")
     lxd.holds(kim, ("snap",), file=True)
@@ -56,13 +54,16 @@ def test_one_request_per_daemon_reads_every_learners_instance(monkeypatch):
 
     found = evidence.read(LAB, [kim, lee, park], timeout=5)
 
-    every = {"recursion": 1, "all-projects": "true"}
-    for daemon in (lxd, incus):  # the instances in one request, their snapshots in one a pool
-        assert listings(daemon) == [
-            ("/1.0/instances", None, every),
-            ("/1.0/storage-pools", None, {}),
-            ("/1.0/storage-pools/default/volumes", None, every),
-        ]
+    snapshots = [
+        ("/1.0/storage-pools", None, {}),
+        ("/1.0/storage-pools/default/volumes", None, {"recursion": 1, "all-projects": "true"}),
+    ]
+    # the snapshots first, in one request a pool; then each learner's project, at recursion=1
+    assert listings(lxd)[:2] == snapshots and listings(incus)[:2] == snapshots
+    assert sorted(listings(lxd)[2:]) == [
+        ("/1.0/instances", p, {"recursion": 1}) for p in ("h1t-kim", "h1t-lee")
+    ]
+    assert listings(incus)[2:] == [("/1.0/instances", "h1t-park", {"recursion": 1})]
     live = {i: g.evidence.history.live for i, g in found.items() if isinstance(g, Graded)}
     assert set(live) == {"kim", "lee", "park"}
     assert live["kim"].snapshots == {"snap": ""}
@@ -75,19 +76,30 @@ def test_one_request_per_daemon_reads_every_learners_instance(monkeypatch):
     ]
 
 
-def test_a_few_learners_are_asked_for_by_their_projects_not_the_whole_list(monkeypatch):
-    """The dashboard grades whoever just acted: their projects, not the daemon's 200."""
-    monkeypatch.setattr(listing, "FEW", 2)
-    found = kim_and_lee(monkeypatch, Daemon())
-    lxd = found.pop("daemon")
-    asked = listings(lxd)
-    assert sorted(asked[:2]) == [
-        ("/1.0/instances", "h1t-kim", {"recursion": 1}),
-        ("/1.0/instances", "h1t-lee", {"recursion": 1}),
-    ]
-    assert ("/1.0/instances", None, {"recursion": 1, "all-projects": "true"}) not in asked
-    assert found["kim"].evidence.history.live.snapshots.keys() == {"snap"}
-    assert found["lee"].evidence.history.live.snapshots == {}
+def test_a_learner_is_read_while_the_daemon_still_lists_the_others(monkeypatch):
+    """A class's first learner is graded before the daemon has listed the 200th."""
+    import threading
+
+    lxd = Daemon()
+    kim, lee = learner("kim"), learner("lee")
+    for who in (kim, lee):
+        lxd.holds(who)
+        started(who)
+    held = threading.Event()
+    get = lxd.get
+
+    def slow_lee(path, project, params):
+        if path == "/1.0/instances" and project == "h1t-lee":
+            assert held.wait(10)
+        return get(path, project, params)
+
+    monkeypatch.setattr(lxd, "get", slow_lee)
+    wire(monkeypatch, {"lxd": lxd})
+    reading = evidence.start(LAB, [kim, lee], timeout=5)
+    assert isinstance(reading["kim"].result(timeout=10), Graded)
+    assert not reading["lee"].done()
+    held.set()
+    assert isinstance(reading["lee"].result(timeout=10), Graded)
 
 
 def test_what_was_seen_goes_into_each_learners_own_journal(monkeypatch):
@@ -118,24 +130,16 @@ def kim_and_lee(monkeypatch, lxd: Daemon) -> dict:
     return {**evidence.read(LAB, [kim, lee], timeout=5), "daemon": lxd}
 
 
-def test_a_daemon_refusing_all_projects_is_asked_once_per_project(monkeypatch):
+def test_a_daemon_refusing_all_projects_gives_each_projects_snapshots_with_it(monkeypatch):
     found = kim_and_lee(monkeypatch, Daemon(all_projects=False))
     lxd = found.pop("daemon")
     asked = listings(lxd)
-    assert asked[0] == ("/1.0/instances", None, {"recursion": 1, "all-projects": "true"})
-    assert sorted(asked[-2:]) == [
+    volumes = ("/1.0/storage-pools/default/volumes", None, {"recursion": 1, "all-projects": "true"})
+    assert asked[1] == volumes  # refused
+    assert sorted(asked[2:]) == [
         ("/1.0/instances", "h1t-kim", {"recursion": 2}),
         ("/1.0/instances", "h1t-lee", {"recursion": 2}),
     ]
-    assert found["kim"].evidence.history.live.snapshots.keys() == {"snap"}
-
-
-def test_lxd_above_255_instances_is_asked_per_project_and_its_volumes_at_once(monkeypatch):
-    found = kim_and_lee(monkeypatch, Daemon(too_many=True))
-    lxd = found.pop("daemon")
-    asked = [(a[0], a[1]) for a in listings(lxd)]
-    assert sorted(asked[1:3]) == [("/1.0/instances", "h1t-kim"), ("/1.0/instances", "h1t-lee")]
-    assert asked[3:] == [("/1.0/storage-pools", None), ("/1.0/storage-pools/default/volumes", None)]
     assert found["kim"].evidence.history.live.snapshots.keys() == {"snap"}
     assert found["lee"].evidence.history.live.snapshots == {}
 
@@ -156,7 +160,7 @@ def test_each_learner_who_cannot_be_read_says_why_and_stops_no_one(monkeypatch):
     assert isinstance(found["idle"], SnaplabError) and "not been started" in str(found["idle"])
     assert isinstance(found["gone"], SnaplabError) and "is gone" in str(found["gone"])
     assert found["far"] is down
-    assert len(listings(lxd)) == 3
+    assert len(listings(lxd)) == 2 + 3  # the snapshots, then kim's, idle's and gone's projects
 
 
 def test_the_container_is_not_connected_until_a_check_asks(monkeypatch):

@@ -11,7 +11,7 @@ import pytest
 import requests
 from pylxd.exceptions import LXDAPIException
 
-from snaplab.classroom import grading, listing
+from snaplab.classroom import grading
 from snaplab.classroom.gradebook import FAILED, GRADED, UNREACHABLE
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import both
@@ -25,8 +25,6 @@ TAKEN = LAB.steps[0].points  # the first step: a snapshot taken
 @pytest.fixture(autouse=True)
 def state(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
-    # the few learners here stand for a class: read as a class is, in one listing
-    monkeypatch.setattr(listing, "FEW", 0)
 
 
 @pytest.fixture(autouse=True)
@@ -84,7 +82,8 @@ def test_one_pass_grades_each_learner_on_their_own_evidence(monkeypatch, project
     assert_not_graded(far, UNREACHABLE)
     assert far.reason.en == "Incus is not running"  # never a zero
     assert project_lookups.asked == ["h1t-idle"]  # asked only where something was not found
-    assert len([a for a in lxd.asked if a[0] == "/1.0/instances"]) == 1  # one for the class
+    listed = sorted(p for path, p, _ in lxd.asked if path == "/1.0/instances")
+    assert listed == ["h1t-idle", "h1t-kim", "h1t-lee"]  # each learner's project, once
 
 
 def test_one_grade_holds_both_languages(monkeypatch):
