@@ -4,7 +4,9 @@ For each size, one class in projects on this host (learners `l001`…, class
 `bench-<run>-<backend>-<n>`): `snaplab class setup` timed once, two learners
 then solve the lab, `snaplab class grade` timed once cold (after COLD_WAIT_S without a grade; its
 gradebook must grade the two solved in full and the rest at 0) and then GRADE_N
-times one after another, and `snaplab class teardown` timed once, straight after, so only one class loads the host at
+times one after another, then the same grade in plain pytest (`pytest
+checks/test_snapshots.py --lab-roster ROSTER --junitxml=...`, whose JUnit must say the
+same) GRADE_N times, and `snaplab class teardown` timed once, straight after, so only one class loads the host at
 a time. A class that was set up is on the bench's cleanup list until its
 teardown ran, so a failure or Ctrl-C tears it down too. Per learner = seconds /
 learners; "per learner @max / @min" is how the cost grows with the class.
@@ -23,6 +25,8 @@ import os
 import resource
 import socket
 import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 SIZES = (10, 50, 200)
@@ -39,6 +43,7 @@ SETUP_TARGET_S = 60.0  # the issue: 200 learners set up in under 60 s ...
 GRADE_TARGET_S = 3.0  # ... and graded in under 3 s (median)
 TARGET_SIZE = 200
 LAB = "snapshots"
+CHECKS = Path(__file__).resolve().parent.parent / "checks" / "test_snapshots.py"
 CLI = {"lxd": "lxc", "incus": "incus"}
 
 
@@ -94,6 +99,16 @@ def one_class(b: Any, backend: str, n: int, stats: Any, say: Any, broken: Any) -
         say(f"{backend}: class of {n}: grade {i + 1}/{GRADE_N}")
         seconds, _ = b.snap(*argv, ok=(0, 1))
         grades.append(seconds)
+    plain = []
+    junit = f"{out}/plain-pytest.xml"
+    python = str(Path(b.snaplab).parent / "python")
+    pytest_argv = [python, "-m", "pytest", str(CHECKS), "--lab-roster", path, "-q"]
+    for i in range(GRADE_N):
+        say(f"{backend}: class of {n}: plain pytest {i + 1}/{GRADE_N}")
+        argv_i = [*pytest_argv, f"--junitxml={junit}"]
+        seconds, _ = b.run(argv_i, ok=(0, 1), what="pytest --lab-roster")
+        plain.append(seconds)
+        junit_as_set_up(junit, solved, n, broken)
     say(f"{backend}: class of {n}: teardown")
     teardown_s, _ = b.snap(*teardown)
     b.classes.remove(teardown)
@@ -104,6 +119,7 @@ def one_class(b: Any, backend: str, n: int, stats: Any, say: Any, broken: Any) -
         "setup_cpu": {k: round(v, 2) for k, v in cpu.items()},
         "grade": grade,
         "grade_cold": round(cold_s, 3),
+        "plain_pytest": stats(plain),
         "teardown": round(teardown_s, 2),
         "per_learner": {
             "setup": round(setup_s / n, 4),
@@ -132,6 +148,21 @@ def graded_as_set_up(stdout: str, solved: int, n: int, broken: Any) -> None:
         raise broken(f"the class of {n} does not grade as set up: {said}")
 
 
+def junit_as_set_up(path: str, solved: int, n: int, broken: Any) -> None:
+    """Plain pytest's JUnit says what the gradebook says: the solved learners pass every
+    check, everyone else fails the first and skips the rest."""
+    outcomes: dict[str, list[str]] = {}
+    for case in ET.parse(path).getroot().iter("testcase"):
+        learner = case.get("name", "").rpartition("[")[2].rstrip("]")
+        kinds = [c.tag for c in case if c.tag in ("failure", "error", "skipped")]
+        outcomes.setdefault(learner, []).append(kinds[0] if kinds else "passed")
+    for i in range(1, n + 1):
+        got = outcomes.get(f"l{i:03d}", [])
+        wanted = {"passed"} if i <= solved else {"failure", "skipped"}
+        if not got or set(got) != wanted or (i > solved and got.count("failure") != 1):
+            raise broken(f"plain pytest of the class of {n}: l{i:03d} {got} ({path})")
+
+
 def measure(
     b: Any, backend: str, sizes: list[int], stats: Any, say: Any, goal: Any, broken: Any
 ) -> dict[str, Any]:
@@ -154,6 +185,11 @@ def measure(
                 GRADE_TARGET_S,
             ),
             goal(
+                f"plain pytest grade of {TARGET_SIZE} < {GRADE_TARGET_S:g} s (median)",
+                s["plain_pytest"]["median"],
+                GRADE_TARGET_S,
+            ),
+            goal(
                 f"cold grade of {TARGET_SIZE} < {GRADE_TARGET_S:g} s (after "
                 f"{COLD_WAIT_S:g} s idle; the issue names the median, this is the usual case)",
                 s["grade_cold"],
@@ -172,7 +208,8 @@ def render(results: dict[str, Any], fmt: Any, table: Any, targets: Any) -> list[
     out = [
         "5. a class on this host, one project per learner (2 solved, the rest idle): `class setup`",
         "   once, `class grade` once cold (after 16 s idle) and then median [min–max] of 3 in a",
-        "   row, `class teardown` once; seconds, and per",
+        "   row, then `pytest checks/test_snapshots.py --lab-roster ROSTER --junitxml=…`, median of",
+        "   3 (plain pytest), `class teardown` once; seconds, and per",
         "   learner (seconds / learners); growth = per learner at the largest class / at the",
         "   smallest (1.00: the cost per learner does not grow with the class); setup cpu =",
         "   CPU seconds of the daemon + snaplab during setup (other load inflates it less; the",
@@ -189,6 +226,7 @@ def render(results: dict[str, Any], fmt: Any, table: Any, targets: Any) -> list[
             "grade cold",
             "grade",
             "/learner",
+            "plain pytest",
             "teardown",
             "/learner",
         ]
@@ -209,6 +247,7 @@ def render(results: dict[str, Any], fmt: Any, table: Any, targets: Any) -> list[
                     f"{s.get('grade_cold', 0):.2f}",
                     fmt(s["grade"]),
                     f"{per['grade']:.3f}",
+                    fmt(s["plain_pytest"]) if s.get("plain_pytest") else "-",
                     f"{s['teardown']:.2f}",
                     f"{per['teardown']:.3f}",
                 ]
