@@ -234,7 +234,10 @@ def measure(
                 serve.wait(15)
             except subprocess.TimeoutExpired:
                 serve.kill()
-        b.snap("class", "teardown", str(roster), "--name", name, ok=(0, 8))
+        _, done = b.snap("class", "teardown", str(roster), "--name", name, ok=(0, 8))
+        if done.returncode:  # a storm LXD did not survive whole: what it left is said
+            left = [x.strip() for x in done.stdout.splitlines() if x.strip().startswith("FAILED")]
+            b.problems.append(f"dashboard: class teardown left learners behind: {left[:5]}")
     if not latencies:
         raise broken("class serve: no event reached /events during the storm")
     p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
