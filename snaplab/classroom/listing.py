@@ -64,12 +64,12 @@ class Listed:
     `GET /1.0/instances?recursion=2&all-projects=true` gives them all in one request (LXD
     5.0.2 and Incus 6.0.4 both answer it), but renders each instance's state too
     (processes, network, disk), which no check reads: about 0.1 s an instance on LXD 5.0.2,
-    20 s for 200. At recursion=1 the daemon still renders each instance it lists, about
-    5 ms each, one after the other: 0.9 s for a class of 200, the same 1.0 s as asking
-    project by project, eight at once. But asked so, the first learner's instance comes
-    after 20 ms, not after everyone's, and a class's grading runs while the daemon lists
-    the rest. (LXD 5.0.2 holding over 255 instances refuses `all-projects` for them too:
-    "too many parameters".) A daemon that refuses `all-projects` for the volumes (a
+    20 s for 200. At recursion=1 LXD 5.0.2 still spends about 5 ms on each instance it
+    lists: 0.9 s for a class of 200 in one request, 1.0 s project by project, eight at
+    once. Asked by project, the first learner's instance comes after 20 ms rather than
+    after everyone's, so grading runs while the daemon lists the rest (and LXD 5.0.2,
+    which refuses `all-projects` above 255 instances, "too many parameters", is never
+    asked it for them). A daemon that refuses `all-projects` for the volumes (a
     certificate restricted to some projects) gives each project's instances with their
     snapshots (recursion=2)."""
 
