@@ -17,6 +17,7 @@ from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import text
 
 if TYPE_CHECKING:
+    import requests
     from pylxd import Client
 
 # Every request snaplab itself sends carries this query word: the daemon's request log then
@@ -67,18 +68,31 @@ def proxies(target: Target) -> dict[str, str]:
     class's reads run beside its checks. A unix socket has no proxy."""
     import requests.utils
 
-    return dict(requests.utils.get_environ_proxies(target.url)) if target.url else {}
+    if not target.url:
+        return {}
+    while True:  # read once, but whole: a variable removed while it was read reads again
+        try:
+            return dict(requests.utils.get_environ_proxies(target.url))
+        except KeyError:
+            continue
+
+
+def prepared(session: requests.Session, target: Target) -> requests.Session:
+    """The session a transport hands to pylxd's Client, ready before the Client's first
+    request (it asks the daemon as it is made): snaplab's own word on every request, and
+    the environment read once. Set after it, that first request still walked os.environ
+    and failed now and then beside pytest (CI, `test_transports`)."""
+    session.params = {OWN_QUERY: "1"}  # a session made for this client: nothing to keep
+    session.proxies = proxies(target)
+    session.trust_env = False
+    return session
 
 
 def connect(target: Target) -> Connection:
     backend = get_backend(target.backend)
     module, name = TRANSPORTS[target.scheme].rsplit(".", 1)
     opener: Any = getattr(importlib.import_module(module), name)
-    client = opener(backend, target)
-    session = client.api.session
-    session.params = {**(session.params or {}), OWN_QUERY: "1"}
-    session.proxies = proxies(target)
-    session.trust_env = False
+    client = opener(backend, target)  # on a session made ready by `prepared`
     conn = Connection(client, backend, target)
     if conn.server != backend.name:
         raise SnaplabError(

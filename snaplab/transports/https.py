@@ -33,7 +33,7 @@ from snaplab import remotes
 from snaplab.backends import Backend
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import both
-from snaplab.transports import Target
+from snaplab.transports import Target, prepared
 
 
 class PinnedAdapter(HTTPAdapter):
@@ -102,7 +102,7 @@ def open_client(backend: Backend, target: Target) -> Client:
             ExitCode.PERMISSION,
         ) from None
     cert = (target.cert, target.key)
-    session = open_session(url, pin_pem, cert)
+    session = prepared(open_session(url, pin_pem, cert), target)
     try:
         client = Client(
             endpoint=url,

@@ -12,12 +12,13 @@ import socket as pysocket
 from pathlib import Path
 
 from pylxd import Client
+from pylxd.client import DEFAULT_SCHEME, get_session_for_url
 from pylxd.exceptions import ClientConnectionFailed
 
 from snaplab.backends import Backend
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import both, text
-from snaplab.transports import Target
+from snaplab.transports import Target, prepared
 
 
 def socket_problem(backend: Backend, socket: Path | None = None) -> SnaplabError | None:
@@ -52,7 +53,10 @@ def open_client(backend: Backend, target: Target) -> Client:
     if problem:
         raise problem
     try:
-        return Client(endpoint=str(backend.socket), project=target.project, timeout=60)
+        session = prepared(get_session_for_url(DEFAULT_SCHEME), target)
+        return Client(
+            endpoint=str(backend.socket), project=target.project, timeout=60, session=session
+        )
     except ClientConnectionFailed as e:
         setup = f"`sudo snaplab host setup --backend {backend.name}`"
         raise SnaplabError(

@@ -27,3 +27,18 @@ def test_no_proxy_in_the_environment_means_none(monkeypatch, url):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("ALL_PROXY", raising=False)
     assert proxies(Target("lxd", url)) == {}
+
+
+def test_a_session_is_ready_before_the_clients_first_request(monkeypatch):
+    """pylxd's Client asks the daemon as it is made: by then the session must not walk
+    os.environ (another thread may be changing it) and must carry snaplab's own word."""
+    import requests
+
+    from snaplab.transports import OWN_QUERY, prepared
+
+    monkeypatch.setenv("https_proxy", "http://proxy.invalid:3128")
+    session = prepared(requests.Session(), Target("lxd", "https://10.0.0.5:8443"))
+    assert session.trust_env is False
+    assert session.params == {OWN_QUERY: "1"}
+    assert session.proxies["https"] == "http://proxy.invalid:3128"
+    assert prepared(requests.Session(), Target("lxd")).proxies == {}
