@@ -1,4 +1,4 @@
-"""Every learner's evidence in one pass: one read per daemon, each learner's own journal.
+"""Every learner's evidence in one pass: one connection per daemon, each learner's journal.
 
 `check` asks its daemon about one container (snaplab/lab/runner.py `gather`): a class of
 200 asked that way is 200 connections and several requests and an exec each. Here each

@@ -1,6 +1,6 @@
-"""Grade every learner of a class in one pass: one read per daemon, one pytest session.
+"""Grade every learner of a class in one pass: one connection per daemon, one pytest session.
 
-Every learner's evidence is read at once (snaplab/classroom/evidence.py), then the lab's
+Every learner's evidence is read at once (snaplab/classroom/evidence.py), and the lab's
 checks run once in one pytest session, each parametrized over the learners, as `pytest
 checks/test_<lab>.py --lab-roster ROSTER` runs them (snaplab/pytest_plugin.py). A learner
 that cannot be graded (host unreachable, certificate refused, project or container missing,
