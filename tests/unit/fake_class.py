@@ -146,3 +146,14 @@ def wire(monkeypatch: Any, daemons: dict[str, Daemon | BaseException]) -> None:
         ),
     )
     monkeypatch.setattr(evidence.recorder, "alive", lambda session: True)
+
+
+def two_started(monkeypatch: Any) -> tuple[Daemon, Learner, Learner]:
+    """kim and lee, each with a started lab and their container on one fake LXD, wired."""
+    lxd = Daemon()
+    kim, lee = learner("kim"), learner("lee")
+    for who in (kim, lee):
+        lxd.holds(who)
+        started(who)
+    wire(monkeypatch, {"lxd": lxd})
+    return lxd, kim, lee

@@ -9,7 +9,7 @@ from snaplab.errors import ExitCode, SnaplabError
 from snaplab.lab.entries import MARK, MARKED
 from snaplab.lab.graded import Graded
 from snaplab.lab.journal import Entry
-from tests.unit.fake_class import FILE, LAB, Daemon, at, learner, started, wire
+from tests.unit.fake_class import FILE, LAB, Daemon, at, learner, started, two_started, wire
 
 
 @pytest.fixture(autouse=True)
@@ -25,17 +25,6 @@ def one_started(monkeypatch) -> tuple:
     started(kim)
     wire(monkeypatch, {"lxd": lxd})
     return lxd, kim
-
-
-def two_started(monkeypatch) -> tuple:
-    """kim and lee, each with a started lab and their container on one fake LXD."""
-    lxd = Daemon()
-    kim, lee = learner("kim"), learner("lee")
-    for who in (kim, lee):
-        lxd.holds(who)
-        started(who)
-    wire(monkeypatch, {"lxd": lxd})
-    return kim, lee
 
 
 def listings(daemon: Daemon) -> list:
@@ -80,11 +69,7 @@ def test_a_learner_is_read_while_the_daemon_still_lists_the_others(monkeypatch):
     """A class's first learner is graded before the daemon has listed the 200th."""
     import threading
 
-    lxd = Daemon()
-    kim, lee = learner("kim"), learner("lee")
-    for who in (kim, lee):
-        lxd.holds(who)
-        started(who)
+    lxd, kim, lee = two_started(monkeypatch)
     held = threading.Event()
     get = lxd.get
 
@@ -94,7 +79,6 @@ def test_a_learner_is_read_while_the_daemon_still_lists_the_others(monkeypatch):
         return get(path, project, params)
 
     monkeypatch.setattr(lxd, "get", slow_lee)
-    wire(monkeypatch, {"lxd": lxd})
     reading = evidence.start(LAB, [kim, lee], timeout=5)
     assert isinstance(reading["kim"].result(timeout=10), Graded)
     assert not reading["lee"].done()
@@ -179,7 +163,7 @@ def test_a_check_waits_for_its_own_learner_only(monkeypatch):
 
     from snaplab.lab.graded import Class
 
-    kim, lee = two_started(monkeypatch)
+    _, kim, lee = two_started(monkeypatch)
     held = threading.Event()
     read = evidence.looked_at
 
@@ -245,7 +229,7 @@ def test_a_learner_is_read_once_their_recorder_wrote_the_grades_mark(monkeypatch
 
 
 def test_a_recorder_behind_leaves_a_note_and_the_class_waits_for_it_once(monkeypatch):
-    kim, lee = two_started(monkeypatch)
+    _, kim, lee = two_started(monkeypatch)
     recording(monkeypatch)  # running, but never writes the mark down
     monkeypatch.setattr(evidence, "SETTLE_S", 0.2)
     waits = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.fake_class import LAB, Daemon, learner, started, wire
+from tests.unit.fake_class import LAB, Daemon, learner, started, two_started, wire
 
 STEPS = [s.id for s in LAB.steps]
 
@@ -79,12 +79,7 @@ def test_a_failed_step_says_the_labs_words_and_a_later_one_is_skipped_at_its_che
     roster, monkeypatch
 ):
     """Neither report carries pytest's traceback: the lab's words, and the check's line."""
-    lxd = Daemon()
-    kim, lee = learner("kim"), learner("lee")
-    for who in (kim, lee):
-        lxd.holds(who)
-        started(who)
-    wire(monkeypatch, {"lxd": lxd})
+    two_started(monkeypatch)
     _, reports = run("--lab-roster", str(roster))
     said = str(reports.said["test_snapshot_taken[lee]"])
     assert said.startswith("no snapshot of ubuntu-test was taken since the lab started\n")
