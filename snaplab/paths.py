@@ -30,6 +30,8 @@ def state_dir() -> Path:
 
 def writable_dir(path: Path) -> Path:
     """Make sure this user can keep records here, or say so in one line (never a traceback)."""
+    if os.access(path, os.W_OK | os.X_OK):  # there already, and ours: one look, no mkdir (a
+        return path  # class's grade asks for its sessions' directories thousands of times)
     from snaplab.errors import ExitCode, SnaplabError
     from snaplab.i18n import both
 
