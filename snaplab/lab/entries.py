@@ -190,10 +190,11 @@ def marked(
     event: dict[str, Any], session: Session, path: str, query: dict[str, list[str]]
 ) -> Entry | None:
     """check's mark on its read of this session's instance (MARK), or None; class grading's
-    rides on its look at the instance's files."""
+    rides on its listing of the session's project (the caller made sure it is this one) or
+    on its look at the instance's files."""
     word = query.get(MARK, [""])[0]
     instance = f"/1.0/instances/{session.instance}"
-    if not word or path not in (instance, f"{instance}/files"):
+    if not word or path not in ("/1.0/instances", instance, f"{instance}/files"):
         return None
     return Entry(t=event.get("timestamp") or now(), kind=MARKED, note=word)
 

@@ -123,6 +123,9 @@ class Record:
     # the lab's parameters: a request's path and an other's name are filled per session (a
     # class's recorder serves many instance names), the learner's instance name first
     params: dict[str, str | dict[str, str]] = field(default_factory=dict)
+    # a class's grade looks at `files` only once a learner's journal has this event: a look
+    # before it tells no check anything, and costs the daemon a request per learner
+    files_after: str = ""
 
     def socket(self, daemon: str) -> str:
         return dict(self.sockets).get(daemon, "")
@@ -168,6 +171,7 @@ class Record:
             "sockets": dict(self.sockets),
             "others": [vars(o) for o in self.others],
             "params": dict(self.params),
+            "files_after": self.files_after,
         }
 
     @classmethod
@@ -181,6 +185,7 @@ class Record:
             tuple(sorted((d.get("sockets") or {}).items())),
             tuple(Other(**o) for o in d.get("others") or ()),
             dict(d.get("params") or {}),
+            d.get("files_after") or "",
         )
 
 
@@ -296,6 +301,7 @@ def parse(doc: dict[str, Any], where: str, pack: Pack | None = None) -> Lab:
             tuple(record.get("config") or ()),
             tuple(Task(**t) for t in record.get("tasks") or ()),
             others=tuple(Other(**o) for o in record.get("others") or ()),
+            files_after=record.get("files_after") or "",
             params=params,
         ),
         daemons=tuple((doc.get("resources") or {}).get("daemons") or ()),

@@ -70,6 +70,7 @@ COMMAND_KEYS = {
 RECORD_KEYS: dict[str, Any] = {
     "events": list,
     "files": list,
+    "files_after": str,
     "config": list,
     "requests": list,
     "tasks": list,
@@ -132,6 +133,11 @@ def _record(doc: Any, errors: list[str]) -> None:
                 errors.append(f"record.{key}[{i}]: must be a non-empty string")
             elif key == "events" and actions.problem(value):
                 errors.append(f"record.events[{i}]: {actions.problem(value)}")
+    after = record.get("files_after")
+    if isinstance(after, str) and after not in (record.get("events") or []):
+        errors.append(f"record.files_after: {after!r} is not in record.events")
+    if after is not None and not record.get("files"):
+        errors.append("record.files_after: there are no record.files to look at after it")
     for i, other in enumerate(record.get("others") or []):
         where = f"record.others[{i}]"
         if _fields(other, OTHER_KEYS, OPTIONAL_OTHER_KEYS, where, errors):

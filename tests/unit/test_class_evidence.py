@@ -28,7 +28,9 @@ def one_started(monkeypatch) -> tuple:
 
 
 def listings(daemon: Daemon) -> list:
-    return [a for a in daemon.asked if not a[0].endswith("/files")]
+    """The daemon's listings, each without the word it carries for the learner's recorder."""
+    return [(a[0], a[1], {k: v for k, v in a[2].items() if k != MARK})
+            for a in daemon.asked if not a[0].endswith("/files")]  # fmt: skip
 
 
 def test_each_daemon_is_asked_once_for_the_snapshots_and_once_for_each_learner(monkeypatch):
@@ -37,8 +39,9 @@ def test_each_daemon_is_asked_once_for_the_snapshots_and_once_for_each_learner(m
     lxd.holds(kim, ("snap",), file=True)
     lxd.holds(lee)
     incus.holds(park, ("a", "b"))
-    for who in (kim, lee, park):
-        started(who)
+    started(kim, ("snap",))
+    started(lee)
+    started(park, ("a", "b"))
     wire(monkeypatch, {"lxd": lxd, "incus": incus})
 
     found = evidence.read(LAB, [kim, lee, park], timeout=5)
@@ -53,15 +56,20 @@ def test_each_daemon_is_asked_once_for_the_snapshots_and_once_for_each_learner(m
         ("/1.0/instances", p, {"recursion": 1}) for p in ("h1t-kim", "h1t-lee")
     ]
     assert listings(incus)[2:] == [("/1.0/instances", "h1t-park", {"recursion": 1})]
+    # each project's listing carries a word of its own, for that learner's recorder
+    words = [a[2].get(MARK) for a in lxd.asked + incus.asked if a[0] == "/1.0/instances"]
+    assert all(words) and len(set(words)) == 3
     live = {i: g.evidence.history.live for i, g in found.items() if isinstance(g, Graded)}
     assert set(live) == {"kim", "lee", "park"}
     assert live["kim"].snapshots == {"snap": ""}
     assert live["lee"].snapshots == {} and live["park"].snapshots.keys() == {"a", "b"}
-    assert live["kim"].files == {FILE: True} and live["lee"].files == {FILE: False}
-    # the file is asked through the files API, in the learner's own project: no exec
-    looks = [a for a in lxd.asked if a[0].endswith("/files")]
+    # the file is asked through the files API, in the learner's own project: no exec; and
+    # only of those who took a snapshot (the lab's files_after): lee's tells no check anything
+    assert live["kim"].files == {FILE: True} and live["park"].files == {FILE: False}
+    assert live["lee"].files == {}
+    looks = [a[:2] for a in lxd.asked + incus.asked if a[0].endswith("/files")]
     assert sorted(looks) == [
-        ("/1.0/instances/ubuntu-test/files", p, {"path": FILE}) for p in ("h1t-kim", "h1t-lee")
+        ("/1.0/instances/ubuntu-test/files", p) for p in ("h1t-kim", "h1t-park")
     ]
 
 
@@ -91,8 +99,8 @@ def test_what_was_seen_goes_into_each_learners_own_journal(monkeypatch):
     kim, lee = learner("kim"), learner("lee")
     lxd.holds(kim, ("snap",))
     lxd.holds(lee, file=True)
-    started(kim)
-    started(lee)
+    started(kim, ("snap",))
+    started(lee, ("deleted-since",))
     wire(monkeypatch, {"lxd": lxd})
     evidence.read(LAB, [kim, lee], timeout=5)
     seen = {
@@ -201,31 +209,72 @@ def recording(monkeypatch) -> None:
     monkeypatch.setattr(evidence, "marks_heard", lambda session: True)
 
 
-def test_a_learner_is_read_once_their_recorder_wrote_the_grades_mark(monkeypatch):
-    lxd = Daemon()
-    kim = learner("kim")
-    lxd.holds(kim, ("late",))
-    started(kim)
-    session = kim.session(LAB.id)
+def hearing(lxd: Daemon, who, typed: Entry | None = None) -> list[str]:
+    """Their recorder: it writes down each word it hears on a read of theirs, after
+    `typed`, a command typed just before the grade (written once). The words, in order."""
+    session = who.session(LAB.id)
+    words = []
 
-    def heard(project, word):  # a command typed just before, then the grade's own mark
-        assert project == kim.project
-        session.append(
-            Entry(t=at(5), kind="event", action="instance-snapshot-created", snapshot="late")
-        )
-        session.append(Entry(t=at(6), kind=MARKED, note=word))
+    def heard(project, word):
+        assert project == who.project
+        if typed and not words:
+            session.append(typed)
+        words.append(word)
+        session.append(Entry(t=at(6 + len(words)), kind=MARKED, note=word))
 
     lxd.heard = heard
+    return words
+
+
+def test_a_learner_is_read_once_their_recorder_wrote_the_grades_mark(monkeypatch):
+    """Who has not begun is not looked at: the mark rides on the listing of their project."""
+    lxd, kim = one_started(monkeypatch)
+    words = hearing(lxd, kim, Entry(t=at(5), kind="event", action="instance-started"))
     recording(monkeypatch)
-    wire(monkeypatch, {"lxd": lxd})
     graded = evidence.read(LAB, [kim], timeout=5)["kim"]
     assert isinstance(graded, Graded)
-    assert "late" in [e.snapshot for e in graded.evidence.history.entries]
+    assert "instance-started" in [e.action for e in graded.evidence.history.entries]
     assert evidence.LAGGING not in graded.base.notes
-    marked = [a for a in lxd.asked if a[2].get(MARK)]  # the mark rides on the file's look
-    assert [(path, project) for path, project, _ in marked] == [
-        ("/1.0/instances/ubuntu-test/files", kim.project)
+    assert [a[:2] for a in lxd.asked if a[2].get(MARK)] == [("/1.0/instances", kim.project)]
+    assert len(words) == 1
+
+
+def test_the_files_look_carries_the_mark_once_the_lab_looks_at_them(monkeypatch):
+    lxd, kim = Daemon(), learner("kim")
+    lxd.holds(kim, ("snap",), file=True)
+    started(kim, ("snap",))
+    wire(monkeypatch, {"lxd": lxd})
+    words = hearing(lxd, kim)
+    recording(monkeypatch)
+    graded = evidence.read(LAB, [kim], timeout=5)["kim"]
+    assert graded.evidence.history.live.files == {FILE: True}
+    listed, looked = (a[2][MARK] for a in lxd.asked if a[2].get(MARK))
+    assert looked == words[-1] != listed  # the journal was read after the look was heard
+    assert evidence.LAGGING not in graded.base.notes
+
+
+def test_a_snapshot_taken_as_the_class_is_read_gets_its_look_after_all(monkeypatch):
+    """The journal had no snapshot when kim was listed; the one she took just before is
+    written before the listing's mark: her file is looked at then, with a mark of its own,
+    and her journal read once that is written too."""
+    lxd, kim = Daemon(), learner("kim")
+    lxd.holds(kim, ("late",), file=True)
+    started(kim)
+    wire(monkeypatch, {"lxd": lxd})
+    late = Entry(t=at(5), kind="event", action="instance-snapshot-created", snapshot="late")
+    words = hearing(lxd, kim, late)
+    recording(monkeypatch)
+    graded = evidence.read(LAB, [kim], timeout=5)["kim"]
+    assert "late" in [e.snapshot for e in graded.evidence.history.entries]
+    assert graded.evidence.history.live.files == {FILE: True}
+    marked = [(path, project) for path, project, p in lxd.asked if p.get(MARK)]
+    assert marked == [
+        ("/1.0/instances", kim.project),
+        ("/1.0/instances/ubuntu-test/files", kim.project),
     ]
+    assert len(words) == 2 and evidence.LAGGING not in graded.base.notes
+    observed = [e for e in kim.session(LAB.id).entries() if e.kind == "observe"]
+    assert [e.files for e in observed] == [{FILE: True}]
 
 
 def test_a_recorder_behind_leaves_a_note_and_the_class_waits_for_it_once(monkeypatch):
@@ -247,7 +296,12 @@ def test_a_recorder_behind_leaves_a_note_and_the_class_waits_for_it_once(monkeyp
 
 
 def test_no_recorder_no_mark_and_no_wait(monkeypatch):
-    lxd, kim = one_started(monkeypatch)
+    lxd, kim = Daemon(), learner("kim")
+    lxd.holds(kim, ("snap",))
+    started(kim, ("snap",))
+    wire(monkeypatch, {"lxd": lxd})
+    monkeypatch.setattr(evidence, "settle", lambda *a: pytest.fail("waited for no recorder"))
     graded = evidence.read(LAB, [kim], timeout=5)["kim"]
-    assert not any(a[2].get(MARK) for a in lxd.asked)
+    assert isinstance(graded, Graded) and graded.evidence.history.live.files == {FILE: False}
+    assert not any(a[2].get(MARK) for a in lxd.asked if a[0].endswith("/files"))
     assert evidence.LAGGING not in graded.base.notes

@@ -106,6 +106,16 @@ def test_parameters_and_record_are_checked_with_the_rest():
     assert "record.requests[0].method: missing" in errors
 
 
+def test_files_after_names_a_recorded_event_and_needs_files_to_look_at():
+    doc = copy.deepcopy(shipped())
+    doc["record"]["files_after"] = "instance-renamed"
+    assert validate(doc) == ["record.files_after: 'instance-renamed' is not in record.events"]
+    doc["record"]["files_after"] = "instance-started"
+    assert validate(doc) == []
+    del doc["record"]["files"]
+    assert validate(doc) == ["record.files_after: there are no record.files to look at after it"]
+
+
 def test_a_per_backend_parameter_fills_each_daemons_texts():
     from snaplab.lab.model import placeholders
 

@@ -431,3 +431,15 @@ def test_checks_mark_is_written_down_and_nothing_else_of_its_reads():
         request_entry(logged(f"{path}?{OWN_QUERY}=1&{MARK}=w"), SESSION, RECORD, "snapshot-server")
         is None
     )
+
+
+def test_a_class_grades_mark_rides_on_its_listing_of_the_learners_project():
+    """A class's grade lists each learner's project (`GET /1.0/instances?project=P`) with
+    the learner's word on it: their recorder writes it down, another project's does not."""
+    from snaplab.lab.entries import MARK, MARKED
+    from snaplab.transports import OWN_QUERY
+
+    listing = f"/1.0/instances?{OWN_QUERY}=1&{MARK}=w0rd&recursion=1&project="
+    entry = request_entry(logged(listing + SESSION.project), SESSION, RECORD)
+    assert entry is not None and entry.kind == MARKED and entry.note == "w0rd"
+    assert request_entry(logged(listing + "elsewhere"), SESSION, RECORD) is None
