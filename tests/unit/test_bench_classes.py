@@ -28,6 +28,12 @@ def book(scores: list[int | None]) -> str:
 
 def test_a_class_grading_as_set_up_passes():
     classes.graded_as_set_up(book([14, 14, 0, 0]), 2, 4, Broken)
+    classes.graded_as_set_up(book([14, 14, 2, 2]), 2, 4, Broken, begun=2)
+
+
+def test_a_class_begun_grading_as_not_begun_is_broken():
+    with pytest.raises(Broken):
+        classes.graded_as_set_up(book([14, 14, 0, 2]), 2, 4, Broken, begun=2)
 
 
 @pytest.mark.parametrize(
@@ -47,6 +53,10 @@ def test_render_names_every_size_and_the_growth():
         "grade": {"median": 1.0, "min": 0.9, "max": 1.1},
         "grade_cold": 4.5,
         "plain_pytest": {"median": 1.5, "min": 1.4, "max": 1.6},
+        "begun": {
+            "grade": {"median": 1.2, "min": 1.1, "max": 1.3},
+            "plain_pytest": {"median": 1.7, "min": 1.6, "max": 1.8},
+        },
         "teardown": 3.0,
         "per_learner": {"setup": 0.2, "setup_cpu": 0.15, "grade": 0.1, "teardown": 0.3},
     }
@@ -62,7 +72,7 @@ def test_render_names_every_size_and_the_growth():
         return "\n".join(" ".join(r) for r in rows)
 
     out = "\n".join(classes.render(results, lambda s: f"{s['median']:.3f}", table, lambda r: []))
-    assert "lxd 10 2.00 0.200 1.0+0.5 0.150 4.50 1.000 0.100 1.500 3.00 0.300" in out
+    assert "lxd 10 2.00 0.200 1.0+0.5 0.150 4.50 1.000 0.100 1.500 1.200 1.700 3.00 0.300" in out
     assert "lxd 50 " in out
     assert "growth per learner: setup 1.0×" in out
 
@@ -82,6 +92,10 @@ def junit(tmp_path: Path, cases: dict[str, list[str]]) -> str:
 def test_plain_pytest_grading_as_set_up_passes(tmp_path):
     done, idle = ["pass"] * 3, ["failure", "skipped", "skipped"]
     classes.junit_as_set_up(junit(tmp_path, {"l001": done, "l002": idle}), 1, 2, Broken)
+    begun = ["pass", "failure", "skipped"]
+    classes.junit_as_set_up(junit(tmp_path, {"l001": done, "l002": begun}), 1, 2, Broken, True)
+    with pytest.raises(Broken):
+        classes.junit_as_set_up(junit(tmp_path, {"l001": done, "l002": idle}), 1, 2, Broken, True)
 
 
 @pytest.mark.parametrize(
