@@ -8,6 +8,7 @@ waits on the daemon); once the entry is written, the learner is marked for a re-
 grading thread takes every learner marked since its last pass, grades them in one batch,
 and publishes what changed, with the time of the earliest event the grade is news about:
 at most one grade is in flight, and a burst of commands costs one grade, not one each.
+Each learner's grade goes out as soon as their own checks have run, not at the batch's end.
 
 A recorder that goes away (restarted by `class grade`, killed) is subscribed to again
 after a pause, and the learner's journal read afresh, so no event it wrote meanwhile is
@@ -203,29 +204,38 @@ class Feed:
             if not batch or self.stopping.is_set():
                 continue
             rows = [r for r in self.roster.learners if r.id in batch]
+            taken: set[str] = set()
+
+            def take(result: LearnerResult, batch: dict = batch, taken: set = taken) -> None:
+                taken.add(result.id)
+                self._take(result, batch.get(result.id))
+
             try:
-                results = self.grade(rows)
+                self.grade(rows, take)
             except Exception as e:  # noqa: BLE001 - keep serving, and try them again
                 _warn(both(f"grading failed: {e}", f"채점하지 못했습니다: {e}"))
                 with self.lock:
-                    self.grading = 0
-                    for learner_id in batch:
+                    for learner_id in set(batch) - taken:
                         self._later(learner_id)
-                continue
-            self.grades += 1
+            else:
+                self.grades += 1
             with self.lock:
                 self.grading = 0
-                for learner_id, result in results.items():
-                    if result.status == GRADED:
-                        self.again.pop(learner_id, None)
-                    else:
-                        self._later(learner_id)
-                    since = batch.get(learner_id)
-                    if self.state.graded(result, since):
-                        news: Message = {"kind": "learner", "id": learner_id}
-                        if since is not None:  # the event this grade is news about
-                            news["graded_since"] = since.isoformat()
-                        self._publish(news)
+
+    def _take(self, result: LearnerResult, since: datetime | None) -> None:
+        """One learner's fresh grade, onto the page at once: the batch's others may take
+        long (a daemon in a storm), and theirs need not wait."""
+        with self.lock:
+            self.grading = max(0, self.grading - 1)
+            if result.status == GRADED:
+                self.again.pop(result.id, None)
+            else:
+                self._later(result.id)
+            if self.state.graded(result, since):
+                news: Message = {"kind": "learner", "id": result.id}
+                if since is not None:  # the event this grade is news about
+                    news["graded_since"] = since.isoformat()
+                self._publish(news)
 
     def _later(self, learner_id: str) -> None:
         """Try this learner again: REGRADE s after the first miss, then twice as long."""
@@ -240,16 +250,15 @@ class Feed:
                 return None
             return max(0.0, min(due for due, _ in self.again.values()) - time.monotonic())
 
-    def grade(self, rows: list[Row]) -> dict[str, LearnerResult]:
-        """Each learner's grade (in both languages), in one pass: `class grade`'s
-        own (snaplab/classroom/grading.py), which is safe on this thread. Not by the
+    def grade(self, rows: list[Row], each: Callable[[LearnerResult], None]) -> None:
+        """Each learner's grade (in both languages), handed to `each` as it is made, in one
+        pass: `class grade`'s own (snaplab/classroom/grading.py), which is safe on this thread. Not by the
         recorder's socket `check`: the class's recorder would then grade while it should be
         hearing the class's events, and every learner's event would wait behind everyone's
         grades (seen: p95 7.5 s from the daemon's event to the page, 50 learners at once)."""
         from snaplab.classroom import grading
 
-        graded = grading.grade_all(self.lab, rows, classroom.READS, self.timeout)
-        return {r.id: result for r, result in zip(rows, graded, strict=True)}
+        grading.grade_all(self.lab, rows, classroom.READS, self.timeout, progress=each)
 
     # -- reading -----------------------------------------------------------------------------
 

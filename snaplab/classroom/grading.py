@@ -34,7 +34,30 @@ UNREACHABLE_CODES = {ExitCode.DAEMON_DOWN, ExitCode.PERMISSION}
 
 
 class ClassCollector(Collector):
-    """Each learner's outcome of each step, by (learner id, step id)."""
+    """Each learner's outcome of each step, by (learner id, step id); `done(learner id)` as
+    soon as that learner's last check has run (the checks run learner by learner)."""
+
+    def __init__(self, graded: Any, done: Callable[[str], None]) -> None:
+        super().__init__(graded)
+        self.done = done
+        self.learner_of: dict[str, str] = {}  # item's node id -> learner id
+        self.left: dict[str, int] = {}  # learner id -> their checks not yet run
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        super().pytest_collection_modifyitems(items)
+        for item in items:
+            spec = getattr(item, "callspec", None)
+            if spec is not None and "_roster_learner" in spec.params:
+                who = spec.params["_roster_learner"].id
+                self.learner_of[item.nodeid] = who
+                self.left[who] = self.left.get(who, 0) + 1
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        who = self.learner_of.get(nodeid)
+        if who is not None:
+            self.left[who] -= 1
+            if not self.left[who]:
+                self.done(who)
 
     def pytest_configure(self, config: pytest.Config) -> None:
         seed_class(config, self.graded)
@@ -49,17 +72,27 @@ class ClassCollector(Collector):
 _one_session = threading.Lock()  # a pytest session is process-wide state: one at a time
 
 
-def run_class(lab: Lab, learners: list[Learner], found: dict[str, Any]) -> dict[str, dict]:
-    """The lab's checks, once, over these learners: each one's step outcomes, by id."""
+def run_class(
+    lab: Lab, learners: list[Learner], found: dict[str, Any], done: Callable[[str, dict], None]
+) -> None:
+    """The lab's checks, once, over these learners: `done(learner id, their step outcomes)`
+    as each one's last check has run, and for anyone left once the session ends."""
     from snaplab import inprocess
 
-    collector = ClassCollector(Class(lab, learners, found))
+    finished: set[str] = set()
+
+    def learner_done(learner_id: str) -> None:
+        finished.add(learner_id)
+        got = collector.outcomes
+        keys = [(learner_id, s.id) for s in lab.steps]
+        done(learner_id, {step: got[(who, step)] for who, step in keys if (who, step) in got})
+
+    collector = ClassCollector(Class(lab, learners, found), learner_done)
     with _one_session:
         inprocess.run(lab.checks, collector)
-    outcomes: dict[str, dict[str, bool]] = {learner.id: {} for learner in learners}
-    for (learner_id, step), passed in collector.outcomes.items():
-        outcomes[learner_id][step] = passed
-    return outcomes
+    for learner in learners:
+        if learner.id not in finished:  # no check ran for them (the session stopped early)
+            learner_done(learner.id)
 
 
 def grade_all(
@@ -71,28 +104,30 @@ def grade_all(
     asked: listing.Asked | None = None,
 ) -> list[LearnerResult]:
     """One pass; results in roster order, in both languages (a dashboard shows each reader
-    their own). `progress` is called on this thread as each one is made. `timeout`: seconds
-    each request to a daemon may take; `jobs`: requests at once; `asked`: these learners'
-    daemons, if already asked (`listing.ask`)."""
+    their own). `progress` is called on this thread with each learner's result as soon as
+    their checks have run, while the others' still run. `timeout`: seconds each request to a
+    daemon may take; `jobs`: requests at once; `asked`: these learners' daemons, if already
+    asked (`listing.ask`)."""
     began = time.monotonic()
     reading = evidence.start(lab, learners, timeout, max(1, jobs), asked)
-    outcomes = run_class(lab, learners, reading)  # each learner's checks as their read ends
-    found = {learner.id: outcome(reading[learner.id]) for learner in learners}
-    share = (time.monotonic() - began) / max(1, len(learners))  # the pass's time, shared
-    out = []
-    for learner in learners:
-        got, who = found[learner.id], learner.to_dict()
+    by_id = {learner.id: learner for learner in learners}
+    made: dict[str, LearnerResult] = {}
+
+    def finish(learner_id: str, outcomes: dict[str, bool]) -> None:
+        learner = by_id[learner_id]
+        got, who = outcome(reading[learner_id]), learner.to_dict()
+        share = (time.monotonic() - began) / (len(made) + 1)  # the pass's time so far, shared
         if isinstance(got, Graded):
-            got.base.steps = results(
-                lab, outcomes[learner.id], got.params, got.commands, got.chain.failures
-            )
+            got.base.steps = results(lab, outcomes, got.params, got.commands, got.chain.failures)
             got.base.stamp(got.chain.begun, got.chain.proofs)  # when each step was proven
             r = LearnerResult.graded(who, got.base, share)
         else:
             r = LearnerResult.not_graded(who, *why_not(got, learner, timeout), share)
+        made[learner_id] = r
         progress(r)
-        out.append(r)
-    return out
+
+    run_class(lab, learners, reading, finish)  # each learner's checks as their read ends
+    return [made[learner.id] for learner in learners]
 
 
 def why_not(error: BaseException, learner: Learner, timeout: float) -> tuple[str, Text]:

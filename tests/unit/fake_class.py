@@ -7,6 +7,7 @@ request it is sent is kept, so a test can count them.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -146,6 +147,20 @@ def wire(monkeypatch: Any, daemons: dict[str, Daemon | BaseException]) -> None:
         ),
     )
     monkeypatch.setattr(evidence.recorder, "alive", lambda session: True)
+
+
+def holding(monkeypatch: Any, daemon: Daemon, project: str) -> threading.Event:
+    """The daemon lists `project` only once the event returned is set (a busy daemon)."""
+    held = threading.Event()
+    get = daemon.get
+
+    def slow(path: str, project_: str | None, params: dict[str, Any]) -> Any:
+        if path == "/1.0/instances" and project_ == project:
+            assert held.wait(10)
+        return get(path, project_, params)
+
+    monkeypatch.setattr(daemon, "get", slow)
+    return held
 
 
 def two_started(monkeypatch: Any) -> tuple[Daemon, Learner, Learner]:

@@ -9,7 +9,17 @@ from snaplab.errors import ExitCode, SnaplabError
 from snaplab.lab.entries import MARK, MARKED
 from snaplab.lab.graded import Graded
 from snaplab.lab.journal import Entry
-from tests.unit.fake_class import FILE, LAB, Daemon, at, learner, started, two_started, wire
+from tests.unit.fake_class import (
+    FILE,
+    LAB,
+    Daemon,
+    at,
+    holding,
+    learner,
+    started,
+    two_started,
+    wire,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -75,18 +85,8 @@ def test_each_daemon_is_asked_once_for_the_snapshots_and_once_for_each_learner(m
 
 def test_a_learner_is_read_while_the_daemon_still_lists_the_others(monkeypatch):
     """A class's first learner is graded before the daemon has listed the 200th."""
-    import threading
-
     lxd, kim, lee = two_started(monkeypatch)
-    held = threading.Event()
-    get = lxd.get
-
-    def slow_lee(path, project, params):
-        if path == "/1.0/instances" and project == "h1t-lee":
-            assert held.wait(10)
-        return get(path, project, params)
-
-    monkeypatch.setattr(lxd, "get", slow_lee)
+    held = holding(monkeypatch, lxd, lee.project)
     reading = evidence.start(LAB, [kim, lee], timeout=5)
     assert isinstance(reading["kim"].result(timeout=10), Graded)
     assert not reading["lee"].done()

@@ -38,16 +38,15 @@ def test_events_during_a_grade_are_one_more_batch_of_just_those_learners(tmp_pat
     running, release = threading.Event(), threading.Event()
     in_flight = []
 
-    def grade(rows):  # type: ignore[no-untyped-def]
+    def grade(rows, each):  # type: ignore[no-untyped-def]
         in_flight.append(1)
         assert len(in_flight) == 1, "two grades at once"
         batches.append([r.id for r in rows])
         running.set()
         release.wait(5)
         in_flight.pop()
-        return {
-            r.id: LearnerResult.not_graded(r.to_dict(), "failed", same("stub"), 0) for r in rows
-        }
+        for r in rows:
+            each(LearnerResult.not_graded(r.to_dict(), "failed", same("stub"), 0))
 
     f.grade = grade  # type: ignore[method-assign]
     heard = []
@@ -103,14 +102,12 @@ def test_a_learner_not_graded_is_tried_again_with_no_event_of_theirs(tmp_path, m
     tries: list[list[str]] = []
     again = threading.Event()
 
-    def grade(rows):  # type: ignore[no-untyped-def]
+    def grade(rows, each):  # type: ignore[no-untyped-def]
         tries.append([r.id for r in rows])
         if len(tries) == 2:
             again.set()
-        return {
-            r.id: LearnerResult.not_graded(r.to_dict(), "unreachable", same("host down"), 0)
-            for r in rows
-        }
+        for r in rows:
+            each(LearnerResult.not_graded(r.to_dict(), "unreachable", same("host down"), 0))
 
     f.grade = grade  # type: ignore[method-assign]
     threading.Thread(target=f._grade_loop, daemon=True).start()
@@ -127,19 +124,18 @@ def test_a_try_again_is_a_pass_of_its_own_after_the_news_and_backs_off(tmp_path,
     batches: list[list[str]] = []
     first, release, third = threading.Event(), threading.Event(), threading.Event()
 
-    def grade(rows):  # type: ignore[no-untyped-def]
+    def grade(rows, each):  # type: ignore[no-untyped-def]
         batches.append([r.id for r in rows])
         if len(batches) == 1:
             first.set()
             release.wait(5)
         if len(batches) == 3:
             third.set()
-        return {
-            r.id: LearnerResult.not_graded(r.to_dict(), "unreachable", same("host down"), 0)
-            if r.id == "kim"
-            else LearnerResult.graded(r.to_dict(), graded_lab(), 0)
-            for r in rows
-        }
+        for r in rows:
+            if r.id == "kim":
+                each(LearnerResult.not_graded(r.to_dict(), "unreachable", same("host down"), 0))
+            else:
+                each(LearnerResult.graded(r.to_dict(), graded_lab(), 0))
 
     f.grade = grade  # type: ignore[method-assign]
     threading.Thread(target=f._grade_loop, daemon=True).start()
@@ -156,3 +152,32 @@ def test_a_try_again_is_a_pass_of_its_own_after_the_news_and_backs_off(tmp_path,
     # lee's news alone, then kim tried again alone: a host that is off never holds up news
     assert batches[:3] == [["kim"], ["lee"], ["kim"]]
     assert f.again["kim"][1] == 0.1 and "lee" not in f.again  # backed off, up to the most
+
+
+def test_each_learners_grade_is_on_the_page_before_the_batch_ends(tmp_path):
+    """A batch's grade hands each learner's result on as their checks end: kim's row is
+    graded while lee's, later in the roster, is still being graded (a daemon in a storm)."""
+    f = feed(tmp_path)
+    kim_out, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def grade(rows, each):  # type: ignore[no-untyped-def]
+        for r in rows:
+            each(LearnerResult.graded(r.to_dict(), graded_lab(), 0))
+            kim_out.set()
+            release.wait(5)
+        done.set()
+
+    f.grade = grade  # type: ignore[method-assign]
+    news = []
+    f.subscribe(news.append)
+    f.heard("kim", [event(1)])
+    f.heard("lee", [event(2)])  # both before the grading thread starts: one batch
+    threading.Thread(target=f._grade_loop, daemon=True).start()
+    assert kim_out.wait(5)
+    row = f.row("kim", "en")
+    assert row["state"] == "graded" and f.row("lee", "en")["state"] == "waiting"
+    assert f.snapshot("en")["to_grade"] == 1  # lee's grade still to come
+    assert [m["graded_since"] for m in news if "graded_since" in m] == ["2026-12-06T09:00:01+00:00"]
+    release.set()
+    assert done.wait(5)
+    f.stop()

@@ -16,7 +16,16 @@ from snaplab.classroom.gradebook import FAILED, GRADED, UNREACHABLE
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import both
 from snaplab.lab.results import FAIL, PASS, PENDING
-from tests.unit.fake_class import LAB, Daemon, learner, response, started, wire
+from tests.unit.fake_class import (
+    LAB,
+    Daemon,
+    holding,
+    learner,
+    response,
+    started,
+    two_started,
+    wire,
+)
 
 MAX = sum(s.points for s in LAB.steps)
 TAKEN = LAB.steps[0].points  # the first step: a snapshot taken
@@ -161,3 +170,23 @@ def test_any_other_exception_is_failed_not_fatal():
         FAILED,
         "grading failed: ValueError: bad journal line",
     )
+
+
+def test_each_learners_result_comes_as_their_checks_end_while_the_others_are_read(monkeypatch):
+    """The dashboard shows kim's grade while the daemon still lists lee's project."""
+    lxd, kim, lee = two_started(monkeypatch)
+    held, kim_graded = holding(monkeypatch, lxd, lee.project), threading.Event()
+
+    def landed(r) -> None:
+        if r.id == "kim":
+            kim_graded.set()
+
+    out: list = []
+    worker = threading.Thread(
+        target=lambda: out.extend(grading.grade_all(LAB, [kim, lee], 4, 5, landed))
+    )
+    worker.start()
+    assert kim_graded.wait(10) and not out  # kim's result, and the pass not over
+    held.set()
+    worker.join(30)
+    assert [r.status for r in out] == [GRADED, GRADED]
