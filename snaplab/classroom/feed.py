@@ -252,10 +252,11 @@ class Feed:
 
     def grade(self, rows: list[Row], each: Callable[[LearnerResult], None]) -> None:
         """Each learner's grade (in both languages), handed to `each` as it is made, in one
-        pass: `class grade`'s own (snaplab/classroom/grading.py), which is safe on this thread. Not by the
-        recorder's socket `check`: the class's recorder would then grade while it should be
-        hearing the class's events, and every learner's event would wait behind everyone's
-        grades (seen: p95 7.5 s from the daemon's event to the page, 50 learners at once)."""
+        pass: `class grade`'s own (snaplab/classroom/grading.py), which is safe on this
+        thread. Not by the recorder's socket `check`: the class's recorder would then grade
+        while it should be hearing the class's events, and every learner's event would wait
+        behind everyone's grades (seen: p95 7.5 s from the daemon's event to the page, 50
+        learners at once)."""
         from snaplab.classroom import grading
 
         grading.grade_all(self.lab, rows, classroom.READS, self.timeout, progress=each)

@@ -190,3 +190,17 @@ def test_each_learners_result_comes_as_their_checks_end_while_the_others_are_rea
     held.set()
     worker.join(30)
     assert [r.status for r in out] == [GRADED, GRADED]
+
+
+def test_a_progress_that_fails_stops_no_one_s_checks_and_is_raised_after(monkeypatch):
+    _, kim, lee = two_started(monkeypatch)
+    landed = []
+
+    def progress(r) -> None:
+        landed.append(r.id)
+        if r.id == "kim":
+            raise OSError("the terminal went away")
+
+    with pytest.raises(OSError, match="terminal went away"):
+        grading.grade_all(LAB, [kim, lee], 2, 5, progress)
+    assert landed == ["kim", "lee"]  # lee's checks ran, and her result was handed on too
