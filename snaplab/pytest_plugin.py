@@ -357,10 +357,10 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     skip it once they were: a class not yet begun is mostly such steps (1,600 of a class of
     200's 1,800). It is reported as pytest reports a skip mark, at the check's line, as
     `step`'s skip is, with no setup or teardown run for it: their hooks (capture, logging,
-    fixtures) were a fifth of plain pytest's grade of such a class. When the next item is
-    in another module (or there is none), pytest must tear the module down after this one:
-    then a skip mark is added, which pytest's own run of it reads. Evidence not read yet
-    (the module's first check) leaves the skip to `step`."""
+    fixtures) were about a sixth of plain pytest's grade of such a class. When the next item
+    is in another module (or there is none), pytest must tear the module down after this
+    one: then a skip mark is added, which pytest's own run of it reads. Evidence not read
+    yet (the module's first check) leaves the skip to `step`."""
     sid = _step_of(item)
     found = _found(item) if sid is not None else None
     if not isinstance(found, Graded) or _step(found, sid).ready():  # type: ignore[arg-type]
