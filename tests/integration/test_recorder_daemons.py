@@ -1,11 +1,10 @@
-"""The recorder on real daemons: a request sent to the snapshot server, and the daemon's own tasks.
+"""The recorder on real daemons: a request sent to the snapshot server.
 
-A request test reads the snapshot server's request log (the second daemon in
-its directory in snaplab/daemons); the task test gives a throwaway container a schedule that
-fires every minute and an expiry of 30 seconds, and waits for the scheduler to make a
-snapshot and the pruner to delete it: about two minutes (the task runs once a minute),
-LXD and Incus side by side (on two xdist workers). The recorder is started as `start` starts it, with a
-Record made here, and its journal lives under a temporary XDG_STATE_HOME.
+The test reads the snapshot server's request log (the second daemon in its directory in
+snaplab/daemons). The recorder is started as `start` starts it, with a Record made here, and
+its journal lives under a temporary XDG_STATE_HOME. The daemon's own tasks (its scheduler's
+snapshot, its pruner's deletion) are seen recorded as theirs where chapter 9 waits for them
+anyway (tests/integration/test_snapshot_server_lab.py `by_whom`).
 """
 
 from __future__ import annotations
@@ -22,13 +21,11 @@ from snaplab.daemons.snapshot_server import SNAPSHOT_SERVER as SERVER
 from snaplab.host import daemon, snapshot_server
 from snaplab.lab import recorder
 from snaplab.lab.journal import Entry, Session
-from snaplab.lab.model import Record, Request, Task
+from snaplab.lab.model import Record, Request
 
 pytestmark = pytest.mark.integration
 
 PREFIX = "rec2-test-"
-SCHEDULER = Task("scheduler", "Snapshotting instance", "instance-snapshot-created")
-PRUNER = Task("pruner", "Cleaning up expired instance snapshots", "instance-snapshot-deleted")
 
 
 def cli(backend: str, *args: str, server: bool = False) -> str:
@@ -104,56 +101,3 @@ def test_a_request_to_the_snapshot_server_is_recorded(backend, state):
         print(f"{backend}: recorded in {time.monotonic() - began:.1f} s")
     finally:
         recorder.terminate(pid)
-
-
-@pytest.mark.parametrize("backend", NAMES)
-def test_the_daemons_scheduled_snapshot_and_its_pruning_are_recorded_as_the_daemons(backend, state):
-    """A snapshot the scheduler made, named by the pattern, then pruned when it expired."""
-    name = f"{PREFIX}sched-{backend}-{uuid.uuid4().hex[:6]}"
-    session = Session("rec2", backend, "default", name)
-    record = Record(
-        events=("instance-snapshot-created", "instance-snapshot-deleted"),
-        tasks=(SCHEDULER, PRUNER),
-    )
-    began = time.monotonic()
-    pid = 0
-    try:
-        cli(backend, "init", "snaplab-lab", name, "--quiet")  # stopped: a small, quick copy
-        pid = spawn(session, record)
-        take = ("snapshot",) if backend == "lxd" else ("snapshot", "create")
-        cli(backend, *take, name, "mine")  # a learner's, before any schedule
-        for key, value in (
-            ("snapshots.schedule", "* * * * *"),
-            ("snapshots.schedule.stopped", "true"),
-            ("snapshots.pattern", "auto-{{ creation_date|date:'15-04-05' }}"),
-            ("snapshots.expiry", "30S"),  # pruned at the next run, a minute on
-        ):
-            cli(backend, "config", "set", name, key, value)
-
-        def pruned(es: list[Entry]) -> bool:
-            made = {e.snapshot for e in es if e.action == SCHEDULER.action and e.by == "scheduler"}
-            return any(e.by == "pruner" and e.snapshot in made for e in es)
-
-        entries = wait_for(session, pruned, 200)
-        events = [e for e in entries if e.kind == "event"]
-        mine = [e for e in events if e.snapshot == "mine"]
-        assert mine[0].action == SCHEDULER.action and mine[0].by == "", mine
-        made = [e for e in events if e.by == "scheduler"]
-        assert all(e.action == SCHEDULER.action for e in made), made
-        assert made[0].snapshot.startswith("auto-"), made  # named by the pattern
-        gone = [e for e in events if e.by == "pruner"]
-        assert all(e.action == PRUNER.action for e in gone), gone
-        first = next(e for e in gone if e.snapshot == made[0].snapshot)
-        assert first.when > made[0].when and made[0].snapshot in made[0].snapshots
-        print(
-            f"{backend}: ok in {time.monotonic() - began:.0f} s: "
-            + ", ".join(
-                f"{e.action.rsplit('-', 1)[-1]} {e.snapshot} by {e.by or 'learner'}" for e in events
-            )
-        )
-    finally:
-        if pid:
-            recorder.terminate(pid)
-        subprocess.run(
-            [get_backend(backend).cli, "delete", "--force", name], capture_output=True, cwd="/"
-        )

@@ -2,7 +2,10 @@
 
 Each run is a learner of tests/integration/server_learner.py, with a client config of
 their own. The schedule step waits for the daemons' scheduler (once a
-minute): the two backends run side by side, on two xdist workers.
+minute): the two backends run side by side, on two xdist workers. Those waits are also where
+the recorder is seen to tell the daemon's own snapshots (its scheduler's, by the pattern, and
+its pruner's deletions) from the learner's, on real daemons (`by_whom`): one wait a daemon,
+not two (a test of its own cost each worker 80 to 100 s of CI).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import pytest
 from snaplab.backends import get_backend
 from snaplab.errors import ExitCode
 from snaplab.host import snapshot_server
+from snaplab.lab import journal
 from snaplab.lab.model import load
 from snaplab.lab.runner import PROTECT
 from tests.integration.server_learner import Learner
@@ -27,6 +31,22 @@ def started(backend: str):  # type: ignore[no-untyped-def]
     return learner(LAB, backend)
 
 
+def by_whom(me: Learner) -> None:
+    """The journal says who made and deleted each snapshot: the learner's own by no one but
+    them, the scheduler's named by the pattern, each deleted by the pruner once it expired."""
+    events = [e for e in journal.read(me.journal) if e.kind == "event"]
+    mine = [e for e in events if e.snapshot == LAB.snapshot]
+    assert mine and mine[0].action == "instance-snapshot-created" and mine[0].by == "", mine
+    made = [e for e in events if e.by == "scheduler"]
+    assert made and all(e.action == "instance-snapshot-created" for e in made), made
+    prefix = me.param("pattern").split("{{")[0].replace("{instance}", me.instance)
+    assert all(e.snapshot.startswith(prefix) for e in made), made
+    gone = [e for e in events if e.by == "pruner"]
+    assert all(e.action == "instance-snapshot-deleted" for e in gone), gone
+    first = next(e for e in gone if e.snapshot == made[0].snapshot)
+    assert first.when > made[0].when and made[0].snapshot in made[0].snapshots
+
+
 # One solve of this chapter per daemon, each three to four minutes of CI (the scheduler runs
 # once a minute): from scratch on Incus, and on LXD the redo, whose first run need only leave
 # what a redo meets (the learner's remote and trust, which finish leaves by design).
@@ -38,6 +58,7 @@ def test_solve_earns_full_marks_and_finish_removes_the_servers_copy(backend):
         assert solve.rc == 0, solve.err
         assert "already done" not in solve.err
         assert set(me.grade().values()) == {"pass"}
+        by_whom(me)
         assert server.instances.exists(me.instance)  # the copy, on the snapshot server
         finish = me.snaplab("finish", LAB.id)
         assert finish.rc == 0, finish.err
@@ -59,6 +80,7 @@ def test_done_again_after_finish_solve_skips_the_remote_and_earns_full_marks(bac
         assert "token-made: already done" in again.err and "remote-added: already done" in again.err
         assert "remote add" not in again.err
         assert set(me.grade().values()) == {"pass"}
+        by_whom(me)
 
 
 @pytest.mark.parametrize("backend", ["lxd", "incus"])
