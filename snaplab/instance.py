@@ -15,6 +15,12 @@ from pylxd.exceptions import LXDAPIException, NotFound
 
 LABEL = "user.snaplab.owner"  # the key that marks what snaplab created
 
+# A files request that fails within this many seconds is asked again: a container stopping or
+# starting as it is asked resets the daemon's file server, and that failure comes at once. One
+# that fails slower is not: LXD 5.0.2 can leave a container's file server hung, and then every
+# request fails after 10 to 15 s, so asking again only made the grade wait that long again.
+RESET_S = 2.0
+
 
 @dataclass(frozen=True)
 class ExecResult:
