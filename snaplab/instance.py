@@ -7,8 +7,10 @@ makes many small reads, and a missing command is an answer, not a crash.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pylxd import Client
 from pylxd.exceptions import LXDAPIException, NotFound
@@ -20,6 +22,25 @@ LABEL = "user.snaplab.owner"  # the key that marks what snaplab created
 # that fails slower is not: LXD 5.0.2 can leave a container's file server hung, and then every
 # request fails after 10 to 15 s, so asking again only made the grade wait that long again.
 RESET_S = 2.0
+
+T = TypeVar("T")
+
+
+def asked(
+    ask: Callable[[], T], tries: int, errors: tuple[type[Exception], ...], pause: float = 0.0
+) -> T | None:
+    """`ask()`, a files request, asked again after a failure in `errors` that came within
+    RESET_S, `tries` times in all; None: could not tell. (A 404 is an answer: `ask` says
+    what it means before it reaches here.)"""
+    for _ in range(tries):
+        began = time.monotonic()
+        try:
+            return ask()
+        except errors:
+            if time.monotonic() - began > RESET_S:
+                return None
+            time.sleep(pause)
+    return None
 
 
 @dataclass(frozen=True)

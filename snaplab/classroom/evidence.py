@@ -72,21 +72,18 @@ def look(
     conn: Connection, learner: Learner, path: str, timeout: float, mark: str = ""
 ) -> bool | None:
     """Is the file there? Asked twice (a container stopping or starting as we ask may reset
-    the daemon's file server), then "could not tell", as `check` has it; once only when the
-    first failure was slower than api.RESET_S (a hung file server)."""
+    the daemon's file server), then "could not tell", as `check` has it."""
     files = listing.node(conn, f"/1.0/instances/{learner.instance}/files", learner.project, timeout)
     extra = {MARK: mark} if mark else {}
-    for _ in range(2):
-        began = time.monotonic()
+
+    def head() -> bool:
         try:
             api.ask_files(files, path, "HEAD", timeout, **extra)  # nothing read, no fifo waited on
             return True
         except NotFound:
             return False
-        except LXDAPIException:
-            if time.monotonic() - began > api.RESET_S:
-                break
-    return None
+
+    return api.asked(head, 2, (LXDAPIException,))
 
 
 class Later:

@@ -271,17 +271,13 @@ def instance_state(conn: Connection, name: str, mark: str = "") -> dict[str, Any
 def look_for_file(path: str, session: Session, conn: Connection) -> bool | None:
     """Is the file there? Asked through the files API, running or not. A container that is
     stopping or starting while we look makes it fail now and then ("connection reset" from
-    the daemon's file server): ask again, then say "unknown" rather than end the grade. A
-    failure slower than api.RESET_S is a hung file server: "unknown" at once."""
-    for _ in range(3):
-        began = time.monotonic()
-        try:
-            return api.file_exists(conn.client, session.instance, path)
-        except (LXDAPIException, api.OperationFailed, RequestException):
-            if time.monotonic() - began > api.RESET_S:
-                break
-            time.sleep(0.2)
-    return None
+    the daemon's file server): ask again, then say "unknown" rather than end the grade."""
+    return api.asked(
+        lambda: api.file_exists(conn.client, session.instance, path),
+        3,
+        (LXDAPIException, api.OperationFailed, RequestException),
+        pause=0.2,
+    )
 
 
 def marks_heard(session: Session) -> bool:

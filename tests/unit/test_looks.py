@@ -47,8 +47,7 @@ def failing(clock: Clock, takes: list[float], then: Exception | None = None):
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     clock = Clock()
-    monkeypatch.setattr(evidence, "time", clock)
-    monkeypatch.setattr(runner, "time", clock)
+    monkeypatch.setattr(api, "time", clock)
     return clock
 
 
