@@ -43,8 +43,12 @@ def by_whom(me: Learner) -> None:
     assert all(e.snapshot.startswith(prefix) for e in made), made
     gone = [e for e in events if e.by == "pruner"]
     assert all(e.action == "instance-snapshot-deleted" for e in gone), gone
-    first = next(e for e in gone if e.snapshot == made[0].snapshot)
-    assert first.when > made[0].when and made[0].snapshot in made[0].snapshots
+    # some of the scheduler's, not its first: a run that spans the book's 20:50 has a first
+    # snapshot with the book's expiry of a day
+    when = {e.snapshot: e.when for e in made}
+    pruned = [e for e in gone if e.snapshot in when]
+    assert pruned and all(e.when > when[e.snapshot] for e in pruned), (made, gone)
+    assert made[0].snapshot in made[0].snapshots
 
 
 # One solve of this chapter per daemon, each three to four minutes of CI (the scheduler runs
