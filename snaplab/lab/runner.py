@@ -49,11 +49,18 @@ def get_instance(conn: Connection, name: str) -> Any:
         return None
 
 
-def start(lab: Lab, session: Session, conn: Connection, record: bool = True) -> str:
+def start(
+    lab: Lab,
+    session: Session,
+    conn: Connection,
+    record: bool = True,
+    devices: dict[str, Any] | None = None,
+) -> str:
     """Idempotent: create and start the lab container, and make sure events are recorded.
 
     `record=False` leaves recording to the caller (a class shares one recorder
-    per daemon) and does not make this the user's current session.
+    per daemon) and does not make this the user's current session. `devices`: the
+    container's own, beside its profiles' (a class's root disk: classroom/projects.py).
 
     One start at a time per session: a second one (another terminal, same state
     directory) waits for the first, then finds its container and its recorder.
@@ -63,7 +70,7 @@ def start(lab: Lab, session: Session, conn: Connection, record: bool = True) -> 
     running = lambda: start_running(lab, session)  # noqa: E731
     with lock.exclusive(session.start_lock, START_WAIT, running):
         with lock.machine_wide(start_key(conn, session), running):
-            return _start(lab, session, conn, record)
+            return _start(lab, session, conn, record, devices)
 
 
 def start_key(conn: Connection, session: Session) -> str:
@@ -143,7 +150,9 @@ def not_ours(inst: Any, name: str, session: Session) -> Text:
     )
 
 
-def _start(lab: Lab, session: Session, conn: Connection, record: bool) -> str:
+def _start(
+    lab: Lab, session: Session, conn: Connection, record: bool, devices: dict[str, Any] | None
+) -> str:
     cli = conn.backend.cli
     # a remote host's other daemons are not this machine's to ask
     others = daemon_clients(lab, conn.backend) if session.url is None else {}
@@ -159,6 +168,7 @@ def _start(lab: Lab, session: Session, conn: Connection, record: bool) -> str:
                     "name": session.instance,
                     "source": {"type": "image", "alias": ALIAS},
                     "config": {**owner.labels(session), PROTECT: "true"},
+                    **({"devices": devices} if devices else {}),
                 },
                 wait=True,
             )

@@ -172,6 +172,17 @@ def test_setup_made_a_restricted_project_and_one_token_each(taught: Klass):
     config = taught.spare.cli("project", "get", taught.project(taught.ids[0]), "restricted").stdout
     assert config.strip() == "true"
 
+    # the root disk is the lab container's own, from the host's default profile, and the
+    # project's profile is empty (why: snaplab/classroom/projects.py)
+    def query(path: str) -> dict:
+        return json.loads(taught.spare.cli("query", path).stdout)
+
+    inside = f"?project={taught.project(taught.ids[0])}"
+    host = query("/1.0/profiles/default")["devices"]["root"]
+    assert query(f"/1.0/profiles/default{inside}")["devices"] == {}
+    inst = query(f"/1.0/instances/{taught.lab.instance}{inside}")
+    assert inst["devices"]["root"] == {k: host[k] for k in ("type", "path", "pool")}
+
 
 def explain(row: dict) -> str:
     steps = [f"{s['id']}={s['status']}" for s in row.get("steps", [])]
@@ -300,7 +311,10 @@ def test_regrade_one_learner_merges_and_keeps_everyone_else(taught: Klass):
 
 def test_teardown_removes_only_what_setup_made(taught: Klass):
     keeper = taught.groups["idle"][-1]
-    taught.lxc(keeper, "init", "snaplab-lab", "mine")  # the learner's own container
+    # the learner's own container; their project's profile has no root disk, so they name
+    # the pool, as the README tells them
+    made = taught.lxc(keeper, "init", "snaplab-lab", "mine", "-s", "default")
+    assert made.returncode == 0, made
     r = taught.run("class", "teardown", str(taught.roster))
     assert r.rc == 0, r.err
     assert "KEPT" in r.out and keeper in r.out
