@@ -108,10 +108,17 @@ def pytest_configure(config: pytest.Config) -> None:
     register()  # --hosts=lxd://NAME and incus://NAME, in anyone's testinfra suite
     if config.getoption("--lab-roster"):
         from snaplab.classroom import listing
+        from snaplab.classroom.recording import not_set_up
 
         # the daemons list the class while pytest imports and collects the checks (as
         # `class grade` asks before it loads them): 0.5 s of a class of 200
-        config.stash[_ASKED] = listing.ask(_roster(config), ROSTER_TIMEOUT)
+        klass = _load_roster(config)
+        config.stash[_ASKED] = listing.ask(list(klass.learners), ROSTER_TIMEOUT)
+        # a class never set up here: one line, not an error for each check of each learner
+        # (`--collect-only` reads nothing, and lists the ids all the same)
+        error = None if config.option.collectonly else not_set_up(klass, config.option.lab_roster)
+        if error:
+            raise pytest.UsageError(error.render(_lang(config)))
 
 
 def _read(config: pytest.Config, lab: Any) -> Graded:
@@ -168,14 +175,23 @@ def _class(config: pytest.Config, module: Any) -> Class | None:
 
 def _roster(config: pytest.Config, instance: str = "ubuntu-test") -> list[Any]:
     """The `--lab-roster`'s learners (`instance`: theirs where a row names none)."""
+    return list(_load_roster(config, instance).learners)
+
+
+def _load_roster(config: pytest.Config, instance: str = "ubuntu-test") -> Any:
     from snaplab.classroom import roster
     from snaplab.errors import SnaplabError
-    from snaplab.i18n import detect
 
     try:
-        return list(roster.load(Path(config.getoption("--lab-roster")), instance=instance).learners)
+        return roster.load(Path(config.getoption("--lab-roster")), instance=instance)
     except SnaplabError as e:  # a bad roster: its one line, before anything is collected
-        raise pytest.UsageError(e.render(detect(config.getoption("--lab-lang")))) from None
+        raise pytest.UsageError(e.render(_lang(config))) from None
+
+
+def _lang(config: pytest.Config) -> str:
+    from snaplab.i18n import detect
+
+    return detect(config.getoption("--lab-lang"))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

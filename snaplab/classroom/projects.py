@@ -40,8 +40,13 @@ from snaplab.transports import Connection, Target, connect
 OWNER_KEY = "user.snaplab.owner"
 
 
+def class_path(roster: Roster) -> Path:
+    """The class's directory, not made: where a look that changes nothing reads."""
+    return state_dir() / f"class-{roster.name}"
+
+
 def class_dir(roster: Roster) -> Path:
-    return writable_dir(state_dir() / f"class-{roster.name}")
+    return writable_dir(class_path(roster))
 
 
 def owner(roster: Roster) -> str:

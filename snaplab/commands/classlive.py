@@ -169,8 +169,8 @@ def feed(args: argparse.Namespace) -> Feed:
     """The class's live feed, not yet started: every input checked."""
     from snaplab.classroom import roster
     from snaplab.classroom.feed import Feed
+    from snaplab.classroom.recording import not_set_up
     from snaplab.lab.model import load
-    from snaplab.paths import state_dir
 
     stuck = seconds(args.stuck)
     if not (args.timeout > 0 and args.timeout < 3600):
@@ -182,16 +182,8 @@ def feed(args: argparse.Namespace) -> Feed:
     klass = roster.load(
         args.roster, name=args.name, backend=args.backend, instance=args.instance or lab.instance
     )
-    if not (state_dir() / f"class-{klass.name}" / "recorders.json").exists():
-        raise SnaplabError(
-            both(
-                f"class {klass.name} is not set up here (or was torn down): run "
-                f"`snaplab class setup {args.roster}` first",
-                f"{klass.name} 수업이 이 호스트에 준비되어 있지 않습니다(또는 정리되었습니다): "
-                f"먼저 `snaplab class setup {args.roster}`를 실행하세요",
-            ),
-            ExitCode.NOT_FOUND,
-        )
+    if error := not_set_up(klass, args.roster):
+        raise error
     return Feed(lab, klass, stuck, args.timeout)
 
 

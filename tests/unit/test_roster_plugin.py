@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from snaplab.classroom.projects import class_dir
+from snaplab.classroom.recording import RECORDERS
+from snaplab.classroom.roster import load
 from tests.unit.fake_class import LAB, Daemon, learner, started, two_started, wire
 
 STEPS = [s.id for s in LAB.steps]
@@ -38,11 +41,19 @@ def run(*args: str) -> tuple[int, Reports]:
 
 
 @pytest.fixture
-def roster(tmp_path, monkeypatch):
+def unset(tmp_path, monkeypatch):
+    """A roster whose class was never set up here."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     path = tmp_path / "h1t.csv"
     path.write_text("id,name,target,project\nkim,Kim,local,h1t-kim\nlee,Lee,local,h1t-lee\n")
     return path
+
+
+@pytest.fixture
+def roster(unset):
+    """A roster whose class is set up here, as `class setup` leaves it: its recorders noted."""
+    (class_dir(load(unset)) / RECORDERS).write_text("[]")
+    return unset
 
 
 def test_each_check_is_parametrized_over_the_learners_each_in_step_order(roster):
@@ -96,6 +107,18 @@ def test_a_failed_step_says_the_labs_words_and_a_later_one_is_skipped_at_its_che
     last_path, last_line, last_why = reports.said[last]  # type: ignore[misc]
     assert (last_path, last_why) == (path, f"Skipped: {STEPS[-1]}: an earlier step is not done")
     assert last_line > line and reports.errors == []
+
+
+def test_a_class_never_set_up_here_is_one_usage_line_naming_setup(unset, capsys):
+    code, reports = run("--lab-roster", str(unset))
+    assert code == pytest.ExitCode.USAGE_ERROR and reports.ids == []
+    said = [line for line in capsys.readouterr().err.splitlines() if line]
+    assert said == [
+        f"ERROR: class h1t is not set up here (or was torn down): run "
+        f"`snaplab class setup {unset}` first"
+    ]
+    code, reports = run("--collect-only", "--lab-roster", str(unset))  # reads nothing
+    assert code == 0 and "test_snapshot_taken[kim]" in reports.ids
 
 
 def test_a_bad_roster_is_one_usage_line(tmp_path):
