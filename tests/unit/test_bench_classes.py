@@ -73,7 +73,9 @@ def test_render_names_every_size_and_the_growth():
         return "\n".join(" ".join(r) for r in rows)
 
     out = "\n".join(classes.render(results, lambda s: f"{s['median']:.3f}", table, lambda r: []))
-    assert "lxd 10 2.00 0.200 1.0+0.5 0.150 4.50 1.000 0.100 1.500 5.50 1.200 1.700 3.00 0.300" in out
+    assert (
+        "lxd 10 2.00 0.200 1.0+0.5 0.150 4.50 1.000 0.100 1.500 5.50 1.200 1.700 3.00 0.300" in out
+    )
     assert "lxd 50 " in out
     assert "growth per learner: setup 1.0×" in out
 

@@ -98,3 +98,13 @@ def test_checks_look_asks_again_only_after_a_quick_failure(monkeypatch, clock, t
     session = SimpleNamespace(instance="ubuntu-test")
     assert runner.look_for_file("/root/f", session, conn()) is found  # type: ignore[arg-type]
     assert len(calls) == asked
+
+
+def test_no_pause_after_the_last_try(monkeypatch, clock):
+    """'could not tell' as soon as the last try failed: a pause then only delays the grade."""
+    ask, calls = failing(clock, [0.1, 0.1, 0.1])
+    monkeypatch.setattr(api, "file_exists", ask)
+    session = SimpleNamespace(instance="ubuntu-test")
+    began = clock.now
+    assert runner.look_for_file("/root/f", session, conn()) is None  # type: ignore[arg-type]
+    assert clock.now - began == pytest.approx(3 * 0.1 + 2 * 0.2)  # three tries, two pauses
