@@ -110,7 +110,7 @@ def test_a_failed_step_says_the_labs_words_and_a_later_one_is_skipped_at_its_che
 
 
 def test_a_class_never_set_up_here_is_one_usage_line_naming_setup(unset, capsys):
-    code, reports = run("--lab-roster", str(unset))
+    code, reports = run("--lab-roster", str(unset), "--lab-lang", "en")
     assert code == pytest.ExitCode.USAGE_ERROR and reports.ids == []
     said = [line for line in capsys.readouterr().err.splitlines() if line]
     assert said == [
