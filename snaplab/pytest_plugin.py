@@ -108,17 +108,17 @@ def pytest_configure(config: pytest.Config) -> None:
     register()  # --hosts=lxd://NAME and incus://NAME, in anyone's testinfra suite
     if config.getoption("--lab-roster"):
         from snaplab.classroom import listing
-        from snaplab.classroom.recording import not_set_up
+        from snaplab.classroom.state import not_set_up
 
-        # the daemons list the class while pytest imports and collects the checks (as
-        # `class grade` asks before it loads them): 0.5 s of a class of 200
         klass = _load_roster(config)
-        config.stash[_ASKED] = listing.ask(list(klass.learners), ROSTER_TIMEOUT)
         # a class never set up here: one line, not an error for each check of each learner
         # (`--collect-only` reads nothing, and lists the ids all the same)
         error = None if config.option.collectonly else not_set_up(klass, config.option.lab_roster)
         if error:
             raise pytest.UsageError(error.render(_lang(config)))
+        # the daemons list the class while pytest imports and collects the checks (as
+        # `class grade` asks before it loads them): 0.5 s of a class of 200
+        config.stash[_ASKED] = listing.ask(list(klass.learners), ROSTER_TIMEOUT)
 
 
 def _read(config: pytest.Config, lab: Any) -> Graded:

@@ -22,31 +22,21 @@ import shutil
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pylxd.exceptions import LXDAPIException
 
 from snaplab import instance as api
 from snaplab.classroom.roster import Learner, Roster
+from snaplab.classroom.state import class_dir
 from snaplab.classroom.tokens import Trust, make_token, read_trust, revoke, token_name
 from snaplab.errors import ExitCode, SnaplabError
 from snaplab.i18n import Text, as_text, both, same
 from snaplab.lab import runner
 from snaplab.lab.model import Lab
-from snaplab.paths import state_dir, writable_dir
 from snaplab.transports import Connection, Target, connect
 
 OWNER_KEY = "user.snaplab.owner"
-
-
-def class_path(roster: Roster) -> Path:
-    """The class's directory, not made: where a look that changes nothing reads."""
-    return state_dir() / f"class-{roster.name}"
-
-
-def class_dir(roster: Roster) -> Path:
-    return writable_dir(class_path(roster))
 
 
 def owner(roster: Roster) -> str:

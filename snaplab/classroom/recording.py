@@ -11,9 +11,9 @@ import json
 from collections.abc import Iterable
 
 from snaplab.backends import get_backend
-from snaplab.classroom.projects import class_dir, class_path
 from snaplab.classroom.roster import Learner, Roster
-from snaplab.errors import ExitCode, SnaplabError
+from snaplab.classroom.state import RECORDERS, class_dir
+from snaplab.errors import SnaplabError
 from snaplab.i18n import Text, as_text, both
 from snaplab.lab import recorder
 from snaplab.lab.model import Lab
@@ -51,26 +51,6 @@ def record(lab: Lab, roster: Roster, learners: Iterable[Learner]) -> dict[str, T
             unrecorded.update({learner.id: why for learner in members})
     (class_dir(roster) / RECORDERS).write_text(json.dumps(pids))
     return unrecorded
-
-
-RECORDERS = "recorders.json"  # the class's recorders' pids: setup writes it, teardown removes it
-
-
-def not_set_up(roster: Roster, shown: str) -> SnaplabError | None:
-    """Why this class cannot be followed or graded here, if it cannot: `class setup` never
-    ran on this host, or `class teardown` has run since. `shown`: the roster as the
-    instructor named it."""
-    if (class_path(roster) / RECORDERS).exists():
-        return None
-    return SnaplabError(
-        both(
-            f"class {roster.name} is not set up here (or was torn down): run "
-            f"`snaplab class setup {shown}` first",
-            f"{roster.name} 수업이 이 호스트에 준비되어 있지 않습니다(또는 정리되었습니다): "
-            f"먼저 `snaplab class setup {shown}`를 실행하세요",
-        ),
-        ExitCode.NOT_FOUND,
-    )
 
 
 def started(lab: Lab, roster: Roster) -> list[Learner]:

@@ -20,6 +20,7 @@ from snaplab.backends import get_backend
 from snaplab.classroom import projects, recording
 from snaplab.classroom.projects import Done
 from snaplab.classroom.roster import Roster
+from snaplab.classroom.state import class_dir
 from snaplab.i18n import Text, both
 from snaplab.lab.model import Lab
 
@@ -81,7 +82,7 @@ def setup(
 
 def write_access(roster: Roster, tokens: list[Done]) -> Path:
     """access.csv: the tokens are secrets, so the file is the instructor's alone (0600)."""
-    path = projects.class_dir(roster) / "access.csv"
+    path = class_dir(roster) / "access.csv"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
@@ -113,5 +114,5 @@ def teardown(
             if said := projects.unlisten(roster, name):
                 notes.append(said)
     if not left:
-        shutil.rmtree(projects.class_dir(roster), ignore_errors=True)
+        shutil.rmtree(class_dir(roster), ignore_errors=True)
     return done, notes

@@ -169,7 +169,7 @@ def feed(args: argparse.Namespace) -> Feed:
     """The class's live feed, not yet started: every input checked."""
     from snaplab.classroom import roster
     from snaplab.classroom.feed import Feed
-    from snaplab.classroom.recording import not_set_up
+    from snaplab.classroom.state import not_set_up
     from snaplab.lab.model import load
 
     stuck = seconds(args.stuck)

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from snaplab.classroom.projects import class_dir
-from snaplab.classroom.recording import RECORDERS
 from snaplab.classroom.roster import load
+from snaplab.classroom.state import RECORDERS, class_dir
 from tests.unit.fake_class import LAB, Daemon, learner, started, two_started, wire
 
 STEPS = [s.id for s in LAB.steps]
