@@ -32,12 +32,12 @@ def asked(
     """`ask()`, a files request, asked again after a failure in `errors` that came within
     RESET_S, `tries` times in all; None: could not tell. (A 404 is an answer: `ask` says
     what it means before it reaches here.)"""
-    for left in reversed(range(tries)):
+    for attempt in range(1, tries + 1):
         began = time.monotonic()
         try:
             return ask()
         except errors:
-            if time.monotonic() - began > RESET_S or not left:
+            if time.monotonic() - began > RESET_S or attempt == tries:
                 return None
             time.sleep(pause)
     return None

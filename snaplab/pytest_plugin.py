@@ -110,7 +110,7 @@ def pytest_configure(config: pytest.Config) -> None:
         from snaplab.classroom import listing
         from snaplab.classroom.state import not_set_up
 
-        klass = _load_roster(config)
+        klass = _roster(config)
         # a class never set up here: one line, not an error for each check of each learner
         # (`--collect-only` reads nothing, and lists the ids all the same)
         error = None if config.option.collectonly else not_set_up(klass, config.option.lab_roster)
@@ -169,16 +169,12 @@ def _class(config: pytest.Config, module: Any) -> Class | None:
     lab = lab_of(name)
     if lab is None:
         return None
-    classes[name] = Class(lab, _roster(config, lab.instance))
+    classes[name] = Class(lab, list(_roster(config, lab.instance).learners))
     return classes[name]
 
 
-def _roster(config: pytest.Config, instance: str = "ubuntu-test") -> list[Any]:
-    """The `--lab-roster`'s learners (`instance`: theirs where a row names none)."""
-    return list(_load_roster(config, instance).learners)
-
-
-def _load_roster(config: pytest.Config, instance: str = "ubuntu-test") -> Any:
+def _roster(config: pytest.Config, instance: str = "ubuntu-test") -> Any:
+    """The `--lab-roster`'s class (`instance`: a learner's where their row names none)."""
     from snaplab.classroom import roster
     from snaplab.errors import SnaplabError
 
